@@ -1,0 +1,100 @@
+// Runtime description for fathom_runtime_info: what was built in and what the
+// backends decided at run time (ISA, OpenBLAS core), as "key=value" lines.
+#include "core/runtime_info.h"
+
+#include <cstdlib>
+#include <sstream>
+
+#include "core/threads.h"
+#include "ops/gemm.h"
+
+#ifdef FATHOM_WITH_DNNL
+#include <dnnl.hpp>
+#endif
+#ifdef FATHOM_WITH_OPENBLAS
+#include <cblas.h>
+#endif
+
+#ifndef FATHOM_VERSION
+#define FATHOM_VERSION "0.0.0-dev"
+#endif
+
+namespace fathom {
+
+namespace {
+
+#ifdef FATHOM_WITH_DNNL
+const char* isa_name(dnnl::cpu_isa isa) {
+    switch (isa) {
+        case dnnl::cpu_isa::sse41: return "sse41";
+        case dnnl::cpu_isa::avx: return "avx";
+        case dnnl::cpu_isa::avx2: return "avx2";
+        case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+        case dnnl::cpu_isa::avx2_vnni_2: return "avx2_vnni_2";
+        case dnnl::cpu_isa::avx512_core: return "avx512_core";
+        case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+        case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+        case dnnl::cpu_isa::avx10_1_512: return "avx10_1_512";
+        case dnnl::cpu_isa::avx10_1_512_amx: return "avx10_1_512_amx";
+        case dnnl::cpu_isa::avx10_1_512_amx_fp16: return "avx10_1_512_amx_fp16";
+        default: return "other";
+    }
+}
+#endif
+
+const char* env_or(const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return v ? v : fallback;
+}
+
+}  // namespace
+
+std::string runtime_info_text() {
+    std::ostringstream os;
+    os << "fathom.version=" << FATHOM_VERSION << '\n';
+    os << "fathom.abi_version=" << FATHOM_ABI_VERSION << '\n';
+    os << "threads.intra_op=" << num_threads() << '\n';
+    os << "threads.default=" << default_num_threads() << '\n';
+    os << "env.OMP_WAIT_POLICY=" << env_or("OMP_WAIT_POLICY", "") << '\n';
+    os << "env.OPENBLAS_CORETYPE=" << env_or("OPENBLAS_CORETYPE", "") << '\n';
+    os << "env.OPENBLAS_THREAD_TIMEOUT=" << env_or("OPENBLAS_THREAD_TIMEOUT", "") << '\n';
+#ifdef FATHOM_WITH_DNNL
+    const dnnl_version_t* v = dnnl::version();
+    os << "onednn.version=" << v->major << '.' << v->minor << '.' << v->patch << '\n';
+    os << "onednn.cpu_runtime=" << (v->cpu_runtime == DNNL_RUNTIME_OMP ? "omp" : "other") << '\n';
+    os << "onednn.isa=" << isa_name(dnnl::get_effective_cpu_isa()) << '\n';
+#else
+    os << "onednn.version=none\n";
+#endif
+#ifdef FATHOM_WITH_OPENBLAS
+    os << "openblas.core=" << openblas_get_corename() << '\n';
+    os << "openblas.config=" << openblas_get_config() << '\n';
+    os << "openblas.threads=" << openblas_get_num_threads() << '\n';
+#else
+    os << "openblas.core=none\n";
+#endif
+    const char* gemm_auto = "reference";
+    fathom_gemm_params probe{};
+    probe.m = probe.n = probe.k = 256;
+    probe.batch = 1;
+    switch (resolve_gemm_backend(probe)) {
+        case FATHOM_GEMM_ONEDNN: gemm_auto = "onednn"; break;
+        case FATHOM_GEMM_OPENBLAS: gemm_auto = "openblas"; break;
+        default: break;
+    }
+    os << "gemm.auto_backend_256=" << gemm_auto << '\n';
+#ifdef FATHOM_WITH_CUDA
+    os << "cuda.built=true\n";
+#ifdef FATHOM_WITH_CUBLAS
+    os << "cuda.cublas=true\n";
+#else
+    os << "cuda.cublas=false\n";
+#endif
+#else
+    os << "cuda.built=false\n";
+#endif
+    os << "cuda.devices=" << cuda_device_count() << '\n';
+    return os.str();
+}
+
+}  // namespace fathom
