@@ -52,9 +52,13 @@ void apply_omp_threads(int n) {
     }
 }
 
-ThreadGrant::ThreadGrant() {
+ThreadGrant::ThreadGrant(double work_flops) {
     int callers = g_active_calls.fetch_add(1, std::memory_order_acq_rel) + 1;
     threads_ = std::max(1, num_threads() / callers);
+    if (work_flops > 0.0) {
+        const double useful = std::max(1.0, work_flops / kFlopsPerThread);
+        if (useful < threads_) threads_ = static_cast<int>(useful);
+    }
     apply_omp_threads(threads_);
 }
 

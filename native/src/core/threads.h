@@ -6,6 +6,11 @@
 // OpenMP ICV (omp_set_num_threads is per thread in libgomp, so a JVM thread
 // that never called it would otherwise use every core) and to OpenBLAS.
 // k concurrent JVM threads therefore run about n + k native threads, never k * n.
+//
+// Small calls also get fewer threads: idle workers sleep (passive waiting, so
+// that Fathom does not starve the service around it), and waking one costs
+// ~50 us on the machines we measured, as much as 8 MFLOP of single-core work.
+// A call therefore uses one thread per kFlopsPerThread of work.
 #pragma once
 
 #include <atomic>
@@ -16,9 +21,14 @@ int default_num_threads();
 int num_threads();
 void set_num_threads(int n);
 
+// Work (in flops) that justifies waking one more worker thread; see README
+// "Threads" for the measurement behind it.
+constexpr double kFlopsPerThread = 16e6;
+
 class ThreadGrant {
 public:
-    ThreadGrant();
+    // work_flops <= 0 means "unknown": use the whole share of the budget.
+    explicit ThreadGrant(double work_flops = 0.0);
     ~ThreadGrant();
     ThreadGrant(const ThreadGrant&) = delete;
     ThreadGrant& operator=(const ThreadGrant&) = delete;

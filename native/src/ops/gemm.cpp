@@ -88,14 +88,17 @@ void gemm_scale_output(const fathom_gemm_params& p, float* c) {
 
 fathom_gemm_backend resolve_gemm_backend(const fathom_gemm_params& p) {
 #ifdef FATHOM_WITH_DNNL
-    // oneDNN's JIT uses the widest ISA (AVX-512 here) and won every shape we
-    // measured against OpenBLAS (see README "GEMM backends"), except tiny
-    // products where its per-call overhead dominates.
-    const double flops = 2.0 * static_cast<double>(p.m) * p.n * p.k * p.batch;
+    // Measured (README "GEMM backends"): oneDNN's JIT wins from ~128^3 up and
+    // on MLP shapes; below that its ~0.6 us per-call overhead loses to an
+    // AVX-512 OpenBLAS. An OpenBLAS held to AVX2 kernels (OPENBLAS_CORETYPE=
+    // Haswell) is 2x slower at 64^3, so then only tiny products go to it.
 #ifdef FATHOM_WITH_OPENBLAS
-    if (flops < 2.0 * 16 * 16 * 16) return FATHOM_GEMM_OPENBLAS;
+    const double flops = 2.0 * static_cast<double>(p.m) * p.n * p.k * p.batch;
+    static const double openblas_below = openblas_has_avx512_kernels() ? 2.0e6 : 6.6e4;
+    if (flops < openblas_below) return FATHOM_GEMM_OPENBLAS;
+#else
+    (void)p;
 #endif
-    (void)flops;
     return FATHOM_GEMM_ONEDNN;
 #elif defined(FATHOM_WITH_OPENBLAS)
     (void)p;
@@ -114,13 +117,14 @@ void sgemm(fathom_gemm_backend backend, const fathom_gemm_params& p, const float
         gemm_scale_output(p, c);
         return;
     }
+    const double flops = 2.0 * static_cast<double>(p.m) * p.n * p.k * p.batch;
     switch (backend) {
         case FATHOM_GEMM_REFERENCE:
             gemm_forward_ref(p, a, b, c);
             return;
         case FATHOM_GEMM_OPENBLAS: {
 #ifdef FATHOM_WITH_OPENBLAS
-            ThreadGrant grant;
+            ThreadGrant grant(flops);
             gemm_forward_openblas(p, a, b, c, grant.threads());
             return;
 #else
@@ -129,7 +133,7 @@ void sgemm(fathom_gemm_backend backend, const fathom_gemm_params& p, const float
         }
         case FATHOM_GEMM_ONEDNN: {
 #ifdef FATHOM_WITH_DNNL
-            ThreadGrant grant;
+            ThreadGrant grant(flops);
             gemm_forward_dnnl(p, a, b, c, grant.threads());
             return;
 #else

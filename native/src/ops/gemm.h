@@ -32,6 +32,8 @@ fathom_gemm_backend resolve_gemm_backend(const fathom_gemm_params& p);
 // --- kernels -------------------------------------------------------------
 void gemm_forward_ref(const fathom_gemm_params& p, const float* a, const float* b, float* c);
 void gemm_forward_ref(const fathom_gemm_params& p, const double* a, const double* b, double* c);
+// True when OpenBLAS picked an AVX-512 core at run time (not e.g. OPENBLAS_CORETYPE=Haswell).
+bool openblas_has_avx512_kernels();
 void gemm_forward_openblas(const fathom_gemm_params& p, const float* a, const float* b, float* c,
                            int threads);
 void gemm_forward_dnnl(const fathom_gemm_params& p, const float* a, const float* b, float* c,

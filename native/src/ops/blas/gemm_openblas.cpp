@@ -3,12 +3,21 @@
 // dimensions; leading dimensions are checked here.
 #include <cblas.h>
 
+#include <cstring>
 #include <limits>
 
 #include "core/error.h"
 #include "ops/gemm.h"
 
 namespace fathom {
+
+bool openblas_has_avx512_kernels() {
+    const char* core = openblas_get_corename();
+    if (core == nullptr) return false;
+    for (const char* name : {"SkylakeX", "Cooperlake", "SapphireRapids", "Zen4", "Zen5"})
+        if (std::strstr(core, name) != nullptr) return true;
+    return false;
+}
 
 void gemm_forward_openblas(const fathom_gemm_params& p, const float* a, const float* b, float* c,
                            int threads) {
