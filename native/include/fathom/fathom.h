@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-#define FATHOM_ABI_VERSION 1
+#define FATHOM_ABI_VERSION 2
 
 typedef enum fathom_status {
     FATHOM_OK = 0,
@@ -118,6 +118,210 @@ FATHOM_API fathom_status fathom_sgemm_timed(int32_t backend, const fathom_gemm_p
                                             const float* b, int64_t b_len,
                                             float* c, int64_t c_len,
                                             int32_t iterations, double* seconds);
+
+/* ------------------------------------------------------------------------
+ * Tensors (ABI 2). Java owns tensor metadata; native code sees a descriptor
+ * per operand and never keeps it beyond the call.
+ *
+ * Every bad argument returns FATHOM_INVALID_ARGUMENT with a message naming the
+ * entry point (with the op for families), the operand and the shapes, e.g.
+ *   "binary(add): shape [2,3] of b does not match dst [2,4]"
+ *   "unary(exp): dtype int64 not supported (src [2,3])"
+ *   "index_select: index 7 out of range for dim 1 of size 5 (src [2,5])"
+ * Checks run before anything is written, so a refused call leaves dst as it was.
+ * Kernels use the fathom_set_num_threads budget; results do not depend on it.
+ * ---------------------------------------------------------------------- */
+
+typedef enum fathom_dtype {
+    FATHOM_F32 = 0,
+    FATHOM_F64 = 1,
+    FATHOM_I32 = 2,
+    FATHOM_I64 = 3,
+    FATHOM_BOOL = 4 /* one byte, 0 or 1 */
+} fathom_dtype;
+
+#define FATHOM_MAX_DIMS 8
+
+/*
+ * A strided view: element (i0..i{ndim-1}) lives at
+ * data + sum(ik * strides[k]) elements. ndim 0 is a scalar. Inputs may use
+ * stride 0 to broadcast along a dimension, and any stride may be negative;
+ * outputs must not overlap themselves (stride 0 along a dimension of size > 1
+ * is refused; other overlaps are not detected). data may be 0 only when the
+ * tensor has no elements. Every op requires all operands to have the same ndim
+ * and shape unless it says otherwise (the caller expands broadcasts into
+ * stride-0 views).
+ */
+typedef struct fathom_tensor_desc {
+    int64_t data;   /* address of element (0,...,0), as an integer (JNI-friendly) */
+    int32_t dtype;  /* fathom_dtype */
+    int32_t ndim;
+    int64_t shape[FATHOM_MAX_DIMS];
+    int64_t strides[FATHOM_MAX_DIMS];
+} fathom_tensor_desc;
+
+/*
+ * 64-byte aligned, uninitialised native memory for tensor storage. bytes == 0
+ * gives a unique non-zero address that must be freed like any other.
+ * fathom_free(0) is a no-op; an address fathom_alloc did not return (or one
+ * already freed) is refused with FATHOM_INVALID_ARGUMENT where detectable.
+ */
+FATHOM_API fathom_status fathom_alloc(int64_t bytes, int64_t* address);
+FATHOM_API fathom_status fathom_free(int64_t address);
+/* Bytes currently allocated by fathom_alloc and not freed (leak checks). */
+FATHOM_API fathom_status fathom_live_bytes(int64_t* out);
+
+typedef enum fathom_unary_op {
+    FATHOM_UNARY_COPY = 0,       /* dst = src; the only op where dtypes may differ (cast, below) */
+    FATHOM_UNARY_NEG = 1,
+    FATHOM_UNARY_ABS = 2,
+    FATHOM_UNARY_EXP = 3,
+    FATHOM_UNARY_LOG = 4,
+    FATHOM_UNARY_SQRT = 5,
+    FATHOM_UNARY_RSQRT = 6,
+    FATHOM_UNARY_SQUARE = 7,
+    FATHOM_UNARY_RECIPROCAL = 8,
+    FATHOM_UNARY_SIGMOID = 9,    /* 1 / (1 + exp(-src)), no overflow for large |src| */
+    FATHOM_UNARY_TANH = 10,
+    FATHOM_UNARY_RELU = 11,      /* NaN stays NaN */
+    FATHOM_UNARY_SIGN = 12,      /* -1, 0 or 1; sign(0) = 0, sign(NaN) = NaN */
+    FATHOM_UNARY_SIN = 13,
+    FATHOM_UNARY_COS = 14,
+    FATHOM_UNARY_LOG1P = 15,
+    FATHOM_UNARY_EXPM1 = 16,
+    FATHOM_UNARY_POW_SCALAR = 17, /* src ^ alpha (std::pow) */
+    FATHOM_UNARY_AFFINE = 18,     /* alpha * src + beta */
+    FATHOM_UNARY_CLAMP = 19,      /* min(max(src, alpha), beta); NaN stays NaN */
+    FATHOM_UNARY_LEAKY_RELU = 20, /* src > 0 ? src : alpha * src */
+    FATHOM_UNARY_FILL = 21,       /* dst = alpha (src ignored, may be null) */
+    FATHOM_UNARY_RANGE = 22,      /* dst[i] = alpha + i * beta, i = row-major index (src ignored) */
+    FATHOM_UNARY_SOFTPLUS = 23    /* log(1 + exp(src)) = max(src,0) + log1p(exp(-|src|)) */
+} fathom_unary_op;
+
+/*
+ * dst = op(src, alpha, beta) elementwise; src may equal dst (in place, same
+ * strides). Math ops take F32 or F64 with src.dtype == dst.dtype and compute in
+ * that type (alpha and beta rounded to it). FILL and RANGE write any dtype
+ * (RANGE computes alpha + i * beta in double, then casts). COPY casts like C++
+ * (float -> int truncates toward zero) except that NaN becomes 0 and
+ * out-of-range values saturate, as Java's (int)/(long) casts do; any -> BOOL
+ * is (src != 0), so NaN -> 1.
+ */
+FATHOM_API fathom_status fathom_unary(int32_t op, const fathom_tensor_desc* src,
+                                      const fathom_tensor_desc* dst, double alpha, double beta);
+
+typedef enum fathom_binary_op {
+    FATHOM_BINARY_ADD = 0,
+    FATHOM_BINARY_SUB = 1,
+    FATHOM_BINARY_MUL = 2,
+    FATHOM_BINARY_DIV = 3,
+    FATHOM_BINARY_POW = 4,
+    FATHOM_BINARY_MAX = 5, /* NaN if either operand is NaN */
+    FATHOM_BINARY_MIN = 6,
+    FATHOM_BINARY_EQ = 7, /* comparisons write 1/0 into dst (BOOL or the input dtype) */
+    FATHOM_BINARY_NE = 8,
+    FATHOM_BINARY_LT = 9,
+    FATHOM_BINARY_LE = 10,
+    FATHOM_BINARY_GT = 11,
+    FATHOM_BINARY_GE = 12
+} fathom_binary_op;
+
+/*
+ * dst = a op b elementwise; a and b share a dtype (F32 or F64); dst may alias a
+ * or b exactly. dst has that dtype, or BOOL for a comparison; comparisons write
+ * 1 or 0 either way (1.0f / 0.0f into a float dst). POW is std::pow.
+ */
+FATHOM_API fathom_status fathom_binary(int32_t op, const fathom_tensor_desc* a,
+                                       const fathom_tensor_desc* b, const fathom_tensor_desc* dst);
+
+/* dst = cond ? a : b; cond is BOOL (non-zero is true); a, b and dst share a dtype (any). */
+FATHOM_API fathom_status fathom_where(const fathom_tensor_desc* cond, const fathom_tensor_desc* a,
+                                      const fathom_tensor_desc* b, const fathom_tensor_desc* dst);
+
+typedef enum fathom_reduce_op {
+    FATHOM_REDUCE_SUM = 0,
+    FATHOM_REDUCE_MEAN = 1,
+    FATHOM_REDUCE_MAX = 2,
+    FATHOM_REDUCE_MIN = 3,
+    FATHOM_REDUCE_PROD = 4
+} fathom_reduce_op;
+
+/*
+ * Reduces src over every dimension where dst has size 1 and src does not
+ * (dst keeps src's ndim; other dims must match; none reduced is a copy). src and
+ * dst are F32 or F64 of one dtype; sums, means and products accumulate in
+ * double. Over zero elements SUM is 0, PROD 1, MEAN NaN, and MAX/MIN an error.
+ * For MAX/MIN, indices (I64, dst's shape, nullable) receives the position along
+ * the reduced dimension; it requires exactly one reduced dimension (so an
+ * argmax over a size-1 dim is the caller's: all zeros). Ties pick the first
+ * position; NaN wins a max/min (the first NaN's position).
+ */
+FATHOM_API fathom_status fathom_reduce(int32_t op, const fathom_tensor_desc* src,
+                                       const fathom_tensor_desc* dst,
+                                       const fathom_tensor_desc* indices);
+
+/*
+ * Indexing along dim (index tensors are I64; out-of-range indices are an
+ * error, negative ones too):
+ *  index_select: dst = src with dst.shape[dim] = len(index), index 1-D
+ *  index_add:    dst[..., index[i], ...] += src[..., i, ...]  (dst in/out)
+ *  gather:       dst[i][j][k] = src[index[i][j][k]][j][k] for dim 0 (index has dst's shape)
+ *  scatter_add:  dst[index[i][j][k]][j][k] += src[i][j][k]  (dst in/out; index has src's shape)
+ * src and dst share a dtype (any; the adds are a logical or on BOOL). As in
+ * torch.gather / scatter_add, outside dim the gathered dst (scattered src) may
+ * be smaller than the other tensor; index_select / index_add need them equal.
+ * Repeated indices accumulate in increasing source order (deterministic).
+ */
+FATHOM_API fathom_status fathom_index_select(const fathom_tensor_desc* src, int32_t dim,
+                                             const fathom_tensor_desc* index,
+                                             const fathom_tensor_desc* dst);
+FATHOM_API fathom_status fathom_index_add(const fathom_tensor_desc* dst, int32_t dim,
+                                          const fathom_tensor_desc* index,
+                                          const fathom_tensor_desc* src);
+FATHOM_API fathom_status fathom_gather(const fathom_tensor_desc* src, int32_t dim,
+                                       const fathom_tensor_desc* index,
+                                       const fathom_tensor_desc* dst);
+FATHOM_API fathom_status fathom_scatter_add(const fathom_tensor_desc* dst, int32_t dim,
+                                            const fathom_tensor_desc* index,
+                                            const fathom_tensor_desc* src);
+
+typedef enum fathom_random_op {
+    FATHOM_RANDOM_UNIFORM = 0,   /* U[alpha, beta) */
+    FATHOM_RANDOM_NORMAL = 1,    /* N(mean alpha, std beta) */
+    FATHOM_RANDOM_BERNOULLI = 2  /* 1 with probability alpha, else 0 */
+} fathom_random_op;
+
+/*
+ * Counter-based (Philox4x32-10) random numbers: element i (row-major) of dst
+ * depends only on (seed, offset + i), so results do not depend on threads, and
+ * n elements at offset o followed by m at o + n equal n + m at o.
+ * dst is F32 or F64 (BERNOULLI also BOOL); offset >= 0. UNIFORM needs finite
+ * alpha <= beta (24 random bits for F32, 53 for F64); NORMAL a finite mean and
+ * std >= 0 (Box-Muller); BERNOULLI alpha in [0, 1] (F32, F64 and BOOL masks
+ * agree for the same seed and offset). Bit-level recipe: native/src/ops/random.h.
+ */
+FATHOM_API fathom_status fathom_random(int32_t op, int64_t seed, int64_t offset,
+                                       const fathom_tensor_desc* dst, double alpha, double beta);
+
+/*
+ * Tensor matmul: dst (..., m, n) = a (..., m, k) @ b (..., k, n), with batch
+ * dimensions already broadcast to dst's (stride 0 allowed) and any strides in
+ * the matrix dimensions (copied to packed form when a backend needs it).
+ * F32 goes through the GEMM backends (AUTO), F64 through the reference kernel.
+ * All three have the same ndim >= 2 and one dtype. k == 0 writes zeros; dst
+ * must not overlap a or b.
+ */
+FATHOM_API fathom_status fathom_matmul(const fathom_tensor_desc* a, const fathom_tensor_desc* b,
+                                       const fathom_tensor_desc* dst);
+
+/*
+ * Benchmark baseline: a plain single-threaded C++ loop over n contiguous floats
+ * (op: FATHOM_BINARY_ADD on a and b, or FATHOM_UNARY_RELU / FATHOM_UNARY_EXP
+ * on a when unary != 0), repeated iterations times.
+ */
+FATHOM_API fathom_status fathom_bench_plain_loop(int32_t unary, int32_t op, int64_t a, int64_t b,
+                                                 int64_t dst, int64_t n, int32_t iterations,
+                                                 double* seconds);
 
 #ifdef __cplusplus
 }

@@ -1,15 +1,22 @@
 // The only place where C++ meets C: validate, dispatch, catch, return a status.
 // No exception leaves this file; every failure sets the thread-local message.
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <new>
 #include <string>
 
+#include "core/allocator.h"
 #include "core/error.h"
 #include "core/runtime_info.h"
 #include "core/threads.h"
 #include "fathom/fathom.h"
+#include "ops/elementwise.h"
 #include "ops/gemm.h"
+#include "ops/index.h"
+#include "ops/matmul.h"
+#include "ops/random.h"
+#include "ops/reduce.h"
 
 #ifdef FATHOM_WITH_DNNL
 #include <dnnl.hpp>
@@ -54,6 +61,11 @@ fathom_gemm_backend require_backend(const char* op, int32_t backend) {
     if (backend < FATHOM_GEMM_AUTO || backend > FATHOM_GEMM_CUDA)
         fail(FATHOM_INVALID_ARGUMENT, op, ": unknown backend ", backend);
     return static_cast<fathom_gemm_backend>(backend);
+}
+
+template <typename T>
+T* address_of(int64_t address) {
+    return reinterpret_cast<T*>(static_cast<intptr_t>(address));
 }
 
 }  // namespace
@@ -130,6 +142,133 @@ fathom_status fathom_sgemm_timed(int32_t backend, const fathom_gemm_params* para
         for (int32_t i = 0; i < iterations; ++i) {
             fathom::validate_gemm("sgemm_timed", p, a, a_len, b, b_len, c, c_len);
             fathom::sgemm(be, p, a, b, c);
+        }
+        *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    });
+}
+
+// --- Tensors (ABI 2) ---------------------------------------------------------
+
+fathom_status fathom_alloc(int64_t bytes, int64_t* address) {
+    return guarded("alloc", [&] {
+        if (!address) fail(FATHOM_INVALID_ARGUMENT, "alloc: address is null");
+        *address = static_cast<int64_t>(reinterpret_cast<intptr_t>(fathom::tensor_alloc(bytes)));
+    });
+}
+
+fathom_status fathom_free(int64_t address) {
+    return guarded("free", [&] { fathom::tensor_free(address_of<void>(address)); });
+}
+
+fathom_status fathom_live_bytes(int64_t* out) {
+    return guarded("live_bytes", [&] {
+        if (!out) fail(FATHOM_INVALID_ARGUMENT, "live_bytes: out is null");
+        *out = fathom::tensor_live_bytes();
+    });
+}
+
+fathom_status fathom_unary(int32_t op, const fathom_tensor_desc* src,
+                           const fathom_tensor_desc* dst, double alpha, double beta) {
+    return guarded("unary", [&] {
+        const auto args = fathom::check_unary(op, src, dst);
+        fathom::unary_forward(op, args.src, args.dst, alpha, beta);
+    });
+}
+
+fathom_status fathom_binary(int32_t op, const fathom_tensor_desc* a, const fathom_tensor_desc* b,
+                            const fathom_tensor_desc* dst) {
+    return guarded("binary", [&] {
+        const auto args = fathom::check_binary(op, a, b, dst);
+        fathom::binary_forward(op, args.a, args.b, args.dst);
+    });
+}
+
+fathom_status fathom_where(const fathom_tensor_desc* cond, const fathom_tensor_desc* a,
+                           const fathom_tensor_desc* b, const fathom_tensor_desc* dst) {
+    return guarded("where", [&] {
+        const auto args = fathom::check_where(cond, a, b, dst);
+        fathom::where_forward(args.cond, args.a, args.b, args.dst);
+    });
+}
+
+fathom_status fathom_reduce(int32_t op, const fathom_tensor_desc* src,
+                            const fathom_tensor_desc* dst, const fathom_tensor_desc* indices) {
+    return guarded("reduce", [&] {
+        const auto args = fathom::check_reduce(op, src, dst, indices);
+        fathom::reduce_forward(op, args.src, args.dst,
+                               args.has_indices ? &args.indices : nullptr);
+    });
+}
+
+fathom_status fathom_index_select(const fathom_tensor_desc* src, int32_t dim,
+                                  const fathom_tensor_desc* index,
+                                  const fathom_tensor_desc* dst) {
+    return guarded("index_select", [&] {
+        fathom::index_select_forward(fathom::check_index_select(src, dim, index, dst));
+    });
+}
+
+fathom_status fathom_index_add(const fathom_tensor_desc* dst, int32_t dim,
+                               const fathom_tensor_desc* index, const fathom_tensor_desc* src) {
+    return guarded("index_add", [&] {
+        fathom::index_add_forward(fathom::check_index_add(dst, dim, index, src));
+    });
+}
+
+fathom_status fathom_gather(const fathom_tensor_desc* src, int32_t dim,
+                            const fathom_tensor_desc* index, const fathom_tensor_desc* dst) {
+    return guarded("gather",
+                   [&] { fathom::gather_forward(fathom::check_gather(src, dim, index, dst)); });
+}
+
+fathom_status fathom_scatter_add(const fathom_tensor_desc* dst, int32_t dim,
+                                 const fathom_tensor_desc* index, const fathom_tensor_desc* src) {
+    return guarded("scatter_add", [&] {
+        fathom::scatter_add_forward(fathom::check_scatter_add(dst, dim, index, src));
+    });
+}
+
+fathom_status fathom_random(int32_t op, int64_t seed, int64_t offset,
+                            const fathom_tensor_desc* dst, double alpha, double beta) {
+    return guarded("random", [&] {
+        const auto args = fathom::check_random(op, offset, dst, alpha, beta);
+        fathom::random_forward(op, static_cast<uint64_t>(seed), static_cast<uint64_t>(offset),
+                               args.dst, alpha, beta);
+    });
+}
+
+fathom_status fathom_matmul(const fathom_tensor_desc* a, const fathom_tensor_desc* b,
+                            const fathom_tensor_desc* dst) {
+    return guarded("matmul", [&] { fathom::matmul_forward(fathom::check_matmul(a, b, dst)); });
+}
+
+fathom_status fathom_bench_plain_loop(int32_t unary, int32_t op, int64_t a, int64_t b,
+                                      int64_t dst, int64_t n, int32_t iterations,
+                                      double* seconds) {
+    return guarded("bench_plain_loop", [&] {
+        const char* name = "bench_plain_loop";
+        if (unary != 0 && op != FATHOM_UNARY_RELU && op != FATHOM_UNARY_EXP)
+            fail(FATHOM_INVALID_ARGUMENT, name, ": unary op ", op, " is not relu or exp");
+        if (unary == 0 && op != FATHOM_BINARY_ADD)
+            fail(FATHOM_INVALID_ARGUMENT, name, ": binary op ", op, " is not add");
+        if (n < 0) fail(FATHOM_INVALID_ARGUMENT, name, ": n=", n);
+        if (iterations < 1) fail(FATHOM_INVALID_ARGUMENT, name, ": iterations=", iterations);
+        if (!seconds) fail(FATHOM_INVALID_ARGUMENT, name, ": seconds is null");
+        if (n > 0 && (a == 0 || dst == 0 || (unary == 0 && b == 0)))
+            fail(FATHOM_INVALID_ARGUMENT, name, ": null buffer for n=", n);
+        const float* x = address_of<const float>(a);
+        const float* y = address_of<const float>(b);
+        float* out = address_of<float>(dst);
+        // NOTE: deliberately naive (one thread, no ThreadGrant, no strided walk):
+        // the floor against which Java measures what its tensor ops add or gain.
+        const auto start = std::chrono::steady_clock::now();
+        for (int32_t it = 0; it < iterations; ++it) {
+            if (unary == 0)
+                for (int64_t i = 0; i < n; ++i) out[i] = x[i] + y[i];
+            else if (op == FATHOM_UNARY_RELU)
+                for (int64_t i = 0; i < n; ++i) out[i] = x[i] < 0.0f ? 0.0f : x[i];
+            else
+                for (int64_t i = 0; i < n; ++i) out[i] = std::exp(x[i]);
         }
         *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     });

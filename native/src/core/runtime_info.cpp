@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "core/allocator.h"
 #include "core/threads.h"
 #include "ops/gemm.h"
 
@@ -55,6 +56,8 @@ std::string runtime_info_text() {
     os << "fathom.abi_version=" << FATHOM_ABI_VERSION << '\n';
     os << "threads.intra_op=" << num_threads() << '\n';
     os << "threads.default=" << default_num_threads() << '\n';
+    os << "alloc.live_bytes=" << tensor_live_bytes() << '\n';
+    os << "alloc.cached_bytes=" << tensor_cached_bytes() << '\n';
     os << "env.OMP_WAIT_POLICY=" << env_or("OMP_WAIT_POLICY", "") << '\n';
     os << "env.OPENBLAS_CORETYPE=" << env_or("OPENBLAS_CORETYPE", "") << '\n';
     os << "env.OPENBLAS_THREAD_TIMEOUT=" << env_or("OPENBLAS_THREAD_TIMEOUT", "") << '\n';

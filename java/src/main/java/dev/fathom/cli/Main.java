@@ -76,8 +76,17 @@ public final class Main {
   }
 
   private static int bench(List<String> args) throws Exception {
+    if (!args.isEmpty() && args.get(0).equals("tensor")) {
+      args.remove(0);
+      boolean quick = args.remove("--quick");
+      if (!args.isEmpty()) {
+        throw new IllegalArgumentException("bench tensor: unknown arguments " + args);
+      }
+      dev.fathom.bench.TensorBenchmark.run(quick, System.out);
+      return 0;
+    }
     if (args.isEmpty() || !args.get(0).equals("gemm")) {
-      throw new IllegalArgumentException("bench: expected 'gemm', got " + args);
+      throw new IllegalArgumentException("bench: expected 'gemm' or 'tensor', got " + args);
     }
     args.remove(0);
     boolean quick = args.remove("--quick");
@@ -126,6 +135,8 @@ public final class Main {
         "  info                      native runtime: versions, ISA, OpenBLAS core, threads",
         "  demo                      runtime info, a small GEMM and its throughput",
         "  bench gemm [--quick] [--samples N] [--out FILE]",
-        "                            GEMM GFLOP/s: Java API vs direct C++ call, both backends"));
+        "                            GEMM GFLOP/s: Java API vs direct C++ call, both backends",
+        "  bench tensor [--quick]    op dispatch overhead, elementwise GB/s vs a plain C++ loop,",
+        "                            Tensor.matmul vs Gemm"));
   }
 }

@@ -41,7 +41,7 @@ public class fathom extends dev.fathom.presets.fathom {
 // #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-public static final int FATHOM_ABI_VERSION = 1;
+public static final int FATHOM_ABI_VERSION = 2;
 
 /** enum fathom_status */
 public static final int
@@ -137,6 +137,205 @@ public static native @Cast("fathom_status") int fathom_sgemm_timed(int backend, 
                                             @Const float[] b, @Cast("int64_t") long b_len,
                                             float[] c, @Cast("int64_t") long c_len,
                                             int iterations, double[] seconds);
+
+/* ------------------------------------------------------------------------
+ * Tensors (ABI 2). Java owns tensor metadata; native code sees a descriptor
+ * per operand and never keeps it beyond the call.
+ *
+ * Every bad argument returns FATHOM_INVALID_ARGUMENT with a message naming the
+ * entry point (with the op for families), the operand and the shapes, e.g.
+ *   "binary(add): shape [2,3] of b does not match dst [2,4]"
+ *   "unary(exp): dtype int64 not supported (src [2,3])"
+ *   "index_select: index 7 out of range for dim 1 of size 5 (src [2,5])"
+ * Checks run before anything is written, so a refused call leaves dst as it was.
+ * Kernels use the fathom_set_num_threads budget; results do not depend on it.
+ * ---------------------------------------------------------------------- */
+
+/** enum fathom_dtype */
+public static final int
+    FATHOM_F32 = 0,
+    FATHOM_F64 = 1,
+    FATHOM_I32 = 2,
+    FATHOM_I64 = 3,
+    FATHOM_BOOL = 4; /* one byte, 0 or 1 */
+
+public static final int FATHOM_MAX_DIMS = 8;
+// Targeting ../fathom_tensor_desc.java
+
+
+
+/*
+ * 64-byte aligned, uninitialised native memory for tensor storage. bytes == 0
+ * gives a unique non-zero address that must be freed like any other.
+ * fathom_free(0) is a no-op; an address fathom_alloc did not return (or one
+ * already freed) is refused with FATHOM_INVALID_ARGUMENT where detectable.
+ */
+public static native @Cast("fathom_status") int fathom_alloc(@Cast("int64_t") long bytes, @Cast("int64_t*") LongPointer _address);
+public static native @Cast("fathom_status") int fathom_alloc(@Cast("int64_t") long bytes, @Cast("int64_t*") LongBuffer _address);
+public static native @Cast("fathom_status") int fathom_alloc(@Cast("int64_t") long bytes, @Cast("int64_t*") long[] _address);
+public static native @Cast("fathom_status") int fathom_free(@Cast("int64_t") long _address);
+/* Bytes currently allocated by fathom_alloc and not freed (leak checks). */
+public static native @Cast("fathom_status") int fathom_live_bytes(@Cast("int64_t*") LongPointer out);
+public static native @Cast("fathom_status") int fathom_live_bytes(@Cast("int64_t*") LongBuffer out);
+public static native @Cast("fathom_status") int fathom_live_bytes(@Cast("int64_t*") long[] out);
+
+/** enum fathom_unary_op */
+public static final int
+    FATHOM_UNARY_COPY = 0,       /* dst = src; the only op where dtypes may differ (cast, below) */
+    FATHOM_UNARY_NEG = 1,
+    FATHOM_UNARY_ABS = 2,
+    FATHOM_UNARY_EXP = 3,
+    FATHOM_UNARY_LOG = 4,
+    FATHOM_UNARY_SQRT = 5,
+    FATHOM_UNARY_RSQRT = 6,
+    FATHOM_UNARY_SQUARE = 7,
+    FATHOM_UNARY_RECIPROCAL = 8,
+    FATHOM_UNARY_SIGMOID = 9,    /* 1 / (1 + exp(-src)), no overflow for large |src| */
+    FATHOM_UNARY_TANH = 10,
+    FATHOM_UNARY_RELU = 11,      /* NaN stays NaN */
+    FATHOM_UNARY_SIGN = 12,      /* -1, 0 or 1; sign(0) = 0, sign(NaN) = NaN */
+    FATHOM_UNARY_SIN = 13,
+    FATHOM_UNARY_COS = 14,
+    FATHOM_UNARY_LOG1P = 15,
+    FATHOM_UNARY_EXPM1 = 16,
+    FATHOM_UNARY_POW_SCALAR = 17, /* src ^ alpha (std::pow) */
+    FATHOM_UNARY_AFFINE = 18,     /* alpha * src + beta */
+    FATHOM_UNARY_CLAMP = 19,      /* min(max(src, alpha), beta); NaN stays NaN */
+    FATHOM_UNARY_LEAKY_RELU = 20, /* src > 0 ? src : alpha * src */
+    FATHOM_UNARY_FILL = 21,       /* dst = alpha (src ignored, may be null) */
+    FATHOM_UNARY_RANGE = 22,      /* dst[i] = alpha + i * beta, i = row-major index (src ignored) */
+    FATHOM_UNARY_SOFTPLUS = 23;    /* log(1 + exp(src)) = max(src,0) + log1p(exp(-|src|)) */
+
+/*
+ * dst = op(src, alpha, beta) elementwise; src may equal dst (in place, same
+ * strides). Math ops take F32 or F64 with src.dtype == dst.dtype and compute in
+ * that type (alpha and beta rounded to it). FILL and RANGE write any dtype
+ * (RANGE computes alpha + i * beta in double, then casts). COPY casts like C++
+ * (float -> int truncates toward zero) except that NaN becomes 0 and
+ * out-of-range values saturate, as Java's (int)/(long) casts do; any -> BOOL
+ * is (src != 0), so NaN -> 1.
+ */
+public static native @Cast("fathom_status") int fathom_unary(int op, @Const fathom_tensor_desc src,
+                                      @Const fathom_tensor_desc dst, double alpha, double beta);
+
+/** enum fathom_binary_op */
+public static final int
+    FATHOM_BINARY_ADD = 0,
+    FATHOM_BINARY_SUB = 1,
+    FATHOM_BINARY_MUL = 2,
+    FATHOM_BINARY_DIV = 3,
+    FATHOM_BINARY_POW = 4,
+    FATHOM_BINARY_MAX = 5, /* NaN if either operand is NaN */
+    FATHOM_BINARY_MIN = 6,
+    FATHOM_BINARY_EQ = 7, /* comparisons write 1/0 into dst (BOOL or the input dtype) */
+    FATHOM_BINARY_NE = 8,
+    FATHOM_BINARY_LT = 9,
+    FATHOM_BINARY_LE = 10,
+    FATHOM_BINARY_GT = 11,
+    FATHOM_BINARY_GE = 12;
+
+/*
+ * dst = a op b elementwise; a and b share a dtype (F32 or F64); dst may alias a
+ * or b exactly. dst has that dtype, or BOOL for a comparison; comparisons write
+ * 1 or 0 either way (1.0f / 0.0f into a float dst). POW is std::pow.
+ */
+public static native @Cast("fathom_status") int fathom_binary(int op, @Const fathom_tensor_desc a,
+                                       @Const fathom_tensor_desc b, @Const fathom_tensor_desc dst);
+
+/* dst = cond ? a : b; cond is BOOL (non-zero is true); a, b and dst share a dtype (any). */
+public static native @Cast("fathom_status") int fathom_where(@Const fathom_tensor_desc cond, @Const fathom_tensor_desc a,
+                                      @Const fathom_tensor_desc b, @Const fathom_tensor_desc dst);
+
+/** enum fathom_reduce_op */
+public static final int
+    FATHOM_REDUCE_SUM = 0,
+    FATHOM_REDUCE_MEAN = 1,
+    FATHOM_REDUCE_MAX = 2,
+    FATHOM_REDUCE_MIN = 3,
+    FATHOM_REDUCE_PROD = 4;
+
+/*
+ * Reduces src over every dimension where dst has size 1 and src does not
+ * (dst keeps src's ndim; other dims must match; none reduced is a copy). src and
+ * dst are F32 or F64 of one dtype; sums, means and products accumulate in
+ * double. Over zero elements SUM is 0, PROD 1, MEAN NaN, and MAX/MIN an error.
+ * For MAX/MIN, indices (I64, dst's shape, nullable) receives the position along
+ * the reduced dimension; it requires exactly one reduced dimension (so an
+ * argmax over a size-1 dim is the caller's: all zeros). Ties pick the first
+ * position; NaN wins a max/min (the first NaN's position).
+ */
+public static native @Cast("fathom_status") int fathom_reduce(int op, @Const fathom_tensor_desc src,
+                                       @Const fathom_tensor_desc dst,
+                                       @Const fathom_tensor_desc indices);
+
+/*
+ * Indexing along dim (index tensors are I64; out-of-range indices are an
+ * error, negative ones too):
+ *  index_select: dst = src with dst.shape[dim] = len(index), index 1-D
+ *  index_add:    dst[..., index[i], ...] += src[..., i, ...]  (dst in/out)
+ *  gather:       dst[i][j][k] = src[index[i][j][k]][j][k] for dim 0 (index has dst's shape)
+ *  scatter_add:  dst[index[i][j][k]][j][k] += src[i][j][k]  (dst in/out; index has src's shape)
+ * src and dst share a dtype (any; the adds are a logical or on BOOL). As in
+ * torch.gather / scatter_add, outside dim the gathered dst (scattered src) may
+ * be smaller than the other tensor; index_select / index_add need them equal.
+ * Repeated indices accumulate in increasing source order (deterministic).
+ */
+public static native @Cast("fathom_status") int fathom_index_select(@Const fathom_tensor_desc src, int dim,
+                                             @Const fathom_tensor_desc index,
+                                             @Const fathom_tensor_desc dst);
+public static native @Cast("fathom_status") int fathom_index_add(@Const fathom_tensor_desc dst, int dim,
+                                          @Const fathom_tensor_desc index,
+                                          @Const fathom_tensor_desc src);
+public static native @Cast("fathom_status") int fathom_gather(@Const fathom_tensor_desc src, int dim,
+                                       @Const fathom_tensor_desc index,
+                                       @Const fathom_tensor_desc dst);
+public static native @Cast("fathom_status") int fathom_scatter_add(@Const fathom_tensor_desc dst, int dim,
+                                            @Const fathom_tensor_desc index,
+                                            @Const fathom_tensor_desc src);
+
+/** enum fathom_random_op */
+public static final int
+    FATHOM_RANDOM_UNIFORM = 0,   /* U[alpha, beta) */
+    FATHOM_RANDOM_NORMAL = 1,    /* N(mean alpha, std beta) */
+    FATHOM_RANDOM_BERNOULLI = 2;  /* 1 with probability alpha, else 0 */
+
+/*
+ * Counter-based (Philox4x32-10) random numbers: element i (row-major) of dst
+ * depends only on (seed, offset + i), so results do not depend on threads, and
+ * n elements at offset o followed by m at o + n equal n + m at o.
+ * dst is F32 or F64 (BERNOULLI also BOOL); offset >= 0. UNIFORM needs finite
+ * alpha <= beta (24 random bits for F32, 53 for F64); NORMAL a finite mean and
+ * std >= 0 (Box-Muller); BERNOULLI alpha in [0, 1] (F32, F64 and BOOL masks
+ * agree for the same seed and offset). Bit-level recipe: native/src/ops/random.h.
+ */
+public static native @Cast("fathom_status") int fathom_random(int op, @Cast("int64_t") long seed, @Cast("int64_t") long offset,
+                                       @Const fathom_tensor_desc dst, double alpha, double beta);
+
+/*
+ * Tensor matmul: dst (..., m, n) = a (..., m, k) @ b (..., k, n), with batch
+ * dimensions already broadcast to dst's (stride 0 allowed) and any strides in
+ * the matrix dimensions (copied to packed form when a backend needs it).
+ * F32 goes through the GEMM backends (AUTO), F64 through the reference kernel.
+ * All three have the same ndim >= 2 and one dtype. k == 0 writes zeros; dst
+ * must not overlap a or b.
+ */
+public static native @Cast("fathom_status") int fathom_matmul(@Const fathom_tensor_desc a, @Const fathom_tensor_desc b,
+                                       @Const fathom_tensor_desc dst);
+
+/*
+ * Benchmark baseline: a plain single-threaded C++ loop over n contiguous floats
+ * (op: FATHOM_BINARY_ADD on a and b, or FATHOM_UNARY_RELU / FATHOM_UNARY_EXP
+ * on a when unary != 0), repeated iterations times.
+ */
+public static native @Cast("fathom_status") int fathom_bench_plain_loop(int unary, int op, @Cast("int64_t") long a, @Cast("int64_t") long b,
+                                                 @Cast("int64_t") long dst, @Cast("int64_t") long n, int iterations,
+                                                 DoublePointer seconds);
+public static native @Cast("fathom_status") int fathom_bench_plain_loop(int unary, int op, @Cast("int64_t") long a, @Cast("int64_t") long b,
+                                                 @Cast("int64_t") long dst, @Cast("int64_t") long n, int iterations,
+                                                 DoubleBuffer seconds);
+public static native @Cast("fathom_status") int fathom_bench_plain_loop(int unary, int op, @Cast("int64_t") long a, @Cast("int64_t") long b,
+                                                 @Cast("int64_t") long dst, @Cast("int64_t") long n, int iterations,
+                                                 double[] seconds);
 
 // #ifdef __cplusplus
 // #endif

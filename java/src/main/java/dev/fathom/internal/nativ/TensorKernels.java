@@ -1,0 +1,197 @@
+package dev.fathom.internal.nativ;
+
+import dev.fathom.bindings.fathom_tensor_desc;
+import dev.fathom.bindings.global.fathom;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * Tensor entry points of the C ABI. Operands are described in per-thread
+ * native fathom_tensor_desc slots that Java fills through a ByteBuffer view
+ * (plain memory stores, no JNI per field), so an op costs one JNI call.
+ */
+public final class TensorKernels {
+  private TensorKernels() {}
+
+  static {
+    NativeLibrary.ensureLoaded();
+    long size = Loader.sizeof(fathom_tensor_desc.class);
+    if (size != Slots.DESC_BYTES) {
+      throw new IllegalStateException("fathom_tensor_desc is " + size + " bytes, expected 144");
+    }
+  }
+
+  public static final int MAX_DIMS = fathom.FATHOM_MAX_DIMS;
+
+  /** Four descriptor slots per thread: enough for the widest op (where: cond, a, b, dst). */
+  public static final class Slots {
+    static final int DESC_BYTES = 16 + 16 * 8;
+    private final fathom_tensor_desc[] descs = new fathom_tensor_desc[4];
+    private final ByteBuffer[] views = new ByteBuffer[4];
+
+    private Slots() {
+      for (int i = 0; i < descs.length; i++) {
+        descs[i] = new fathom_tensor_desc();
+        views[i] = view(descs[i].address(), DESC_BYTES);
+      }
+    }
+
+    /** Describes operand `slot`: element (0..0) at `address`, strides in elements. */
+    public Slots set(int slot, long address, int dtype, long[] shape, long[] strides) {
+      ByteBuffer v = views[slot];
+      v.putLong(0, address);
+      v.putInt(8, dtype);
+      v.putInt(12, shape.length);
+      for (int i = 0; i < shape.length; i++) {
+        v.putLong(16 + 8 * i, shape[i]);
+        v.putLong(80 + 8 * i, strides[i]);
+      }
+      return this;
+    }
+
+    fathom_tensor_desc get(int slot) {
+      return descs[slot];
+    }
+  }
+
+  private static final ThreadLocal<Slots> SLOTS = ThreadLocal.withInitial(Slots::new);
+
+  public static Slots slots() {
+    return SLOTS.get();
+  }
+
+  public static long alloc(long bytes) {
+    long[] address = new long[1];
+    Kernels.check(fathom.fathom_alloc(bytes, address));
+    return address[0];
+  }
+
+  public static void free(long address) {
+    Kernels.check(fathom.fathom_free(address));
+  }
+
+  public static long liveBytes() {
+    long[] out = new long[1];
+    Kernels.check(fathom.fathom_live_bytes(out));
+    return out[0];
+  }
+
+  public static void unary(int op, Slots s, int src, int dst, double alpha, double beta) {
+    Kernels.check(
+        fathom.fathom_unary(op, src < 0 ? null : s.get(src), s.get(dst), alpha, beta));
+  }
+
+  public static void binary(int op, Slots s, int a, int b, int dst) {
+    Kernels.check(fathom.fathom_binary(op, s.get(a), s.get(b), s.get(dst)));
+  }
+
+  public static void where(Slots s, int cond, int a, int b, int dst) {
+    Kernels.check(fathom.fathom_where(s.get(cond), s.get(a), s.get(b), s.get(dst)));
+  }
+
+  public static void reduce(int op, Slots s, int src, int dst, int indices) {
+    Kernels.check(
+        fathom.fathom_reduce(op, s.get(src), s.get(dst), indices < 0 ? null : s.get(indices)));
+  }
+
+  public static void indexSelect(Slots s, int src, int dim, int index, int dst) {
+    Kernels.check(fathom.fathom_index_select(s.get(src), dim, s.get(index), s.get(dst)));
+  }
+
+  public static void indexAdd(Slots s, int dst, int dim, int index, int src) {
+    Kernels.check(fathom.fathom_index_add(s.get(dst), dim, s.get(index), s.get(src)));
+  }
+
+  public static void gather(Slots s, int src, int dim, int index, int dst) {
+    Kernels.check(fathom.fathom_gather(s.get(src), dim, s.get(index), s.get(dst)));
+  }
+
+  public static void scatterAdd(Slots s, int dst, int dim, int index, int src) {
+    Kernels.check(fathom.fathom_scatter_add(s.get(dst), dim, s.get(index), s.get(src)));
+  }
+
+  public static void random(int op, long seed, long offset, Slots s, int dst, double a, double b) {
+    Kernels.check(fathom.fathom_random(op, seed, offset, s.get(dst), a, b));
+  }
+
+  public static void matmul(Slots s, int a, int b, int dst) {
+    Kernels.check(fathom.fathom_matmul(s.get(a), s.get(b), s.get(dst)));
+  }
+
+  /** Seconds for `iterations` runs of a plain single-threaded C++ loop (benchmark baseline). */
+  public static double benchPlainLoop(
+      boolean unary, int op, long a, long b, long dst, long n, int iterations) {
+    double[] seconds = new double[1];
+    Kernels.check(
+        fathom.fathom_bench_plain_loop(unary ? 1 : 0, op, a, b, dst, n, iterations, seconds));
+    return seconds[0];
+  }
+
+  /** A direct ByteBuffer over native memory (for bulk copies from and to Java arrays). */
+  public static ByteBuffer view(long address, long bytes) {
+    if (bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("view: " + bytes + " bytes exceed one ByteBuffer");
+    }
+    return new RawMemory(address, bytes).asByteBuffer().order(ByteOrder.nativeOrder());
+  }
+
+  private static final class RawMemory extends Pointer {
+    RawMemory(long address, long bytes) {
+      this.address = address;
+      this.limit = bytes;
+      this.capacity = bytes;
+    }
+  }
+
+  // Op codes, re-exported so that the tensor package never sees the bindings.
+  public static final int UNARY_COPY = fathom.FATHOM_UNARY_COPY;
+  public static final int UNARY_NEG = fathom.FATHOM_UNARY_NEG;
+  public static final int UNARY_ABS = fathom.FATHOM_UNARY_ABS;
+  public static final int UNARY_EXP = fathom.FATHOM_UNARY_EXP;
+  public static final int UNARY_LOG = fathom.FATHOM_UNARY_LOG;
+  public static final int UNARY_SQRT = fathom.FATHOM_UNARY_SQRT;
+  public static final int UNARY_RSQRT = fathom.FATHOM_UNARY_RSQRT;
+  public static final int UNARY_SQUARE = fathom.FATHOM_UNARY_SQUARE;
+  public static final int UNARY_RECIPROCAL = fathom.FATHOM_UNARY_RECIPROCAL;
+  public static final int UNARY_SIGMOID = fathom.FATHOM_UNARY_SIGMOID;
+  public static final int UNARY_TANH = fathom.FATHOM_UNARY_TANH;
+  public static final int UNARY_RELU = fathom.FATHOM_UNARY_RELU;
+  public static final int UNARY_SIGN = fathom.FATHOM_UNARY_SIGN;
+  public static final int UNARY_SIN = fathom.FATHOM_UNARY_SIN;
+  public static final int UNARY_COS = fathom.FATHOM_UNARY_COS;
+  public static final int UNARY_LOG1P = fathom.FATHOM_UNARY_LOG1P;
+  public static final int UNARY_EXPM1 = fathom.FATHOM_UNARY_EXPM1;
+  public static final int UNARY_POW_SCALAR = fathom.FATHOM_UNARY_POW_SCALAR;
+  public static final int UNARY_AFFINE = fathom.FATHOM_UNARY_AFFINE;
+  public static final int UNARY_CLAMP = fathom.FATHOM_UNARY_CLAMP;
+  public static final int UNARY_LEAKY_RELU = fathom.FATHOM_UNARY_LEAKY_RELU;
+  public static final int UNARY_FILL = fathom.FATHOM_UNARY_FILL;
+  public static final int UNARY_RANGE = fathom.FATHOM_UNARY_RANGE;
+  public static final int UNARY_SOFTPLUS = fathom.FATHOM_UNARY_SOFTPLUS;
+
+  public static final int BINARY_ADD = fathom.FATHOM_BINARY_ADD;
+  public static final int BINARY_SUB = fathom.FATHOM_BINARY_SUB;
+  public static final int BINARY_MUL = fathom.FATHOM_BINARY_MUL;
+  public static final int BINARY_DIV = fathom.FATHOM_BINARY_DIV;
+  public static final int BINARY_POW = fathom.FATHOM_BINARY_POW;
+  public static final int BINARY_MAX = fathom.FATHOM_BINARY_MAX;
+  public static final int BINARY_MIN = fathom.FATHOM_BINARY_MIN;
+  public static final int BINARY_EQ = fathom.FATHOM_BINARY_EQ;
+  public static final int BINARY_NE = fathom.FATHOM_BINARY_NE;
+  public static final int BINARY_LT = fathom.FATHOM_BINARY_LT;
+  public static final int BINARY_LE = fathom.FATHOM_BINARY_LE;
+  public static final int BINARY_GT = fathom.FATHOM_BINARY_GT;
+  public static final int BINARY_GE = fathom.FATHOM_BINARY_GE;
+
+  public static final int REDUCE_SUM = fathom.FATHOM_REDUCE_SUM;
+  public static final int REDUCE_MEAN = fathom.FATHOM_REDUCE_MEAN;
+  public static final int REDUCE_MAX = fathom.FATHOM_REDUCE_MAX;
+  public static final int REDUCE_MIN = fathom.FATHOM_REDUCE_MIN;
+  public static final int REDUCE_PROD = fathom.FATHOM_REDUCE_PROD;
+
+  public static final int RANDOM_UNIFORM = fathom.FATHOM_RANDOM_UNIFORM;
+  public static final int RANDOM_NORMAL = fathom.FATHOM_RANDOM_NORMAL;
+  public static final int RANDOM_BERNOULLI = fathom.FATHOM_RANDOM_BERNOULLI;
+}

@@ -1,0 +1,84 @@
+package dev.fathom.tensor;
+
+import dev.fathom.internal.nativ.TensorKernels;
+import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reference-counted native memory shared by a tensor and its views. The last
+ * release frees it at once; the Cleaner only catches storages that became
+ * unreachable while still referenced (a leak, logged with its allocation site
+ * when -Dfathom.leakSites=true).
+ */
+final class Storage {
+  private static final Logger LOG = LoggerFactory.getLogger(Storage.class);
+  private static final Cleaner CLEANER = Cleaner.create();
+  private static final boolean TRACK_SITES = Boolean.getBoolean("fathom.leakSites");
+
+  final long address;
+  final long bytes;
+  private final AtomicInteger refs = new AtomicInteger(1);
+  private final Freer freer;
+  private final Cleaner.Cleanable cleanable;
+
+  private Storage(long address, long bytes) {
+    this.address = address;
+    this.bytes = bytes;
+    this.freer = new Freer(address, bytes, TRACK_SITES ? new Throwable("allocated here") : null);
+    this.cleanable = CLEANER.register(this, freer);
+  }
+
+  static Storage allocate(long bytes) {
+    return new Storage(TensorKernels.alloc(bytes), bytes);
+  }
+
+  void retain() {
+    if (refs.getAndIncrement() <= 0) {
+      refs.decrementAndGet();
+      throw new IllegalStateException("storage was already freed");
+    }
+  }
+
+  void release() {
+    int left = refs.decrementAndGet();
+    if (left == 0) {
+      freer.explicit = true;
+      cleanable.clean();
+    } else if (left < 0) {
+      throw new IllegalStateException("storage released more often than retained");
+    }
+  }
+
+  boolean isFreed() {
+    return refs.get() <= 0;
+  }
+
+  // NOTE: holds the raw address, never the Storage: a cleaning action that
+  // referenced its object would keep it reachable forever.
+  private static final class Freer implements Runnable {
+    private final long address;
+    private final long bytes;
+    private final Throwable site;
+    volatile boolean explicit;
+
+    Freer(long address, long bytes, Throwable site) {
+      this.address = address;
+      this.bytes = bytes;
+      this.site = site;
+    }
+
+    @Override
+    public void run() {
+      if (!explicit) {
+        if (site != null) {
+          LOG.warn("Leaked tensor storage of {} bytes freed by the garbage collector", bytes, site);
+        } else {
+          LOG.debug("Leaked tensor storage of {} bytes freed by the garbage collector", bytes);
+        }
+      }
+      TensorKernels.free(address);
+    }
+  }
+}
