@@ -56,6 +56,22 @@ public final class Scope implements AutoCloseable {
     return t;
   }
 
+  /**
+   * Takes ownership of an unowned tensor (one made outside any scope, e.g. by a
+   * data-loading thread, or released with {@link Tensor#unscope()}).
+   */
+  public Tensor adopt(Tensor t) {
+    if (t.scope != null && t.scope != this) {
+      throw new IllegalStateException("adopt: tensor " + Shapes.str(t.shape)
+          + " already belongs to another scope");
+    }
+    if (t.scope == null) {
+      t.scope = this;
+      add(t);
+    }
+    return t;
+  }
+
   /** Keeps every tensor in `ts`. */
   public void keepAll(Iterable<Tensor> ts) {
     for (Tensor t : ts) {
