@@ -550,6 +550,11 @@ public final class Tensor implements AutoCloseable {
   public Tensor logsumexp(int[] dims, boolean keepDim) { return Ops.logsumexp(this, dims, keepDim); }
   public Tensor logsumexp(int dim, boolean keepDim) { return Ops.logsumexp(this, new int[] {dim}, keepDim); }
 
+  /** exp(x) / sum(exp(x)) along dim, computed as exp(x - logsumexp(x)) so large logits do not overflow. */
+  public Tensor softmax(int dim) { return logSoftmax(dim).exp(); }
+  /** x - logsumexp(x) along dim. */
+  public Tensor logSoftmax(int dim) { return sub(logsumexp(dim, true)); }
+
   /** Variance; unbiased divides by n - 1. */
   public Tensor var(int[] dims, boolean unbiased, boolean keepDim) { return Ops.var(this, dims, unbiased, keepDim); }
   public Tensor var() { return var(allDims(), true, false); }
