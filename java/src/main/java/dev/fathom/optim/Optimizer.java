@@ -1,0 +1,161 @@
+package dev.fathom.optim;
+
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.GradMode;
+import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Updates parameters from their gradients. A base for {@link SGD}, {@link Adam} and
+ * {@link AdamW}; names and formulas follow PyTorch's {@code torch.optim}.
+ *
+ * <pre>{@code
+ * try (Optimizer opt = new SGD(List.of(w, b), 0.03)) {
+ *   for (...) { try (Scope s = Scope.open()) { loss(...).backward(); opt.step(); opt.zeroGrad(); } }
+ * }
+ * }</pre>
+ *
+ * <p>Parameters are leaf tensors with {@code requiresGrad(true)}, owned by their creator
+ * (a Module), never by the optimizer. The optimizer owns its state (momentum buffers, Adam
+ * moments): tensors outside every scope, made lazily at a parameter's first update and
+ * freed by {@link #close()}. {@link #step()} runs under {@code GradMode.disable()} inside its
+ * own scope, so its temporaries are freed before it returns and memory stays flat.
+ *
+ * <p>Not thread-safe: step from one thread at a time.
+ */
+public abstract class Optimizer implements AutoCloseable {
+  private final String name;
+  private final List<Tensor> params;
+  private final List<Tensor> state = new ArrayList<>();
+  private double lr;
+  private boolean closed;
+
+  protected Optimizer(String name, List<Tensor> params, double lr) {
+    this.name = name;
+    if (params == null || params.isEmpty()) {
+      throw new IllegalArgumentException(name + ": got an empty parameter list");
+    }
+    Map<Tensor, Integer> seen = new IdentityHashMap<>();
+    for (int i = 0; i < params.size(); i++) {
+      Tensor p = params.get(i);
+      if (p == null) {
+        throw new IllegalArgumentException(name + ": parameter " + i + " is null");
+      }
+      String what = name + ": parameter " + i + " " + shape(p) + " " + p.dtype();
+      if (p.isClosed()) {
+        throw new IllegalArgumentException(what + " is closed");
+      }
+      if (!p.isLeaf()) {
+        throw new IllegalArgumentException(what + " is not a leaf (it was computed by "
+            + p.gradFnName() + "); optimizers update leaf tensors");
+      }
+      if (!p.requiresGrad()) {
+        throw new IllegalArgumentException(what + " does not require grad; call requiresGrad(true)"
+            + " on parameters");
+      }
+      Integer first = seen.put(p, i);
+      if (first != null) {
+        throw new IllegalArgumentException(what + " is the same tensor as parameter " + first
+            + "; it would be updated twice per step");
+      }
+    }
+    this.params = Collections.unmodifiableList(new ArrayList<>(params));
+    setLearningRate(lr);
+  }
+
+  /**
+   * One update of every parameter that has a gradient; parameters whose {@code grad()} is
+   * null (unused in this step's graph) are skipped and their state is left unchanged.
+   */
+  public final void step() {
+    ensureOpen("step");
+    try (GradMode.Guard g = GradMode.disable(); Scope scope = Scope.open()) {
+      for (int i = 0; i < params.size(); i++) {
+        Tensor p = params.get(i);
+        Tensor grad = p.grad();
+        if (grad != null) {
+          update(i, p, grad);
+        }
+      }
+    }
+  }
+
+  /**
+   * Updates parameter `index` in place from `grad` (never modified). Runs with grad mode off
+   * inside the step's scope: temporaries need no closing; state comes from {@link #newState}.
+   */
+  protected abstract void update(int index, Tensor param, Tensor grad);
+
+  /** Drops every parameter's gradient (PyTorch's {@code zero_grad(set_to_none=True)}). */
+  public void zeroGrad() {
+    for (Tensor p : params) {
+      p.zeroGrad();
+    }
+  }
+
+  public double learningRate() {
+    return lr;
+  }
+
+  /** Sets the learning rate used from the next step on (what LR schedulers call). */
+  public void setLearningRate(double lr) {
+    if (!(lr >= 0) || Double.isInfinite(lr)) {
+      throw new IllegalArgumentException(name + ": learning rate must be finite and >= 0, got " + lr);
+    }
+    this.lr = lr;
+  }
+
+  /** The parameters, in the order given (unmodifiable). */
+  public List<Tensor> parameters() {
+    return params;
+  }
+
+  /** A state tensor of the given shape and dtype, filled with `init`, owned by this optimizer. */
+  protected final Tensor newState(DType dtype, long[] shape, double init) {
+    Tensor t = Tensor.full(init, dtype, shape).unscope();
+    state.add(t);
+    return t;
+  }
+
+  /** A state tensor holding a copy of `src`, owned by this optimizer. */
+  protected final Tensor newStateCopy(Tensor src) {
+    Tensor t = newState(src.dtype(), src.shape(), 0);
+    t.copy_(src);
+    return t;
+  }
+
+  /** Frees the optimizer's state (not the parameters). Idempotent; step() then throws. */
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      for (Tensor t : state) {
+        t.close();
+      }
+      state.clear();
+    }
+  }
+
+  private void ensureOpen(String op) {
+    if (closed) {
+      throw new IllegalStateException(name + "." + op + ": optimizer was closed");
+    }
+  }
+
+  static String shape(Tensor t) {
+    return Arrays.toString(t.shape()).replace(" ", "");
+  }
+
+  /** Throws IllegalArgumentException "name: what=value must be rule" unless ok. */
+  static void require(boolean ok, String name, String what, double value, String rule) {
+    if (!ok) {
+      throw new IllegalArgumentException(name + ": " + what + "=" + value + " must be " + rule);
+    }
+  }
+}
