@@ -17,16 +17,16 @@ import java.util.Arrays;
 public final class Losses {
   private Losses() {}
 
-  /** log softmax(x) along dim = x - logsumexp(x, dim), stable for any finite logits. */
+  /** log softmax(x) along dim = x - logsumexp(x, dim), stable for any finite logits ({@link Tensor#logSoftmax}). */
   public static Tensor logSoftmax(Tensor x, int dim) {
     requireFloat("logSoftmax", "input", x);
-    return x.sub(x.logsumexp(dim, true));
+    return x.logSoftmax(dim);
   }
 
   /** softmax(x) along dim = exp(logSoftmax(x, dim)): never overflows, rows sum to 1. */
   public static Tensor softmax(Tensor x, int dim) {
     requireFloat("softmax", "input", x);
-    return logSoftmax(x, dim).exp();
+    return x.softmax(dim);
   }
 
   // ---------------------------------------------------------------- shared checks
