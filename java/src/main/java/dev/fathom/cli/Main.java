@@ -43,6 +43,10 @@ public final class Main {
           return 0;
         case "bench":
           return bench(args);
+        case "train":
+          return TrainCommand.run(args);
+        case "example":
+          return Examples.run(args);
         default:
           System.err.println("fathom: unknown command '" + command + "'");
           usage();
@@ -51,6 +55,9 @@ public final class Main {
     } catch (IllegalArgumentException e) {
       System.err.println("fathom: " + e.getMessage());
       return 2;
+    } catch (java.io.UncheckedIOException e) {
+      System.err.println("fathom: " + e.getMessage());
+      return 1;
     } catch (FathomException e) {
       System.err.println("fathom: " + e.status() + ": " + e.getMessage());
       return 1;
@@ -132,6 +139,11 @@ public final class Main {
   private static void usage() {
     System.err.println(String.join("\n",
         "usage: fathom [--threads T] <command>",
+        "  train --model softmax|mlp [--epochs E] [--batch-size B] [--lr LR] [--seed S] [--data DIR]",
+        "        [--out DIR] [--optimizer sgd|adam] [--weight-decay WD] [--momentum M] [--dropout P]",
+        "                            train on Fashion-MNIST; writes DIR/metrics.csv (default runs/MODEL)",
+        "  example linreg|house-prices [--data DIR] [--out DIR]",
+        "                            linear regression on synthetic data; Kaggle house prices (k-fold)",
         "  info                      native runtime: versions, ISA, OpenBLAS core, threads",
         "  demo                      runtime info, a small GEMM and its throughput",
         "  bench gemm [--quick] [--samples N] [--out FILE]",

@@ -364,8 +364,8 @@ final class Ops {
     Tensor a = ab[0];
     Tensor b = ab[1];
     long[] shape = Shapes.broadcast(opName, a.shape, b.shape);
-    if (op == OpName.POW || op == OpName.DIV) {
-      requireFloat(opName, a);
+    if (!a.dtype.isFloatingPoint()) {
+      return integerBinary(op, ab, a0, b0);
     }
     Tensor out = Tensor.empty(a.dtype, shape);
     Slots s = TensorKernels.slots();
@@ -433,6 +433,22 @@ final class Ops {
     return out;
   }
 
+  /**
+   * Integer and bool arithmetic (never differentiable): computed in float64,
+   * exact for values below 2^53, then cast back; bool add/mul become or/and;
+   * division is true division into float32, as in PyTorch.
+   */
+  private static Tensor integerBinary(OpName op, Tensor[] ab, Tensor a0, Tensor b0) {
+    DType type = ab[0].dtype;
+    try (Tensor wa = castCopy(ab[0], DType.FLOAT64); Tensor wb = castCopy(ab[1], DType.FLOAT64);
+        GradMode.Guard g = GradMode.disable()) {
+      closeTemporaries(ab, a0, b0);
+      try (Tensor wide = binary(op, wa, wb)) {
+        return castCopy(wide, op == OpName.DIV || op == OpName.POW ? DType.FLOAT32 : type);
+      }
+    }
+  }
+
   static Tensor binaryInPlace(OpName op, String opName, Tensor t, Tensor other) {
     checkInPlace(opName, t);
     other.ensureOpen(opName);
@@ -453,6 +469,18 @@ final class Ops {
 
   static Tensor compare(int code, String op, Tensor a0, Tensor b0) {
     Tensor[] ab = promoted(op, a0, b0);
+    if (!ab[0].dtype.isFloatingPoint()) {
+      // The kernels compare floating types; float64 holds every int32 and
+      // every int64 label/index below 2^53 exactly.
+      Tensor[] wide = {castCopy(ab[0], DType.FLOAT64), castCopy(ab[1], DType.FLOAT64)};
+      closeTemporaries(ab, a0, b0);
+      try {
+        return compare(code, op, wide[0], wide[1]);
+      } finally {
+        wide[0].close();
+        wide[1].close();
+      }
+    }
     long[] shape = Shapes.broadcast(op, ab[0].shape, ab[1].shape);
     Tensor out = Tensor.empty(DType.BOOL, shape);
     Slots s = TensorKernels.slots();
@@ -598,14 +626,22 @@ final class Ops {
           + " of " + Shapes.str(x.shape));
     }
     long[] kept = keptShape(x.shape, new int[] {dim});
-    Tensor values = Tensor.empty(x.dtype, kept);
-    Tensor indices = Tensor.empty(DType.INT64, kept);
-    Slots s = TensorKernels.slots();
-    desc(s, 0, x);
-    desc(s, 1, values);
-    desc(s, 2, indices);
-    TensorKernels.reduce(op == OpName.MAX_DIM ? TensorKernels.REDUCE_MAX : TensorKernels.REDUCE_MIN,
-        s, 0, 1, 2);
+    Tensor values;
+    Tensor indices;
+    if (x.shape[dim] == 1) {
+      // Nothing to reduce: the kernel wants exactly one reduced dimension.
+      values = castCopy(x, x.dtype);
+      indices = Tensor.zeros(DType.INT64, kept);
+    } else {
+      values = Tensor.empty(x.dtype, kept);
+      indices = Tensor.empty(DType.INT64, kept);
+      Slots s = TensorKernels.slots();
+      desc(s, 0, x);
+      desc(s, 1, values);
+      desc(s, 2, indices);
+      TensorKernels.reduce(op == OpName.MAX_DIM ? TensorKernels.REDUCE_MAX : TensorKernels.REDUCE_MIN,
+          s, 0, 1, 2);
+    }
     long[] dropped = droppedShape(x.shape, new int[] {dim});
     Tensor v = keepDim ? values : viewAs(values, dropped);
     Tensor i = keepDim ? indices : viewAs(indices, dropped);
@@ -616,6 +652,17 @@ final class Ops {
           scatterAddRaw(Tensor.zeros(g.dtype, xs), dim, idx.reshape(kept), g.reshape(kept))}, idx);
     }
     return new Tensor.ValuesIndices(v, i);
+  }
+
+  /** Max or min over all elements (0-d); closes its flattened view and indices at once. */
+  static Tensor reduceAll(OpName op, Tensor x) {
+    // NOTE: the flattened view would otherwise pin the whole source storage
+    // until its scope closes (or forever outside a scope).
+    try (Tensor flat = x.reshape(-1)) {
+      Tensor.ValuesIndices r = maxMin(op, flat, 0, false);
+      r.indices().close();
+      return r.values();
+    }
   }
 
   static Tensor argMaxMin(boolean max, Tensor x, int dim, boolean keepDim) {
@@ -633,9 +680,20 @@ final class Ops {
       // Max over the dims, as a constant shift; -inf rows (all -inf) shift by 0.
       Tensor flatMax = x;
       for (int d : normalizeDims("logsumexp", dims, x.shape.length)) {
-        flatMax = maxMin(OpName.MAX_DIM, flatMax, d, true).values();
+        Tensor.ValuesIndices r = maxMin(OpName.MAX_DIM, flatMax, d, true);
+        r.indices().close();
+        if (flatMax != x) {
+          flatMax.close();
+        }
+        flatMax = r.values();
       }
-      m = where(flatMax.abs().lt(Double.POSITIVE_INFINITY), flatMax, Tensor.zeros(x.dtype));
+      try (Tensor finite = flatMax.abs(); Tensor isFinite = finite.lt(Double.POSITIVE_INFINITY);
+          Tensor zero = Tensor.zeros(x.dtype)) {
+        m = where(isFinite, flatMax, zero);
+      }
+      if (flatMax != x) {
+        flatMax.close();
+      }
     }
     Tensor lse = x.sub(m).exp().sum(dims, true).log().add(m);
     return keepDim ? lse : lse.reshape(droppedShape(x.shape, normalizeDims("logsumexp", dims, x.shape.length)));

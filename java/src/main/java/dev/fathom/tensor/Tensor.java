@@ -536,15 +536,19 @@ public final class Tensor implements AutoCloseable {
   public Tensor mean(int[] dims, boolean keepDim) { return Ops.reduce(OpName.MEAN, this, dims, keepDim); }
 
   /** Largest element (0-d). */
-  public Tensor max() { return Ops.maxMin(OpName.MAX_DIM, reshape(-1), 0, false).values(); }
-  public Tensor min() { return Ops.maxMin(OpName.MIN_DIM, reshape(-1), 0, false).values(); }
+  public Tensor max() { return Ops.reduceAll(OpName.MAX_DIM, this); }
+  public Tensor min() { return Ops.reduceAll(OpName.MIN_DIM, this); }
   public ValuesIndices max(int dim, boolean keepDim) { return Ops.maxMin(OpName.MAX_DIM, this, dim, keepDim); }
   public ValuesIndices min(int dim, boolean keepDim) { return Ops.maxMin(OpName.MIN_DIM, this, dim, keepDim); }
 
   public Tensor argmax(int dim, boolean keepDim) { return Ops.argMaxMin(true, this, dim, keepDim); }
   public Tensor argmin(int dim, boolean keepDim) { return Ops.argMaxMin(false, this, dim, keepDim); }
   /** Index of the largest element of the flattened tensor. */
-  public Tensor argmax() { return Ops.argMaxMin(true, reshape(-1), 0, false); }
+  public Tensor argmax() {
+    try (Tensor flat = reshape(-1)) {
+      return Ops.argMaxMin(true, flat, 0, false);
+    }
+  }
 
   /** log(sum(exp(x))) over dims, computed stably (max subtracted first). */
   public Tensor logsumexp(int[] dims, boolean keepDim) { return Ops.logsumexp(this, dims, keepDim); }

@@ -113,6 +113,13 @@ class TensorTest {
   }
 
   @Test
+  void maxOverASizeOneDimension() {
+    Tensor a = t(new float[] {3, -1}, 2, 1);
+    assertArrayEquals(new float[] {3, -1}, a.max(1, false).values().toFloatArray());
+    assertArrayEquals(new long[] {0, 0}, a.argmax(1, false).toLongArray());
+  }
+
+  @Test
   void argmaxTiesPickTheFirst() {
     assertArrayEquals(new long[] {1}, t(new float[] {0, 5, 5}, 1, 3).argmax(1, false).toLongArray());
   }
@@ -166,6 +173,21 @@ class TensorTest {
         () -> Tensor.oneHot(Tensor.fromArray(new long[] {3}, 1), 3));
     assertTrue(e.getMessage().startsWith("oneHot:"), e.getMessage());
     assertThrows(RuntimeException.class, () -> a.indexSelect(0, Tensor.fromArray(new long[] {3}, 1)));
+  }
+
+  @Test
+  void integerComparisons() {
+    Tensor labels = Tensor.fromArray(new long[] {3, 1, 2}, 3);
+    Tensor predicted = Tensor.fromArray(new long[] {3, 0, 2}, 3);
+    assertArrayEquals(new long[] {1, 0, 1}, labels.eq(predicted).toLongArray());
+    assertEquals(2L, labels.eq(predicted).sum().item());
+    assertArrayEquals(new long[] {0, 0, 1}, labels.gt(2.5 - 1).mul(labels.eq(2.0)).toLongArray());
+    Tensor sum = labels.add(predicted);
+    assertEquals(DType.INT64, sum.dtype());
+    assertArrayEquals(new long[] {6, 1, 4}, sum.toLongArray());
+    Tensor half = labels.div(Tensor.fromArray(new long[] {2}, 1));
+    assertEquals(DType.FLOAT32, half.dtype());
+    assertArrayEquals(new float[] {1.5f, 0.5f, 1}, half.toFloatArray());
   }
 
   @Test
