@@ -381,17 +381,27 @@ final class Ops {
     long[] sa = a.shape;
     long[] sb = b.shape;
     switch (op) {
-      case ADD:
-        Autograd.record(out, op, in, g -> new Tensor[] {sumTo(g, sa), sumTo(g, sb)});
+      case ADD: {
+        boolean needA = a.requiresGrad;
+        boolean needB = b.requiresGrad;
+        Autograd.record(out, op, in,
+            g -> new Tensor[] {needA ? sumTo(g, sa) : null, needB ? sumTo(g, sb) : null});
         break;
-      case SUB:
-        Autograd.record(out, op, in, g -> new Tensor[] {sumTo(g, sa), sumTo(g.neg(), sb)});
+      }
+      case SUB: {
+        boolean needA = a.requiresGrad;
+        boolean needB = b.requiresGrad;
+        Autograd.record(out, op, in,
+            g -> new Tensor[] {needA ? sumTo(g, sa) : null, needB ? sumTo(g.neg(), sb) : null});
         break;
+      }
       case MUL: {
         Tensor va = a.save();
         Tensor vb = b.save();
-        Autograd.record(out, op, in,
-            g -> new Tensor[] {sumTo(g.mul(vb), sa), sumTo(g.mul(va), sb)}, va, vb);
+        boolean needA = a.requiresGrad;
+        boolean needB = b.requiresGrad;
+        Autograd.record(out, op, in, g -> new Tensor[] {
+            needA ? sumTo(g.mul(vb), sa) : null, needB ? sumTo(g.mul(va), sb) : null}, va, vb);
         break;
       }
       case DIV: { // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
@@ -779,10 +789,14 @@ final class Ops {
       long[] sa = a.shape;
       long[] sb = b.shape;
       long[] full = outShape;
+      boolean needA = a.requiresGrad;
+      boolean needB = b.requiresGrad;
       Autograd.record(result, OpName.MATMUL, new Tensor[] {a, b}, g -> {
+        // Only the inputs that need a gradient get one: for a first layer,
+        // dL/dinput would cost as much as the weight gradient for nothing.
         Tensor gm = g.reshape(full);
-        Tensor ga = sumTo(gm.matmul(vb.transpose(-1, -2)), va.shape).reshape(sa);
-        Tensor gb = sumTo(va.transpose(-1, -2).matmul(gm), vb.shape).reshape(sb);
+        Tensor ga = needA ? sumTo(gm.matmul(vb.transpose(-1, -2)), va.shape).reshape(sa) : null;
+        Tensor gb = needB ? sumTo(va.transpose(-1, -2).matmul(gm), vb.shape).reshape(sb) : null;
         return new Tensor[] {ga, gb};
       }, va, vb);
     }
