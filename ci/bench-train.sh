@@ -15,7 +15,7 @@ for round in 1 2 3; do
     "$root/fathom" --threads "$threads" bench train --model "$model" --iters "$iters" | tee -a "$out"
     if [[ -f "$ref/train_fmnist.py" ]] && /usr/bin/python3 -c "import torch" 2>/dev/null; then
       (cd "$ref" && /usr/bin/python3 train_fmnist.py --model "$model" --threads "$threads" \
-        --max-iters "$((iters + 5))" --no-eval --out "$out" | grep RESULT | cut -c1-200) ||
+        --max-iters "$((iters + 5))" --no-eval --out "$out" | grep RESULT | grep -oE "\"img_per_s_median_iter\": [0-9.]+|\"foreign_cores\": {[^}]*}" | tr "\n" " "; echo) ||
         echo "bench-train: PyTorch baseline failed" >&2
     fi
   done

@@ -795,8 +795,8 @@ final class Ops {
         // Only the inputs that need a gradient get one: for a first layer,
         // dL/dinput would cost as much as the weight gradient for nothing.
         Tensor gm = g.reshape(full);
-        Tensor ga = needA ? sumTo(gm.matmul(vb.transpose(-1, -2)), va.shape).reshape(sa) : null;
-        Tensor gb = needB ? sumTo(va.transpose(-1, -2).matmul(gm), vb.shape).reshape(sb) : null;
+        Tensor ga = needA ? sumTo(matmulLike(gm, vb.transpose(-1, -2), va), va.shape).reshape(sa) : null;
+        Tensor gb = needB ? sumTo(matmulLike(va.transpose(-1, -2), gm, vb), vb.shape).reshape(sb) : null;
         return new Tensor[] {ga, gb};
       }, va, vb);
     }
@@ -807,6 +807,21 @@ final class Ops {
       bm.close();
     }
     return result;
+  }
+
+  /**
+   * x @ y, laid out like `like`: when `like` is a transposed view (a Linear
+   * layer's W.t()), computes (y^T @ x^T)^T so that the gradient arrives in the
+   * parameter's own contiguous layout instead of needing a transposing copy.
+   */
+  private static Tensor matmulLike(Tensor x, Tensor y, Tensor like) {
+    int n = like.shape.length;
+    boolean transposed = n >= 2 && like.strides[n - 2] == 1 && like.strides[n - 1] != 1
+        && like.shape[n - 2] > 1;
+    if (!transposed) {
+      return x.matmul(y);
+    }
+    return y.transpose(-1, -2).matmul(x.transpose(-1, -2)).transpose(-1, -2);
   }
 
   // ------------------------------------------------------------------ views
