@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-#define FATHOM_ABI_VERSION 2
+#define FATHOM_ABI_VERSION 3
 
 typedef enum fathom_status {
     FATHOM_OK = 0,
@@ -322,6 +322,137 @@ FATHOM_API fathom_status fathom_matmul(const fathom_tensor_desc* a, const fathom
 FATHOM_API fathom_status fathom_bench_plain_loop(int32_t unary, int32_t op, int64_t a, int64_t b,
                                                  int64_t dst, int64_t n, int32_t iterations,
                                                  double* seconds);
+
+/* ------------------------------------------------------------------------
+ * CNN kernels (ABI 3): convolution, pooling, batch normalization, resize.
+ * Tensors are NCHW at this boundary (contiguous descriptors; F32 through
+ * oneDNN, F64 through the reference kernels, which are the specification).
+ * Backends choose internal layouts themselves and reorder at the edges.
+ * oneDNN primitives are created once per (params, threads) and cached.
+ * ---------------------------------------------------------------------- */
+
+typedef enum fathom_cnn_backend {
+    FATHOM_CNN_AUTO = 0,      /* oneDNN for F32, reference for F64 */
+    FATHOM_CNN_REFERENCE = 1, /* naive loops, F32 and F64 */
+    FATHOM_CNN_ONEDNN = 3     /* F32 only */
+} fathom_cnn_backend;
+
+/*
+ * 2-D convolution (cross-correlation, as PyTorch): src (N,C,H,W),
+ * weights (K, C/groups, KH, KW), bias (K) -> dst (N,K,OH,OW) with
+ * OH = (H + 2*ph - dh*(kh-1) - 1) / sh + 1 (same for OW). Dilation 1 = dense.
+ */
+typedef struct fathom_conv2d_params {
+    int64_t n, c, h, w;
+    int64_t k;
+    int64_t kh, kw;
+    int64_t sh, sw;
+    int64_t ph, pw;
+    int64_t dh, dw;
+    int64_t groups;
+    int32_t has_bias;
+    int32_t post_relu; /* forward only: dst = relu(conv + bias), fused (inference) */
+    int32_t backend;   /* fathom_cnn_backend */
+    int32_t reserved;  /* 0 */
+} fathom_conv2d_params;
+
+/* Writes (N, K, OH, OW) into out[4]; fails when the params are inconsistent. */
+FATHOM_API fathom_status fathom_conv2d_output_shape(const fathom_conv2d_params* p, int64_t* out);
+/* bias may be null when !has_bias. */
+FATHOM_API fathom_status fathom_conv2d_forward(const fathom_conv2d_params* p,
+                                               const fathom_tensor_desc* src,
+                                               const fathom_tensor_desc* weights,
+                                               const fathom_tensor_desc* bias,
+                                               const fathom_tensor_desc* dst);
+/* diff_src = conv_transpose(diff_dst, weights): dL/dsrc (overwritten). */
+FATHOM_API fathom_status fathom_conv2d_backward_data(const fathom_conv2d_params* p,
+                                                     const fathom_tensor_desc* diff_dst,
+                                                     const fathom_tensor_desc* weights,
+                                                     const fathom_tensor_desc* diff_src);
+/* dL/dweights and dL/dbias (nullable) from src and diff_dst (overwritten). */
+FATHOM_API fathom_status fathom_conv2d_backward_weights(const fathom_conv2d_params* p,
+                                                        const fathom_tensor_desc* src,
+                                                        const fathom_tensor_desc* diff_dst,
+                                                        const fathom_tensor_desc* diff_weights,
+                                                        const fathom_tensor_desc* diff_bias);
+
+typedef enum fathom_pool_algorithm {
+    FATHOM_POOL_MAX = 0,
+    FATHOM_POOL_AVG_INCLUDE_PADDING = 1, /* divides by kh*kw (PyTorch count_include_pad=True) */
+    FATHOM_POOL_AVG_EXCLUDE_PADDING = 2  /* divides by the in-bounds count */
+} fathom_pool_algorithm;
+
+/* src (N,C,H,W) -> dst (N,C,OH,OW), OH = (H + 2*ph - kh) / sh + 1; padding < kernel. */
+typedef struct fathom_pool2d_params {
+    int64_t n, c, h, w;
+    int64_t kh, kw;
+    int64_t sh, sw;
+    int64_t ph, pw;
+    int32_t algorithm; /* fathom_pool_algorithm */
+    int32_t backend;   /* fathom_cnn_backend */
+} fathom_pool2d_params;
+
+FATHOM_API fathom_status fathom_pool2d_output_shape(const fathom_pool2d_params* p, int64_t* out);
+/*
+ * Bytes of workspace max pooling's backward needs from its forward (0 for
+ * average pooling); the contents are private to the backend that wrote them.
+ */
+FATHOM_API fathom_status fathom_pool2d_workspace_bytes(const fathom_pool2d_params* p, int32_t dtype,
+                                                       int64_t* bytes);
+/* workspace: a BOOL (byte) tensor of workspace_bytes, or null (inference: no backward). */
+FATHOM_API fathom_status fathom_pool2d_forward(const fathom_pool2d_params* p,
+                                               const fathom_tensor_desc* src,
+                                               const fathom_tensor_desc* dst,
+                                               const fathom_tensor_desc* workspace);
+/* diff_src (overwritten) from diff_dst and, for max pooling, the forward's workspace. */
+FATHOM_API fathom_status fathom_pool2d_backward(const fathom_pool2d_params* p,
+                                                const fathom_tensor_desc* diff_dst,
+                                                const fathom_tensor_desc* workspace,
+                                                const fathom_tensor_desc* diff_src);
+
+/*
+ * Batch normalization over (N, C, S): per channel c, statistics over N and S
+ * (S = H*W for conv layers, 1 for dense layers).
+ * Training: y = gamma * (x - mean_B) * invstd_B + beta with the biased batch
+ * variance; running_mean/var (in/out) <- (1 - momentum) * running + momentum *
+ * batch (running_var gets the unbiased batch variance, as PyTorch); save_mean
+ * and save_invstd (C) receive mean_B and 1/sqrt(var_B + eps) for backward.
+ * Inference: uses running_mean/var; save_* may be null.
+ */
+typedef struct fathom_batch_norm_params {
+    int64_t n, c, s;
+    double eps;
+    double momentum;
+    int32_t training;
+    int32_t backend; /* fathom_cnn_backend */
+} fathom_batch_norm_params;
+
+FATHOM_API fathom_status fathom_batch_norm_forward(const fathom_batch_norm_params* p,
+                                                   const fathom_tensor_desc* src,
+                                                   const fathom_tensor_desc* gamma,
+                                                   const fathom_tensor_desc* beta,
+                                                   const fathom_tensor_desc* running_mean,
+                                                   const fathom_tensor_desc* running_var,
+                                                   const fathom_tensor_desc* save_mean,
+                                                   const fathom_tensor_desc* save_invstd,
+                                                   const fathom_tensor_desc* dst);
+/* Training-mode backward: diff_src, diff_gamma, diff_beta (all overwritten). */
+FATHOM_API fathom_status fathom_batch_norm_backward(const fathom_batch_norm_params* p,
+                                                    const fathom_tensor_desc* src,
+                                                    const fathom_tensor_desc* diff_dst,
+                                                    const fathom_tensor_desc* gamma,
+                                                    const fathom_tensor_desc* save_mean,
+                                                    const fathom_tensor_desc* save_invstd,
+                                                    const fathom_tensor_desc* diff_src,
+                                                    const fathom_tensor_desc* diff_gamma,
+                                                    const fathom_tensor_desc* diff_beta);
+
+/*
+ * Bilinear resize src (N,C,H,W) -> dst (N,C,OH,OW), half-pixel centres
+ * (PyTorch interpolate(mode="bilinear", align_corners=False)); F32 or F64.
+ */
+FATHOM_API fathom_status fathom_resize_bilinear(const fathom_tensor_desc* src,
+                                                const fathom_tensor_desc* dst);
 
 #ifdef __cplusplus
 }

@@ -41,7 +41,7 @@ public class fathom extends dev.fathom.presets.fathom {
 // #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-public static final int FATHOM_ABI_VERSION = 2;
+public static final int FATHOM_ABI_VERSION = 3;
 
 /** enum fathom_status */
 public static final int
@@ -336,6 +336,108 @@ public static native @Cast("fathom_status") int fathom_bench_plain_loop(int unar
 public static native @Cast("fathom_status") int fathom_bench_plain_loop(int unary, int op, @Cast("int64_t") long a, @Cast("int64_t") long b,
                                                  @Cast("int64_t") long dst, @Cast("int64_t") long n, int iterations,
                                                  double[] seconds);
+
+/* ------------------------------------------------------------------------
+ * CNN kernels (ABI 3): convolution, pooling, batch normalization, resize.
+ * Tensors are NCHW at this boundary (contiguous descriptors; F32 through
+ * oneDNN, F64 through the reference kernels, which are the specification).
+ * Backends choose internal layouts themselves and reorder at the edges.
+ * oneDNN primitives are created once per (params, threads) and cached.
+ * ---------------------------------------------------------------------- */
+
+/** enum fathom_cnn_backend */
+public static final int
+    FATHOM_CNN_AUTO = 0,      /* oneDNN for F32, reference for F64 */
+    FATHOM_CNN_REFERENCE = 1, /* naive loops, F32 and F64 */
+    FATHOM_CNN_ONEDNN = 3;     /* F32 only */
+// Targeting ../fathom_conv2d_params.java
+
+
+
+/* Writes (N, K, OH, OW) into out[4]; fails when the params are inconsistent. */
+public static native @Cast("fathom_status") int fathom_conv2d_output_shape(@Const fathom_conv2d_params p, @Cast("int64_t*") LongPointer out);
+public static native @Cast("fathom_status") int fathom_conv2d_output_shape(@Const fathom_conv2d_params p, @Cast("int64_t*") LongBuffer out);
+public static native @Cast("fathom_status") int fathom_conv2d_output_shape(@Const fathom_conv2d_params p, @Cast("int64_t*") long[] out);
+/* bias may be null when !has_bias. */
+public static native @Cast("fathom_status") int fathom_conv2d_forward(@Const fathom_conv2d_params p,
+                                               @Const fathom_tensor_desc src,
+                                               @Const fathom_tensor_desc weights,
+                                               @Const fathom_tensor_desc bias,
+                                               @Const fathom_tensor_desc dst);
+/* diff_src = conv_transpose(diff_dst, weights): dL/dsrc (overwritten). */
+public static native @Cast("fathom_status") int fathom_conv2d_backward_data(@Const fathom_conv2d_params p,
+                                                     @Const fathom_tensor_desc diff_dst,
+                                                     @Const fathom_tensor_desc weights,
+                                                     @Const fathom_tensor_desc diff_src);
+/* dL/dweights and dL/dbias (nullable) from src and diff_dst (overwritten). */
+public static native @Cast("fathom_status") int fathom_conv2d_backward_weights(@Const fathom_conv2d_params p,
+                                                        @Const fathom_tensor_desc src,
+                                                        @Const fathom_tensor_desc diff_dst,
+                                                        @Const fathom_tensor_desc diff_weights,
+                                                        @Const fathom_tensor_desc diff_bias);
+
+/** enum fathom_pool_algorithm */
+public static final int
+    FATHOM_POOL_MAX = 0,
+    FATHOM_POOL_AVG_INCLUDE_PADDING = 1, /* divides by kh*kw (PyTorch count_include_pad=True) */
+    FATHOM_POOL_AVG_EXCLUDE_PADDING = 2;  /* divides by the in-bounds count */
+// Targeting ../fathom_pool2d_params.java
+
+
+
+public static native @Cast("fathom_status") int fathom_pool2d_output_shape(@Const fathom_pool2d_params p, @Cast("int64_t*") LongPointer out);
+public static native @Cast("fathom_status") int fathom_pool2d_output_shape(@Const fathom_pool2d_params p, @Cast("int64_t*") LongBuffer out);
+public static native @Cast("fathom_status") int fathom_pool2d_output_shape(@Const fathom_pool2d_params p, @Cast("int64_t*") long[] out);
+/*
+ * Bytes of workspace max pooling's backward needs from its forward (0 for
+ * average pooling); the contents are private to the backend that wrote them.
+ */
+public static native @Cast("fathom_status") int fathom_pool2d_workspace_bytes(@Const fathom_pool2d_params p, int dtype,
+                                                       @Cast("int64_t*") LongPointer bytes);
+public static native @Cast("fathom_status") int fathom_pool2d_workspace_bytes(@Const fathom_pool2d_params p, int dtype,
+                                                       @Cast("int64_t*") LongBuffer bytes);
+public static native @Cast("fathom_status") int fathom_pool2d_workspace_bytes(@Const fathom_pool2d_params p, int dtype,
+                                                       @Cast("int64_t*") long[] bytes);
+/* workspace: a BOOL (byte) tensor of workspace_bytes, or null (inference: no backward). */
+public static native @Cast("fathom_status") int fathom_pool2d_forward(@Const fathom_pool2d_params p,
+                                               @Const fathom_tensor_desc src,
+                                               @Const fathom_tensor_desc dst,
+                                               @Const fathom_tensor_desc workspace);
+/* diff_src (overwritten) from diff_dst and, for max pooling, the forward's workspace. */
+public static native @Cast("fathom_status") int fathom_pool2d_backward(@Const fathom_pool2d_params p,
+                                                @Const fathom_tensor_desc diff_dst,
+                                                @Const fathom_tensor_desc workspace,
+                                                @Const fathom_tensor_desc diff_src);
+// Targeting ../fathom_batch_norm_params.java
+
+
+
+public static native @Cast("fathom_status") int fathom_batch_norm_forward(@Const fathom_batch_norm_params p,
+                                                   @Const fathom_tensor_desc src,
+                                                   @Const fathom_tensor_desc gamma,
+                                                   @Const fathom_tensor_desc beta,
+                                                   @Const fathom_tensor_desc running_mean,
+                                                   @Const fathom_tensor_desc running_var,
+                                                   @Const fathom_tensor_desc save_mean,
+                                                   @Const fathom_tensor_desc save_invstd,
+                                                   @Const fathom_tensor_desc dst);
+/* Training-mode backward: diff_src, diff_gamma, diff_beta (all overwritten). */
+public static native @Cast("fathom_status") int fathom_batch_norm_backward(@Const fathom_batch_norm_params p,
+                                                    @Const fathom_tensor_desc src,
+                                                    @Const fathom_tensor_desc diff_dst,
+                                                    @Const fathom_tensor_desc gamma,
+                                                    @Const fathom_tensor_desc save_mean,
+                                                    @Const fathom_tensor_desc save_invstd,
+                                                    @Const fathom_tensor_desc diff_src,
+                                                    @Const fathom_tensor_desc diff_gamma,
+                                                    @Const fathom_tensor_desc diff_beta);
+
+/*
+ * Bilinear resize src (N,C,H,W) -> dst (N,C,OH,OW), half-pixel centres
+ * (PyTorch interpolate(mode="bilinear", align_corners=False)); F32 or F64.
+ */
+public static native @Cast("fathom_status") int fathom_resize_bilinear(@Const fathom_tensor_desc src,
+                                                @Const fathom_tensor_desc dst);
 
 // #ifdef __cplusplus
 // #endif
