@@ -83,6 +83,11 @@ public final class Main {
   }
 
   private static int bench(List<String> args) throws Exception {
+    if (!args.isEmpty() && args.get(0).equals("layers")) {
+      Args a = new Args("bench layers", args.subList(1, args.size()), List.of("--batch"), List.of());
+      dev.fathom.bench.LayerBenchmark.run(a.integer("--batch", 256, 1), System.out);
+      return 0;
+    }
     if (!args.isEmpty() && args.get(0).equals("train")) {
       Args a = new Args("bench train", args.subList(1, args.size()), List.of("--model", "--iters"), List.of());
       dev.fathom.bench.TrainBenchmark.run(a.string("--model", "mlp"), a.integer("--iters", 200, 10), System.out);

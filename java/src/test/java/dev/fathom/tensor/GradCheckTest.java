@@ -107,11 +107,33 @@ class GradCheckTest {
         Tensor.fromArray(new long[] {0, 2, 1, 1}, 2, 2)).square(), of(2, 3)));
     c.add(GradCheck.of("scatterAdd", l -> l.get(0).scatterAdd(0,
         Tensor.fromArray(new long[] {1, 0, 1}, 1, 3), l.get(1)).square(), of(2, 3), of(1, 3)));
+    c.add(GradCheck.of("conv2d 3x3 p1 + bias", l -> Functional.conv2d(l.get(0), l.get(1), l.get(2), 1, 1),
+        of(2, 3, 5, 5), of(4, 3, 3, 3), of(4)));
+    c.add(GradCheck.of("conv2d s2 no bias", l -> Functional.conv2d(l.get(0), l.get(1), null, 2, 0),
+        of(1, 2, 7, 6), of(3, 2, 3, 2)));
+    c.add(GradCheck.of("conv2d groups + dilation", l -> Functional.conv2d(l.get(0), l.get(1), l.get(2),
+        1, 1, 2, 2, 2, 2, 3), of(1, 3, 6, 6), of(6, 1, 3, 3), of(6)));
+    c.add(GradCheck.of("maxPool2d 2x2/2", l -> Functional.maxPool2d(l.get(0), 2, 2, 0), of(2, 2, 4, 6)));
+    c.add(GradCheck.of("maxPool2d 3x3/2 p1 overlapping", l -> Functional.maxPool2d(l.get(0), 3, 2, 1),
+        of(1, 2, 5, 5)));
+    c.add(GradCheck.of("avgPool2d include pad", l -> Functional.avgPool2d(l.get(0), 3, 2, 1, true), of(1, 2, 5, 5)));
+    c.add(GradCheck.of("avgPool2d exclude pad", l -> Functional.avgPool2d(l.get(0), 3, 1, 1, false), of(2, 1, 4, 3)));
+    c.add(GradCheck.of("batchNorm2d training", l -> batchNorm(l.get(0), l.get(1), l.get(2)),
+        of(3, 2, 2, 3), positive(2), of(2)));
+    c.add(GradCheck.of("batchNorm1d training", l -> batchNorm(l.get(0), l.get(1), l.get(2)),
+        of(5, 3), positive(3), of(3)));
     c.add(GradCheck.of("softmax composed", l -> {
       Tensor x = l.get(0);
       return x.sub(x.logsumexp(1, true)).exp();
     }, of(2, 4)));
     return c;
+  }
+
+  /** Training-mode batch norm with fresh running statistics (they do not affect the output). */
+  private static Tensor batchNorm(Tensor x, Tensor gamma, Tensor beta) {
+    long c = x.shape()[1];
+    return Functional.batchNorm(x, Tensor.zeros(DType.FLOAT64, c), Tensor.ones(DType.FLOAT64, c), gamma, beta,
+        true, 0.1, 1e-5);
   }
 
   private static void unary(List<Case> c, String name, Function<Tensor, Tensor> f,

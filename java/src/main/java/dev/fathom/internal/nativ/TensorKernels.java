@@ -25,11 +25,11 @@ public final class TensorKernels {
 
   public static final int MAX_DIMS = fathom.FATHOM_MAX_DIMS;
 
-  /** Four descriptor slots per thread: enough for the widest op (where: cond, a, b, dst). */
+  /** Nine descriptor slots per thread: enough for the widest op (batch norm backward: 8). */
   public static final class Slots {
     static final int DESC_BYTES = 16 + 16 * 8;
-    private final fathom_tensor_desc[] descs = new fathom_tensor_desc[4];
-    private final ByteBuffer[] views = new ByteBuffer[4];
+    private final fathom_tensor_desc[] descs = new fathom_tensor_desc[9];
+    private final ByteBuffer[] views = new ByteBuffer[9];
 
     private Slots() {
       for (int i = 0; i < descs.length; i++) {
@@ -52,7 +52,7 @@ public final class TensorKernels {
     }
 
     fathom_tensor_desc get(int slot) {
-      return descs[slot];
+      return slot < 0 ? null : descs[slot];
     }
   }
 

@@ -1,0 +1,278 @@
+package dev.fathom.tensor;
+
+import dev.fathom.internal.nativ.CnnKernels;
+import dev.fathom.internal.nativ.TensorKernels;
+import dev.fathom.internal.nativ.TensorKernels.Slots;
+
+/**
+ * CNN operations on NCHW tensors (names as torch.nn.functional), each a native
+ * kernel with its backward next to it: float32 runs on oneDNN, float64 on the
+ * reference kernels (gradient checks). Layers in dev.fathom.nn wrap these.
+ *
+ * <pre>{@code
+ * Tensor y = Functional.conv2d(x, weight, bias, 1, 1);        // stride 1, padding 1
+ * Tensor p = Functional.maxPool2d(y.relu(), 2, 2, 0);
+ * }</pre>
+ */
+public final class Functional {
+  private Functional() {}
+
+  private static Slots desc(Slots s, int slot, Tensor t) {
+    return s.set(slot, t.address(), t.dtype.code, t.shape, t.strides);
+  }
+
+  private static void require4d(String op, String what, Tensor t) {
+    t.ensureOpen(op);
+    if (t.shape.length != 4) {
+      throw new IllegalArgumentException(op + ": " + what + " must be (N, C, H, W), got " + Shapes.str(t.shape));
+    }
+    if (!t.dtype.isFloatingPoint()) {
+      throw new IllegalArgumentException(op + ": " + what + " must be float32 or float64, got " + t.dtype);
+    }
+  }
+
+  /** Square kernel helpers. */
+  public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, int stride, int padding) {
+    return conv2d(input, weight, bias, stride, stride, padding, padding, 1, 1, 1);
+  }
+
+  /**
+   * input (N, C, H, W), weight (K, C/groups, KH, KW), bias (K) or null ->
+   * (N, K, OH, OW), OH = (H + 2 ph - dh (KH - 1) - 1) / sh + 1.
+   */
+  public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, int sh, int sw, int ph, int pw,
+      int dh, int dw, int groups) {
+    return conv2d(input, weight, bias, sh, sw, ph, pw, dh, dw, groups, false);
+  }
+
+  /** Convolution with a fused ReLU (one oneDNN primitive); inference only: no gradient. */
+  public static Tensor conv2dRelu(Tensor input, Tensor weight, Tensor bias, int sh, int sw, int ph, int pw,
+      int dh, int dw, int groups) {
+    if (Autograd.needed(input, weight, bias)) {
+      return conv2d(input, weight, bias, sh, sw, ph, pw, dh, dw, groups, false).relu();
+    }
+    return conv2d(input, weight, bias, sh, sw, ph, pw, dh, dw, groups, true);
+  }
+
+  private static Tensor conv2d(Tensor input0, Tensor weight0, Tensor bias0, int sh, int sw, int ph, int pw,
+      int dh, int dw, int groups, boolean relu) {
+    require4d("conv2d", "input", input0);
+    require4d("conv2d", "weight", weight0);
+    DType type = DType.promote(input0.dtype, weight0.dtype);
+    Tensor x = input0.to(type).contiguous();
+    Tensor w = weight0.to(type).contiguous();
+    Tensor b = bias0 == null ? null : bias0.to(type).contiguous();
+    long[] xs = x.shape;
+    long[] ws = w.shape;
+    if (groups < 1 || xs[1] != ws[1] * groups) {
+      throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " has " + xs[1]
+          + " channels but weight " + Shapes.str(ws) + " with groups=" + groups + " expects " + ws[1] * groups);
+    }
+    if (b != null && (b.shape.length != 1 || b.shape[0] != ws[0])) {
+      throw new IllegalArgumentException("conv2d: bias " + Shapes.str(b.shape) + " must be [" + ws[0] + "]");
+    }
+    CnnKernels.Conv g = new CnnKernels.Conv(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], sh, sw, ph, pw,
+        dh, dw, groups, b != null, relu, CnnKernels.BACKEND_AUTO);
+    long[] outShape = CnnKernels.convOutputShape(g);
+    Tensor out = Tensor.empty(type, outShape);
+    Slots s = TensorKernels.slots();
+    desc(s, 0, x);
+    desc(s, 1, w);
+    if (b != null) {
+      desc(s, 2, b);
+    }
+    desc(s, 3, out);
+    CnnKernels.convForward(g, s, 0, 1, b == null ? -1 : 2, 3);
+    if (!relu && Autograd.needed(x, w, b)) {
+      Tensor vx = x.save();
+      Tensor vw = w.save();
+      boolean needX = x.requiresGrad;
+      boolean needW = w.requiresGrad;
+      boolean needB = b != null && b.requiresGrad;
+      CnnKernels.Conv gb = new CnnKernels.Conv(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], sh, sw, ph, pw,
+          dh, dw, groups, b != null, false, CnnKernels.BACKEND_AUTO);
+      Autograd.record(out, OpName.CONV2D, b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b}, grad -> {
+        Tensor gy = grad.contiguous();
+        Tensor dx = null;
+        Tensor dwt = null;
+        Tensor dbt = null;
+        Slots s2 = TensorKernels.slots();
+        if (needX) {
+          dx = Tensor.empty(vx.dtype, vx.shape);
+          desc(s2, 0, gy);
+          desc(s2, 1, vw);
+          desc(s2, 2, dx);
+          CnnKernels.convBackwardData(gb, s2, 0, 1, 2);
+        }
+        if (needW || needB) {
+          dwt = Tensor.empty(vw.dtype, vw.shape);
+          dbt = gb.bias() ? Tensor.empty(vw.dtype, ws[0]) : null;
+          desc(s2, 0, vx);
+          desc(s2, 1, gy);
+          desc(s2, 2, dwt);
+          if (dbt != null) {
+            desc(s2, 3, dbt);
+          }
+          CnnKernels.convBackwardWeights(gb, s2, 0, 1, 2, dbt == null ? -1 : 3);
+        }
+        return gb.bias() ? new Tensor[] {dx, needW ? dwt : null, needB ? dbt : null}
+            : new Tensor[] {dx, needW ? dwt : null};
+      }, vx, vw);
+    }
+    return out;
+  }
+
+  /** Max pooling with a square window: kernel k, stride s, padding p (p <= k/2). */
+  public static Tensor maxPool2d(Tensor input, int kernel, int stride, int padding) {
+    return pool(OpName.MAX_POOL2D, CnnKernels.POOL_MAX, input, kernel, kernel, stride, stride, padding, padding);
+  }
+
+  public static Tensor maxPool2d(Tensor input, int kh, int kw, int sh, int sw, int ph, int pw) {
+    return pool(OpName.MAX_POOL2D, CnnKernels.POOL_MAX, input, kh, kw, sh, sw, ph, pw);
+  }
+
+  /** Average pooling; countIncludePad as PyTorch (true: divide by k*k even at the border). */
+  public static Tensor avgPool2d(Tensor input, int kernel, int stride, int padding, boolean countIncludePad) {
+    return avgPool2d(input, kernel, kernel, stride, stride, padding, padding, countIncludePad);
+  }
+
+  public static Tensor avgPool2d(Tensor input, int kh, int kw, int sh, int sw, int ph, int pw,
+      boolean countIncludePad) {
+    return pool(OpName.AVG_POOL2D, countIncludePad ? CnnKernels.POOL_AVG_INCLUDE_PADDING
+        : CnnKernels.POOL_AVG_EXCLUDE_PADDING, input, kh, kw, sh, sw, ph, pw);
+  }
+
+  private static Tensor pool(OpName op, int algorithm, Tensor input, int kh, int kw, int sh, int sw,
+      int ph, int pw) {
+    String name = op == OpName.MAX_POOL2D ? "maxPool2d" : "avgPool2d";
+    require4d(name, "input", input);
+    Tensor x = input.contiguous();
+    long[] xs = x.shape;
+    CnnKernels.Pool g = new CnnKernels.Pool(xs[0], xs[1], xs[2], xs[3], kh, kw, sh, sw, ph, pw, algorithm,
+        CnnKernels.BACKEND_AUTO);
+    long[] outShape = CnnKernels.poolOutputShape(g);
+    Tensor out = Tensor.empty(x.dtype, outShape);
+    boolean grad = Autograd.needed(x);
+    long wsBytes = grad ? CnnKernels.poolWorkspaceBytes(g, x.dtype.code) : 0;
+    Tensor ws = wsBytes > 0 ? Tensor.empty(DType.BOOL, wsBytes) : null;
+    Slots s = TensorKernels.slots();
+    desc(s, 0, x);
+    desc(s, 1, out);
+    if (ws != null) {
+      desc(s, 2, ws);
+    }
+    CnnKernels.poolForward(g, s, 0, 1, ws == null ? -1 : 2);
+    if (grad) {
+      Tensor[] saved = ws == null ? new Tensor[0] : new Tensor[] {ws};
+      Autograd.record(out, op, new Tensor[] {x}, gOut -> {
+        Tensor gy = gOut.contiguous();
+        Tensor dx = Tensor.empty(gy.dtype, xs);
+        Slots s2 = TensorKernels.slots();
+        desc(s2, 0, gy);
+        if (ws != null) {
+          desc(s2, 1, ws);
+        }
+        desc(s2, 2, dx);
+        CnnKernels.poolBackward(g, s2, 0, ws == null ? -1 : 1, 2);
+        return new Tensor[] {dx};
+      }, saved);
+    }
+    return out;
+  }
+
+  /**
+   * Batch normalization of (N, C) or (N, C, H, W) input per channel. Training:
+   * batch statistics, and runningMean/runningVar (C) are updated in place with
+   * momentum (PyTorch's convention); eval: running statistics.
+   */
+  public static Tensor batchNorm(Tensor input, Tensor runningMean, Tensor runningVar, Tensor gamma, Tensor beta,
+      boolean training, double momentum, double eps) {
+    input.ensureOpen("batchNorm");
+    if (input.shape.length != 2 && input.shape.length != 4) {
+      throw new IllegalArgumentException("batchNorm: input must be (N, C) or (N, C, H, W), got "
+          + Shapes.str(input.shape));
+    }
+    Tensor x = input.contiguous();
+    long n = x.shape[0];
+    long c = x.shape[1];
+    long sp = x.shape.length == 4 ? x.shape[2] * x.shape[3] : 1;
+    for (Tensor v : new Tensor[] {runningMean, runningVar, gamma, beta}) {
+      v.ensureOpen("batchNorm");
+      if (v.shape.length != 1 || v.shape[0] != c) {
+        throw new IllegalArgumentException("batchNorm: per-channel tensor " + Shapes.str(v.shape)
+            + " must be [" + c + "] for input " + Shapes.str(x.shape));
+      }
+    }
+    CnnKernels.Norm g = new CnnKernels.Norm(n, c, sp, eps, momentum, training, CnnKernels.BACKEND_AUTO);
+    long[] flat = {n, c, sp};
+    Tensor out = Tensor.empty(x.dtype, x.shape);
+    Tensor saveMean = training ? Tensor.empty(x.dtype, c) : null;
+    Tensor saveInvstd = training ? Tensor.empty(x.dtype, c) : null;
+    Slots s = TensorKernels.slots();
+    s.set(0, x.address(), x.dtype.code, flat, Shapes.contiguousStrides(flat));
+    desc(s, 1, gamma);
+    desc(s, 2, beta);
+    desc(s, 3, runningMean);
+    desc(s, 4, runningVar);
+    if (training) {
+      desc(s, 5, saveMean);
+      desc(s, 6, saveInvstd);
+    }
+    s.set(7, out.address(), out.dtype.code, flat, Shapes.contiguousStrides(flat));
+    try {
+      CnnKernels.batchNormForward(g, s, 0, 1, 2, 3, 4, training ? 5 : -1, training ? 6 : -1, 7);
+    } catch (RuntimeException e) {
+      out.close();
+      throw e;
+    }
+    if (Autograd.needed(x, gamma, beta)) {
+      if (!training) {
+        // Eval mode is an affine map per channel: y = x * a + b with constants from the running stats.
+        Tensor scale = gamma.mul(runningVar.detach().add(eps).rsqrt());
+        Tensor shift = beta.sub(runningMean.detach().mul(scale));
+        long[] bshape = x.shape.length == 4 ? new long[] {1, c, 1, 1} : new long[] {1, c};
+        out.close();
+        return x.mul(scale.reshape(bshape)).add(shift.reshape(bshape));
+      }
+      Tensor vx = x.save();
+      Tensor vGamma = gamma.save();
+      long[] xs = x.shape;
+      Autograd.record(out, OpName.BATCH_NORM, new Tensor[] {x, gamma, beta}, gOut -> {
+        Tensor gy = gOut.contiguous();
+        Tensor dx = Tensor.empty(gy.dtype, xs);
+        Tensor dGamma = Tensor.empty(gy.dtype, c);
+        Tensor dBeta = Tensor.empty(gy.dtype, c);
+        Slots s2 = TensorKernels.slots();
+        s2.set(0, vx.address(), vx.dtype.code, flat, Shapes.contiguousStrides(flat));
+        s2.set(1, gy.address(), gy.dtype.code, flat, Shapes.contiguousStrides(flat));
+        desc(s2, 2, vGamma);
+        desc(s2, 3, saveMean);
+        desc(s2, 4, saveInvstd);
+        s2.set(5, dx.address(), dx.dtype.code, flat, Shapes.contiguousStrides(flat));
+        desc(s2, 6, dGamma);
+        desc(s2, 7, dBeta);
+        CnnKernels.batchNormBackward(g, s2, 0, 1, 2, 3, 4, 5, 6, 7);
+        return new Tensor[] {dx, dGamma, dBeta};
+      }, vx, vGamma, saveMean, saveInvstd);
+    } else if (training) {
+      saveMean.close();
+      saveInvstd.close();
+    }
+    return out;
+  }
+
+  /** Bilinear resize of (N, C, H, W) to (N, C, height, width), as interpolate(align_corners=False). */
+  public static Tensor resizeBilinear(Tensor input, long height, long width) {
+    require4d("resizeBilinear", "input", input);
+    if (height < 1 || width < 1) {
+      throw new IllegalArgumentException("resizeBilinear: size " + height + "x" + width + " must be positive");
+    }
+    Tensor x = input.contiguous();
+    Tensor out = Tensor.empty(x.dtype, x.shape[0], x.shape[1], height, width);
+    Slots s = TensorKernels.slots();
+    desc(s, 0, x);
+    desc(s, 1, out);
+    CnnKernels.resizeBilinear(s, 0, 1);
+    return out;
+  }
+}
