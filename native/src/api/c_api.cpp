@@ -1,11 +1,12 @@
-// The only place where C++ meets C: validate, dispatch, catch, return a status.
-// No exception leaves this file; every failure sets the thread-local message.
+// Where C++ meets C (with c_api_conv.cpp for the CNN kernels): validate,
+// dispatch, catch, return a status. No exception leaves these files (api/guarded.h);
+// every failure sets the thread-local message.
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <new>
 #include <string>
 
+#include "api/guarded.h"
 #include "core/allocator.h"
 #include "core/error.h"
 #include "core/runtime_info.h"
@@ -18,39 +19,10 @@
 #include "ops/random.h"
 #include "ops/reduce.h"
 
-#ifdef FATHOM_WITH_DNNL
-#include <dnnl.hpp>
-#endif
-
 using fathom::fail;
+using fathom::guarded;
 
 namespace {
-
-template <typename Fn>
-fathom_status guarded(const char* op, Fn&& fn) noexcept {
-    try {
-        fn();
-        return FATHOM_OK;
-    } catch (const fathom::Error& e) {
-        fathom::set_last_error(e.what());
-        return e.status();
-    } catch (const std::bad_alloc&) {
-        fathom::set_last_error(std::string(op) + ": out of memory");
-        return FATHOM_OUT_OF_MEMORY;
-#ifdef FATHOM_WITH_DNNL
-    } catch (const dnnl::error& e) {
-        fathom::set_last_error(std::string(op) + ": oneDNN error " +
-                               std::to_string(static_cast<int>(e.status)) + ": " + e.what());
-        return e.status == dnnl_out_of_memory ? FATHOM_OUT_OF_MEMORY : FATHOM_BACKEND_ERROR;
-#endif
-    } catch (const std::exception& e) {
-        fathom::set_last_error(std::string(op) + ": " + e.what());
-        return FATHOM_INTERNAL_ERROR;
-    } catch (...) {
-        fathom::set_last_error(std::string(op) + ": unknown C++ exception");
-        return FATHOM_INTERNAL_ERROR;
-    }
-}
 
 const fathom_gemm_params& require_params(const char* op, const fathom_gemm_params* p) {
     if (p == nullptr) fail(FATHOM_INVALID_ARGUMENT, op, ": params is null");

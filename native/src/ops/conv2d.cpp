@@ -1,0 +1,433 @@
+// Convolution: argument checks and backend dispatch. Validation lives here,
+// once, so every backend (and the C ABI) refuses the same inputs with the same
+// message; the kernels (ops/ref/conv2d_ref.cpp, ops/dnnl/conv2d_dnnl.cpp) may
+// assume it has passed.
+#include "ops/conv2d.h"
+
+#include <limits>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/threads.h"
+
+namespace fathom {
+
+namespace {
+
+constexpr int64_t kMaxSize = std::numeric_limits<int32_t>::max();
+
+std::string describe_params(const fathom_conv2d_params& p) {
+    std::ostringstream os;
+    os << "n=" << p.n << " c=" << p.c << " h=" << p.h << " w=" << p.w << " k=" << p.k
+       << " kh=" << p.kh << " kw=" << p.kw << " sh=" << p.sh << " sw=" << p.sw << " ph=" << p.ph
+       << " pw=" << p.pw << " dh=" << p.dh << " dw=" << p.dw << " groups=" << p.groups
+       << " has_bias=" << p.has_bias << " post_relu=" << p.post_relu << " backend=" << p.backend;
+    if (p.reserved != 0) os << " reserved=" << p.reserved;
+    return os.str();
+}
+
+// "[2,3,8,8]", "null", or "[..] (ndim 9)" for a descriptor that failed its checks.
+std::string desc_shape(const fathom_tensor_desc* d) {
+    if (d == nullptr) return "null";
+    if (d->ndim < 0 || d->ndim > FATHOM_MAX_DIMS) return "(ndim " + std::to_string(d->ndim) + ")";
+    return shape_str(d->shape, d->ndim);
+}
+
+// " (src [2,3,8,8], weights [4,2,3,3], bias null, dst [2,4,6,6]; n=2 c=3 ...)":
+// the tail of every message, so that each names all operands and the params.
+std::string call_context(const fathom_conv2d_params& raw, const char* const* names,
+                         const fathom_tensor_desc* const* descs, int count) {
+    std::ostringstream os;
+    os << " (";
+    for (int i = 0; i < count; ++i)
+        os << (i ? ", " : "") << names[i] << " " << desc_shape(descs[i]);
+    os << (count > 0 ? "; " : "") << describe_params(raw) << ")";
+    return os.str();
+}
+
+// One operand of a call: its name, descriptor, the shape the params imply and
+// whether it is written.
+struct Operand {
+    const char* name;
+    const fathom_tensor_desc* desc;
+    int ndim;
+    int64_t expected[4];
+    bool output;
+};
+
+// Checks for one entry point; every failure message ends with the shapes of
+// all operands and the params, built only when a check fails.
+class Checker {
+public:
+    Checker(const char* op, const fathom_conv2d_params* raw, const Operand* operands, int count)
+        : op_(op), raw_(raw), operands_(operands), count_(count) {}
+
+    std::string context() const {
+        const char* names[4];
+        const fathom_tensor_desc* descs[4];
+        for (int i = 0; i < count_; ++i) names[i] = operands_[i].name, descs[i] = operands_[i].desc;
+        return call_context(*raw_, names, descs, count_);
+    }
+
+    template <typename... Parts>
+    [[noreturn]] void fail_with(fathom_status status, const Parts&... parts) const {
+        std::ostringstream os;
+        os << op_ << ": ";
+        (os << ... << parts);
+        throw Error(status, os.str() + context());
+    }
+
+    // The call's weights or diff_weights operand (every entry point has one).
+    const Operand& weights_of_call() const {
+        for (int i = 0; i < count_; ++i) {
+            const std::string name = operands_[i].name;
+            if (name == "weights" || name == "diff_weights") return operands_[i];
+        }
+        return operands_[0];
+    }
+
+    // A present operand: descriptor checks, rank, exact shape, contiguity.
+    TensorView view(const Operand& o, const Conv2dParams& p) const {
+        TensorView t;
+        try {
+            t = o.output ? output_view(op_, o.name, o.desc) : input_view(op_, o.name, o.desc);
+        } catch (const Error& e) {
+            throw Error(e.status(), e.what() + context());
+        }
+        // NOTE: messages are built only on failure; this runs on every call.
+        if (t.ndim != o.ndim)
+            fail_with(FATHOM_INVALID_ARGUMENT, o.name, " ", shape_str(t), " must be ", o.ndim,
+                      "-D ", o.ndim == 4 ? "(N,C,H,W)" : "(K)", ", expected ",
+                      shape_str(o.expected, o.ndim));
+        for (int d = 0; d < o.ndim; ++d)
+            if (t.shape[d] != o.expected[d]) mismatch(o, t, p, d);
+        int64_t step = 1;
+        for (int d = o.ndim - 1; d >= 0; --d) {
+            if (t.shape[d] > 1 && t.strides[d] != step) {
+                int64_t dense[4];
+                int64_t s = 1;
+                for (int e = o.ndim - 1; e >= 0; --e) dense[e] = s, s *= t.shape[e];
+                fail_with(FATHOM_INVALID_ARGUMENT, o.name, " ", shape_str(t), " with strides ",
+                          shape_str(t.strides, t.ndim),
+                          " is not contiguous (row-major strides ", shape_str(dense, o.ndim),
+                          " required)");
+            }
+            step *= t.shape[d];
+        }
+        return t;
+    }
+
+private:
+    [[noreturn]] void mismatch(const Operand& o, const TensorView& t, const Conv2dParams& p,
+                               int d) const {
+        const std::string name = o.name, shape = shape_str(t);
+        const std::string want = shape_str(o.expected, o.ndim);
+        const bool is_src = name == "src" || name == "diff_src";
+        const bool is_weights = name == "weights" || name == "diff_weights";
+        if (is_src && d == 1) {
+            // The example in the docs: src [2,3,8,8] has 3 channels but weights
+            // [4,2,3,3] with groups=1 expect 2.
+            const Operand& w = weights_of_call();
+            const bool w_named = w.desc != nullptr && std::string(w.name) != o.name &&
+                                 w.desc->ndim == 4 && w.desc->shape[1] * p.groups == p.c;
+            if (w_named)
+                fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " has ", t.shape[1],
+                          " channels but ", w.name, " ", desc_shape(w.desc),
+                          " with groups=", p.groups, " expect ", p.c);
+            fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " has ", t.shape[1],
+                      " channels but the params expect c=", p.c, " (expected ", want, ")");
+        }
+        if (is_weights && d == 1)
+            fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " has ", t.shape[1],
+                      " input channels per group but c=", p.c, " with groups=", p.groups,
+                      " needs ", p.cg(), " (expected ", want, ")");
+        if (is_weights && d == 0)
+            fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " has ", t.shape[0],
+                      " output channels but the params expect k=", p.k, " (expected ", want,
+                      ")");
+        if ((name == "dst" || name == "diff_dst") && d >= 2)
+            fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " does not match the output ",
+                      want, " of a ", p.h, "x", p.w, " input with kernel ", p.kh, "x", p.kw,
+                      ", stride ", p.sh, "x", p.sw, ", padding ", p.ph, "x", p.pw,
+                      ", dilation ", p.dh, "x", p.dw);
+        fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " does not match the expected ",
+                  want);
+    }
+
+    const char* op_;
+    const fathom_conv2d_params* raw_;
+    const Operand* operands_;
+    int count_;
+};
+
+void fill(int64_t* out, int64_t a, int64_t b, int64_t c, int64_t d) {
+    out[0] = a, out[1] = b, out[2] = c, out[3] = d;
+}
+
+Operand image(const char* name, const fathom_tensor_desc* desc, int64_t n, int64_t c, int64_t h,
+              int64_t w, bool output) {
+    Operand o{name, desc, 4, {}, output};
+    fill(o.expected, n, c, h, w);
+    return o;
+}
+
+Operand weights_operand(const char* name, const fathom_tensor_desc* desc, const Conv2dParams& p,
+                        bool output) {
+    return image(name, desc, p.k, p.cg(), p.kh, p.kw, output);
+}
+
+Operand bias_operand(const char* name, const fathom_tensor_desc* desc, const Conv2dParams& p,
+                     bool output) {
+    Operand o{name, desc, 1, {p.k, 0, 0, 0}, output};
+    return o;
+}
+
+// All operands share the first one's dtype, F32 or F64; F64 cannot go to oneDNN.
+void check_dtypes(const Checker& ck, const Conv2dParams& p, const TensorView* views,
+                  const char* const* names, int count) {
+    const TensorView& first = views[0];
+    if (first.dtype != FATHOM_F32 && first.dtype != FATHOM_F64)
+        ck.fail_with(FATHOM_INVALID_ARGUMENT, "dtype ", dtype_name(first.dtype),
+                     " not supported (", names[0], "); conv2d takes float32 or float64");
+    for (int i = 1; i < count; ++i)
+        if (views[i].data != nullptr && views[i].dtype != first.dtype)
+            ck.fail_with(FATHOM_INVALID_ARGUMENT, "dtype ", dtype_name(views[i].dtype), " of ",
+                         names[i], " does not match ", names[0], " ", dtype_name(first.dtype));
+    if (p.backend == FATHOM_CNN_ONEDNN && first.dtype == FATHOM_F64)
+        ck.fail_with(FATHOM_UNSUPPORTED,
+                     "the oneDNN backend computes float32 only, got float64; use "
+                     "FATHOM_CNN_AUTO or FATHOM_CNN_REFERENCE for float64");
+#ifndef FATHOM_WITH_DNNL
+    if (p.backend == FATHOM_CNN_ONEDNN)
+        ck.fail_with(FATHOM_UNSUPPORTED, "this build has no oneDNN backend");
+#endif
+}
+
+}  // namespace
+
+double Conv2dParams::flops() const {
+    return 2.0 * static_cast<double>(n) * k * oh * ow * cg() * kh * kw;
+}
+
+std::string Conv2dParams::str() const { return describe_params(raw); }
+
+Conv2dParams check_conv2d_params(const char* op, const fathom_conv2d_params* raw,
+                                 const char* const* names, const fathom_tensor_desc* const* descs,
+                                 int count) {
+    if (raw == nullptr) fail(FATHOM_INVALID_ARGUMENT, op, ": params is null");
+    const fathom_conv2d_params& r = *raw;
+    auto bad = [&](const auto&... parts) {
+        fail(FATHOM_INVALID_ARGUMENT, op, ": ", parts..., call_context(r, names, descs, count));
+    };
+    const struct {
+        const char* name;
+        int64_t value;
+        int64_t min;
+        const char* what;
+    } fields[] = {{"n", r.n, 1, ""},       {"c", r.c, 1, ""},
+                  {"h", r.h, 1, ""},       {"w", r.w, 1, ""},
+                  {"k", r.k, 1, ""},       {"kh", r.kh, 1, ""},
+                  {"kw", r.kw, 1, ""},     {"sh", r.sh, 1, " (stride)"},
+                  {"sw", r.sw, 1, " (stride)"},  {"ph", r.ph, 0, " (padding)"},
+                  {"pw", r.pw, 0, " (padding)"}, {"dh", r.dh, 1, " (dilation; 1 = dense)"},
+                  {"dw", r.dw, 1, " (dilation; 1 = dense)"}, {"groups", r.groups, 1, ""}};
+    for (const auto& f : fields) {
+        if (f.value < f.min) bad(f.name, "=", f.value, " must be >= ", f.min, f.what);
+        if (f.value > kMaxSize) bad(f.name, "=", f.value, " is above 2^31-1");
+    }
+    if (r.c % r.groups != 0 || r.k % r.groups != 0)
+        bad("groups=", r.groups, " must divide both c=", r.c, " and k=", r.k);
+    if (r.has_bias != 0 && r.has_bias != 1) bad("has_bias=", r.has_bias, " must be 0 or 1");
+    if (r.post_relu != 0 && r.post_relu != 1) bad("post_relu=", r.post_relu, " must be 0 or 1");
+    if (r.backend != FATHOM_CNN_AUTO && r.backend != FATHOM_CNN_REFERENCE &&
+        r.backend != FATHOM_CNN_ONEDNN)
+        bad("unknown backend ", r.backend);
+    if (r.reserved != 0) bad("reserved=", r.reserved, " must be 0");
+    // Extent of the dilated kernel against the padded input; below 0 there is no output.
+    const int64_t span_h = r.h + 2 * r.ph - r.dh * (r.kh - 1) - 1;
+    const int64_t span_w = r.w + 2 * r.pw - r.dw * (r.kw - 1) - 1;
+    if (span_h < 0 || span_w < 0)
+        bad("output size ", span_h < 0 ? 0 : span_h / r.sh + 1, "x",
+            span_w < 0 ? 0 : span_w / r.sw + 1, " < 1: the dilated kernel ",
+            r.dh * (r.kh - 1) + 1, "x", r.dw * (r.kw - 1) + 1, " does not fit the padded input ",
+            r.h + 2 * r.ph, "x", r.w + 2 * r.pw);
+    Conv2dParams p;
+    p.n = r.n, p.c = r.c, p.h = r.h, p.w = r.w, p.k = r.k, p.kh = r.kh, p.kw = r.kw;
+    p.sh = r.sh, p.sw = r.sw, p.ph = r.ph, p.pw = r.pw, p.dh = r.dh, p.dw = r.dw;
+    p.groups = r.groups;
+    p.oh = span_h / r.sh + 1;
+    p.ow = span_w / r.sw + 1;
+    p.has_bias = r.has_bias != 0;
+    p.post_relu = r.post_relu != 0;
+    p.backend = static_cast<fathom_cnn_backend>(r.backend);
+    p.raw = r;
+    return p;
+}
+
+Conv2dForwardArgs check_conv2d_forward(const fathom_conv2d_params* raw,
+                                       const fathom_tensor_desc* src,
+                                       const fathom_tensor_desc* weights,
+                                       const fathom_tensor_desc* bias,
+                                       const fathom_tensor_desc* dst) {
+    const char* op = "conv2d_forward";
+    const char* const names[] = {"src", "weights", "bias", "dst"};
+    const fathom_tensor_desc* const descs[] = {src, weights, bias, dst};
+    Conv2dForwardArgs a;
+    a.p = check_conv2d_params(op, raw, names, descs, 4);
+    const Conv2dParams& p = a.p;
+    const Operand ops[] = {image("src", src, p.n, p.c, p.h, p.w, false),
+                           weights_operand("weights", weights, p, false),
+                           bias_operand("bias", bias, p, false),
+                           image("dst", dst, p.n, p.k, p.oh, p.ow, true)};
+    const Checker ck(op, raw, ops, 4);
+    if (p.has_bias && bias == nullptr)
+        ck.fail_with(FATHOM_INVALID_ARGUMENT, "bias is null but has_bias=1");
+    if (!p.has_bias && bias != nullptr)
+        ck.fail_with(FATHOM_INVALID_ARGUMENT, "bias is given but has_bias=0");
+    a.src = ck.view(ops[0], p);
+    a.weights = ck.view(ops[1], p);
+    if (p.has_bias) a.bias = ck.view(ops[2], p);
+    a.dst = ck.view(ops[3], p);
+    const TensorView views[] = {a.src, a.weights, a.bias, a.dst};
+    check_dtypes(ck, p, views, names, 4);
+    return a;
+}
+
+Conv2dBackwardDataArgs check_conv2d_backward_data(const fathom_conv2d_params* raw,
+                                                  const fathom_tensor_desc* diff_dst,
+                                                  const fathom_tensor_desc* weights,
+                                                  const fathom_tensor_desc* diff_src) {
+    const char* op = "conv2d_backward_data";
+    const char* const names[] = {"diff_dst", "weights", "diff_src"};
+    const fathom_tensor_desc* const descs[] = {diff_dst, weights, diff_src};
+    Conv2dBackwardDataArgs a;
+    a.p = check_conv2d_params(op, raw, names, descs, 3);
+    const Conv2dParams& p = a.p;
+    const Operand ops[] = {image("diff_dst", diff_dst, p.n, p.k, p.oh, p.ow, false),
+                           weights_operand("weights", weights, p, false),
+                           image("diff_src", diff_src, p.n, p.c, p.h, p.w, true)};
+    const Checker ck(op, raw, ops, 3);
+    if (p.post_relu)
+        ck.fail_with(FATHOM_INVALID_ARGUMENT,
+                     "post_relu=1 is forward-only (inference); train with post_relu=0 and a "
+                     "separate relu");
+    a.diff_dst = ck.view(ops[0], p);
+    a.weights = ck.view(ops[1], p);
+    a.diff_src = ck.view(ops[2], p);
+    const TensorView views[] = {a.diff_dst, a.weights, a.diff_src};
+    check_dtypes(ck, p, views, names, 3);
+    return a;
+}
+
+Conv2dBackwardWeightsArgs check_conv2d_backward_weights(const fathom_conv2d_params* raw,
+                                                        const fathom_tensor_desc* src,
+                                                        const fathom_tensor_desc* diff_dst,
+                                                        const fathom_tensor_desc* diff_weights,
+                                                        const fathom_tensor_desc* diff_bias) {
+    const char* op = "conv2d_backward_weights";
+    const char* const names[] = {"src", "diff_dst", "diff_weights", "diff_bias"};
+    const fathom_tensor_desc* const descs[] = {src, diff_dst, diff_weights, diff_bias};
+    Conv2dBackwardWeightsArgs a;
+    a.p = check_conv2d_params(op, raw, names, descs, 4);
+    const Conv2dParams& p = a.p;
+    const Operand ops[] = {image("src", src, p.n, p.c, p.h, p.w, false),
+                           image("diff_dst", diff_dst, p.n, p.k, p.oh, p.ow, false),
+                           weights_operand("diff_weights", diff_weights, p, true),
+                           bias_operand("diff_bias", diff_bias, p, true)};
+    const Checker ck(op, raw, ops, 4);
+    if (p.post_relu)
+        ck.fail_with(FATHOM_INVALID_ARGUMENT,
+                     "post_relu=1 is forward-only (inference); train with post_relu=0 and a "
+                     "separate relu");
+    if (p.has_bias && diff_bias == nullptr)
+        ck.fail_with(FATHOM_INVALID_ARGUMENT, "diff_bias is null but has_bias=1");
+    if (!p.has_bias && diff_bias != nullptr)
+        ck.fail_with(FATHOM_INVALID_ARGUMENT, "diff_bias is given but has_bias=0");
+    a.src = ck.view(ops[0], p);
+    a.diff_dst = ck.view(ops[1], p);
+    a.diff_weights = ck.view(ops[2], p);
+    if (p.has_bias) a.diff_bias = ck.view(ops[3], p);
+    const TensorView views[] = {a.src, a.diff_dst, a.diff_weights, a.diff_bias};
+    check_dtypes(ck, p, views, names, 4);
+    return a;
+}
+
+fathom_cnn_backend resolve_conv2d_backend(const Conv2dParams& p, fathom_dtype dtype) {
+    if (p.backend != FATHOM_CNN_AUTO) return p.backend;
+#ifdef FATHOM_WITH_DNNL
+    return dtype == FATHOM_F32 ? FATHOM_CNN_ONEDNN : FATHOM_CNN_REFERENCE;
+#else
+    (void)dtype;
+    return FATHOM_CNN_REFERENCE;
+#endif
+}
+
+namespace {
+
+template <typename T>
+const T* in(const TensorView& t) {
+    return reinterpret_cast<const T*>(t.data);
+}
+template <typename T>
+T* out(const TensorView& t) {
+    return reinterpret_cast<T*>(t.data);
+}
+
+}  // namespace
+
+// NOTE: a oneDNN branch compiled without FATHOM_WITH_DNNL is unreachable:
+// check_dtypes refused FATHOM_CNN_ONEDNN and AUTO resolved to the reference.
+void conv2d_forward(const Conv2dForwardArgs& a) {
+    const fathom_cnn_backend be = resolve_conv2d_backend(a.p, a.dst.dtype);
+    ThreadGrant grant(a.p.flops());
+#ifdef FATHOM_WITH_DNNL
+    if (be == FATHOM_CNN_ONEDNN) {
+        conv2d_forward_dnnl(a.p, in<float>(a.src), in<float>(a.weights), in<float>(a.bias),
+                            out<float>(a.dst), grant.threads());
+        return;
+    }
+#endif
+    (void)be;
+    with_float_dtype(a.dst.dtype, [&](auto t) {
+        using T = decltype(t);
+        conv2d_forward_ref(a.p, in<T>(a.src), in<T>(a.weights), in<T>(a.bias), out<T>(a.dst));
+    });
+}
+
+void conv2d_backward_data(const Conv2dBackwardDataArgs& a) {
+    const fathom_cnn_backend be = resolve_conv2d_backend(a.p, a.diff_src.dtype);
+    ThreadGrant grant(a.p.flops());
+#ifdef FATHOM_WITH_DNNL
+    if (be == FATHOM_CNN_ONEDNN) {
+        conv2d_backward_data_dnnl(a.p, in<float>(a.diff_dst), in<float>(a.weights),
+                                  out<float>(a.diff_src), grant.threads());
+        return;
+    }
+#endif
+    (void)be;
+    with_float_dtype(a.diff_src.dtype, [&](auto t) {
+        using T = decltype(t);
+        conv2d_backward_data_ref(a.p, in<T>(a.diff_dst), in<T>(a.weights), out<T>(a.diff_src));
+    });
+}
+
+void conv2d_backward_weights(const Conv2dBackwardWeightsArgs& a) {
+    const fathom_cnn_backend be = resolve_conv2d_backend(a.p, a.diff_weights.dtype);
+    ThreadGrant grant(a.p.flops());
+#ifdef FATHOM_WITH_DNNL
+    if (be == FATHOM_CNN_ONEDNN) {
+        conv2d_backward_weights_dnnl(a.p, in<float>(a.src), in<float>(a.diff_dst),
+                                     out<float>(a.diff_weights), out<float>(a.diff_bias),
+                                     grant.threads());
+        return;
+    }
+#endif
+    (void)be;
+    with_float_dtype(a.diff_weights.dtype, [&](auto t) {
+        using T = decltype(t);
+        conv2d_backward_weights_ref(a.p, in<T>(a.src), in<T>(a.diff_dst), out<T>(a.diff_weights),
+                                    out<T>(a.diff_bias));
+    });
+}
+
+}  // namespace fathom
