@@ -47,6 +47,20 @@ public final class Main {
           return TrainCommand.run(args);
         case "example":
           return Examples.run(args);
+        case "summary": {
+          Args a = new Args("summary", args, List.of("--model", "--classes", "--channels", "--size"), List.of());
+          String model = a.string("--model", null);
+          if (model == null) {
+            throw new IllegalArgumentException("summary: --model is required (one of " + dev.fathom.zoo.Models.NAMES + ")");
+          }
+          int size = a.integer("--size", dev.fathom.zoo.Models.inputSize(model), 8);
+          long channels = a.integer("--channels", 1, 1);
+          try (dev.fathom.nn.Module net = dev.fathom.zoo.Models.create(model, a.integer("--classes", 10, 1), channels,
+              new dev.fathom.tensor.Generator(0))) {
+            System.out.print(net.summary(channels, size, size));
+          }
+          return 0;
+        }
         default:
           System.err.println("fathom: unknown command '" + command + "'");
           usage();
@@ -149,9 +163,13 @@ public final class Main {
   private static void usage() {
     System.err.println(String.join("\n",
         "usage: fathom [--threads T] <command>",
-        "  train --model softmax|mlp [--epochs E] [--batch-size B] [--lr LR] [--seed S] [--data DIR]",
+        "  train --model NAME [--epochs E] [--batch-size B] [--lr LR] [--seed S] [--data DIR] [--resize N]",
         "        [--out DIR] [--optimizer sgd|adam] [--weight-decay WD] [--momentum M] [--dropout P]",
-        "                            train on Fashion-MNIST; writes DIR/metrics.csv (default runs/MODEL)",
+        "                            train on Fashion-MNIST; writes DIR/metrics.csv and DIR/model.safetensors",
+        "                            NAME: softmax mlp lenet-sigmoid lenet lenet-bn alexnet vgg11 nin googlenet",
+        "                                  resnet18 densenet",
+        "  summary --model NAME [--size N] [--channels C] [--classes K]",
+        "                            layers, output shapes and parameter counts",
         "  example linreg|house-prices [--data DIR] [--out DIR]",
         "                            linear regression on synthetic data; Kaggle house prices (k-fold)",
         "  info                      native runtime: versions, ISA, OpenBLAS core, threads",

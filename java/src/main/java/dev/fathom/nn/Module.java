@@ -226,6 +226,55 @@ public abstract class Module implements AutoCloseable {
     children.values().forEach(Module::close);
   }
 
+  /** One row of {@link #summary}. */
+  public record SummaryRow(String name, String type, long[] outputShape, long parameters) {}
+
+  /**
+   * Runs one example (batch 1, zeros, eval mode, no graph) through the model and
+   * returns a table of layer, output shape and parameter count, with totals.
+   *
+   * <pre>{@code
+   * System.out.println(Models.create("lenet", 10, gen).summary(1, 28, 28));
+   * }</pre>
+   */
+  public String summary(long... inputShape) {
+    List<SummaryRow> rows = summaryRows(inputShape);
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format("%-28s %-18s %-20s %14s%n", "layer", "type", "output shape", "parameters"));
+    long total = 0;
+    for (SummaryRow r : rows) {
+      sb.append(String.format("%-28s %-18s %-20s %,14d%n", r.name(), r.type(),
+          java.util.Arrays.toString(r.outputShape()).replace(" ", ""), r.parameters()));
+    }
+    total = parameterCount();
+    sb.append(String.format("total parameters: %,d (trainable scalars; buffers excluded)%n", total));
+    return sb.toString();
+  }
+
+  /** The rows of {@link #summary}. */
+  public List<SummaryRow> summaryRows(long... inputShape) {
+    long[] shape = new long[inputShape.length + 1];
+    shape[0] = 1;
+    System.arraycopy(inputShape, 0, shape, 1, inputShape.length);
+    boolean wasTraining = training;
+    List<SummaryRow> rows = new ArrayList<>();
+    eval();
+    try (GradMode.Guard g = GradMode.disable(); dev.fathom.tensor.Scope scope = dev.fathom.tensor.Scope.open()) {
+      summarize("", dev.fathom.tensor.Tensor.zeros(shape), rows);
+    } finally {
+      train(wasTraining);
+    }
+    return rows;
+  }
+
+  /** Adds this module's rows and returns its output; containers override it to list their children. */
+  protected Tensor summarize(String name, Tensor x, List<SummaryRow> rows) {
+    Tensor y = forward(x);
+    rows.add(new SummaryRow(name.isEmpty() ? "(model)" : name, getClass().getSimpleName(), y.shape(),
+        parameterCount()));
+    return y;
+  }
+
   /** One line describing this module's configuration, e.g. "in=784, out=10". */
   protected String extraRepr() {
     return "";

@@ -42,6 +42,15 @@ public class Sequential extends Module {
   }
 
   @Override
+  protected Tensor summarize(String name, Tensor x, List<SummaryRow> rows) {
+    Tensor y = x;
+    for (int i = 0; i < layers.size(); i++) {
+      y = layers.get(i).summarize(name.isEmpty() ? Integer.toString(i) : name + "." + i, y, rows);
+    }
+    return y;
+  }
+
+  @Override
   public Tensor forward(Tensor x) {
     Tensor y = x;
     for (int i = 0; i < layers.size(); i++) {
