@@ -382,7 +382,12 @@ typedef enum fathom_pool_algorithm {
     FATHOM_POOL_AVG_EXCLUDE_PADDING = 2  /* divides by the in-bounds count */
 } fathom_pool_algorithm;
 
-/* src (N,C,H,W) -> dst (N,C,OH,OW), OH = (H + 2*ph - kh) / sh + 1; padding < kernel. */
+/*
+ * src (N,C,H,W) -> dst (N,C,OH,OW), OH = (H + 2*ph - kh) / sh + 1 (floor; same
+ * for OW); sizes >= 1, stride >= 1, 0 <= padding <= kernel/2 (PyTorch's rule).
+ * Max pooling: the first maximum of a window (row-major) wins ties and gets
+ * the gradient; the reference propagates NaN as PyTorch does, oneDNN skips it.
+ */
 typedef struct fathom_pool2d_params {
     int64_t n, c, h, w;
     int64_t kh, kw;
@@ -395,11 +400,18 @@ typedef struct fathom_pool2d_params {
 FATHOM_API fathom_status fathom_pool2d_output_shape(const fathom_pool2d_params* p, int64_t* out);
 /*
  * Bytes of workspace max pooling's backward needs from its forward (0 for
- * average pooling); the contents are private to the backend that wrote them.
+ * average pooling), for src/dst of this dtype and p->backend. The contents are
+ * private to the backend that wrote them: a 64-byte header (backend, dtype,
+ * params) precedes the payload, and backward refuses a workspace written by
+ * another backend, dtype or params with FATHOM_INVALID_ARGUMENT.
  */
 FATHOM_API fathom_status fathom_pool2d_workspace_bytes(const fathom_pool2d_params* p, int32_t dtype,
                                                        int64_t* bytes);
-/* workspace: a BOOL (byte) tensor of workspace_bytes, or null (inference: no backward). */
+/*
+ * workspace: a contiguous, 8-byte aligned BOOL (byte) tensor of exactly
+ * workspace_bytes elements, or null (inference: no backward). Average pooling
+ * ignores it (null or 0 bytes).
+ */
 FATHOM_API fathom_status fathom_pool2d_forward(const fathom_pool2d_params* p,
                                                const fathom_tensor_desc* src,
                                                const fathom_tensor_desc* dst,
@@ -417,7 +429,12 @@ FATHOM_API fathom_status fathom_pool2d_backward(const fathom_pool2d_params* p,
  * variance; running_mean/var (in/out) <- (1 - momentum) * running + momentum *
  * batch (running_var gets the unbiased batch variance, as PyTorch); save_mean
  * and save_invstd (C) receive mean_B and 1/sqrt(var_B + eps) for backward.
- * Inference: uses running_mean/var; save_* may be null.
+ * Training needs N*S > 1 (PyTorch: "more than one value per channel").
+ * Inference: uses running_mean/var; save_* (if given) receive running_mean and
+ * 1/sqrt(running_var + eps).
+ * Nullable: gamma (1) and beta (0) for affine=False; running_* in training
+ * (track_running_stats=False, both or neither); save_*; diff_gamma, diff_beta.
+ * src may be (N,C), (N,C,L) or (N,C,H,W): dims after C multiply to S.
  */
 typedef struct fathom_batch_norm_params {
     int64_t n, c, s;
@@ -436,7 +453,11 @@ FATHOM_API fathom_status fathom_batch_norm_forward(const fathom_batch_norm_param
                                                    const fathom_tensor_desc* save_mean,
                                                    const fathom_tensor_desc* save_invstd,
                                                    const fathom_tensor_desc* dst);
-/* Training-mode backward: diff_src, diff_gamma, diff_beta (all overwritten). */
+/*
+ * Backward: diff_src, diff_gamma, diff_beta (all overwritten) from the saved
+ * statistics. training != 0 differentiates through the batch statistics;
+ * training == 0 treats save_mean/save_invstd as constants (frozen BN).
+ */
 FATHOM_API fathom_status fathom_batch_norm_backward(const fathom_batch_norm_params* p,
                                                     const fathom_tensor_desc* src,
                                                     const fathom_tensor_desc* diff_dst,
@@ -449,7 +470,8 @@ FATHOM_API fathom_status fathom_batch_norm_backward(const fathom_batch_norm_para
 
 /*
  * Bilinear resize src (N,C,H,W) -> dst (N,C,OH,OW), half-pixel centres
- * (PyTorch interpolate(mode="bilinear", align_corners=False)); F32 or F64.
+ * (PyTorch interpolate(size=(OH,OW), mode="bilinear", align_corners=False),
+ * computed in the tensor's dtype with PyTorch's formula); F32 or F64.
  */
 FATHOM_API fathom_status fathom_resize_bilinear(const fathom_tensor_desc* src,
                                                 const fathom_tensor_desc* dst);

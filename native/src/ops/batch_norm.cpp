@@ -1,0 +1,208 @@
+// Batch normalization: parameter and descriptor checks, then dispatch to the
+// reference or oneDNN kernels (semantics in ops/batch_norm.h). Everything is
+// checked before anything is written.
+#include "ops/batch_norm.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "core/error.h"
+#include "core/threads.h"
+#include "ops/nchw_args.h"
+#include "ops/strided_loop.h"
+
+namespace fathom {
+
+namespace {
+
+std::string describe(const fathom_batch_norm_params& p) {
+    std::ostringstream os;
+    os << "n=" << p.n << " c=" << p.c << " s=" << p.s << " eps=" << p.eps
+       << " momentum=" << p.momentum << " training=" << p.training << " backend=" << p.backend;
+    return os.str();
+}
+
+const fathom_batch_norm_params& check_params(const char* op, const fathom_batch_norm_params* pp) {
+    if (pp == nullptr) fail(FATHOM_INVALID_ARGUMENT, op, ": params is null");
+    const fathom_batch_norm_params& p = *pp;
+    if (p.n < 1 || p.c < 1 || p.s < 1)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": n, c and s must be positive (", describe(p), ")");
+    if (p.n > (int64_t{1} << 62) / p.c / p.s)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": n*c*s above 2^62 (", describe(p), ")");
+    if (!(p.eps > 0.0) || !std::isfinite(p.eps))
+        fail(FATHOM_INVALID_ARGUMENT, op, ": eps must be positive and finite (", describe(p), ")");
+    if (!(p.momentum >= 0.0 && p.momentum <= 1.0))
+        fail(FATHOM_INVALID_ARGUMENT, op, ": momentum must be in [0, 1] (", describe(p), ")");
+    if (p.backend != FATHOM_CNN_AUTO && p.backend != FATHOM_CNN_REFERENCE &&
+        p.backend != FATHOM_CNN_ONEDNN)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": unknown backend ", p.backend);
+    return p;
+}
+
+// src-like: float, contiguous, [n, c, ...] with the trailing dims multiplying to s.
+TensorView check_data(const char* op, const fathom_batch_norm_params& p, const TensorView& t,
+                      const char* name) {
+    require_float(op, t, name);
+    int64_t s = 1;
+    for (int d = 2; d < t.ndim; ++d) s *= t.shape[d];
+    if (t.ndim < 2 || t.shape[0] != p.n || t.shape[1] != p.c || s != p.s)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": ", name, " ", shape_str(t), " does not match n=",
+             p.n, " c=", p.c, " s=", p.s, " (expected [", p.n, ",", p.c,
+             ",...] with trailing dims multiplying to s)");
+    require_contiguous(op, t, name);
+    return t;
+}
+
+// A per-channel vector: [c], contiguous, of the data's dtype.
+template <typename Char>
+Char* channel_vector(const char* op, const fathom_batch_norm_params& p,
+                     const fathom_tensor_desc* desc, const char* name, fathom_dtype dtype,
+                     bool output) {
+    if (desc == nullptr) return nullptr;
+    const TensorView t = output ? output_view(op, name, desc) : input_view(op, name, desc);
+    if (t.dtype != dtype)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": dtype ", dtype_name(t.dtype), " of ", name,
+             " does not match src ", dtype_name(dtype));
+    require_exact_shape(op, t, name, {p.c});
+    require_contiguous(op, t, name);
+    return t.data;
+}
+
+fathom_cnn_backend resolve_backend(const char* op, const fathom_batch_norm_params& p,
+                                   fathom_dtype dtype) {
+    if (p.backend == FATHOM_CNN_REFERENCE) return FATHOM_CNN_REFERENCE;
+    if (p.backend == FATHOM_CNN_ONEDNN) {
+        if (dtype != FATHOM_F32)
+            fail(FATHOM_INVALID_ARGUMENT, op, ": the oneDNN backend takes float32, got ",
+                 dtype_name(dtype));
+#ifndef FATHOM_WITH_DNNL
+        fail(FATHOM_UNSUPPORTED, op, ": this build has no oneDNN backend");
+#endif
+        return FATHOM_CNN_ONEDNN;
+    }
+#ifdef FATHOM_WITH_DNNL
+    return dtype == FATHOM_F32 ? FATHOM_CNN_ONEDNN : FATHOM_CNN_REFERENCE;
+#else
+    return FATHOM_CNN_REFERENCE;
+#endif
+}
+
+// Work estimate for ThreadGrant: a few memory-bound passes over the data.
+[[maybe_unused]] double batch_norm_work(const fathom_batch_norm_params& p) {
+    return 4.0 * static_cast<double>(p.n * p.c * p.s) * (kFlopsPerThread / kCheapElementsPerThread);
+}
+
+}  // namespace
+
+BatchNormArgs check_batch_norm_forward(
+    const fathom_batch_norm_params* params, const fathom_tensor_desc* src,
+    const fathom_tensor_desc* gamma, const fathom_tensor_desc* beta,
+    const fathom_tensor_desc* running_mean, const fathom_tensor_desc* running_var,
+    const fathom_tensor_desc* save_mean, const fathom_tensor_desc* save_invstd,
+    const fathom_tensor_desc* dst) {
+    const char* op = "batch_norm_forward";
+    BatchNormArgs a{check_params(op, params), FATHOM_CNN_REFERENCE, FATHOM_F32};
+    const fathom_batch_norm_params& p = a.p;
+    if (p.training && p.n * p.s == 1)
+        fail(FATHOM_INVALID_ARGUMENT, op,
+             ": training needs more than one value per channel (", describe(p), ")");
+    const TensorView x = check_data(op, p, input_view(op, "src", src), "src");
+    const TensorView y = check_data(op, p, output_view(op, "dst", dst), "dst");
+    require_same_shape(op, y, "dst", x, "src");
+    require_same_dtype(op, y, "dst", x, "src");
+    a.dtype = x.dtype;
+    a.backend = resolve_backend(op, p, a.dtype);
+    a.src = x.data;
+    a.dst = y.data;
+    a.gamma = channel_vector<const char>(op, p, gamma, "gamma", a.dtype, false);
+    a.beta = channel_vector<const char>(op, p, beta, "beta", a.dtype, false);
+    a.running_mean = channel_vector<char>(op, p, running_mean, "running_mean", a.dtype, true);
+    a.running_var = channel_vector<char>(op, p, running_var, "running_var", a.dtype, true);
+    if ((a.running_mean == nullptr) != (a.running_var == nullptr))
+        fail(FATHOM_INVALID_ARGUMENT, op, ": running_mean and running_var must both be given "
+             "or both be null (", describe(p), ")");
+    if (!p.training && a.running_mean == nullptr)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": inference needs running_mean and running_var (",
+             describe(p), ")");
+    a.save_mean = channel_vector<char>(op, p, save_mean, "save_mean", a.dtype, true);
+    a.save_invstd = channel_vector<char>(op, p, save_invstd, "save_invstd", a.dtype, true);
+    return a;
+}
+
+BatchNormArgs check_batch_norm_backward(
+    const fathom_batch_norm_params* params, const fathom_tensor_desc* src,
+    const fathom_tensor_desc* diff_dst, const fathom_tensor_desc* gamma,
+    const fathom_tensor_desc* save_mean, const fathom_tensor_desc* save_invstd,
+    const fathom_tensor_desc* diff_src, const fathom_tensor_desc* diff_gamma,
+    const fathom_tensor_desc* diff_beta) {
+    const char* op = "batch_norm_backward";
+    BatchNormArgs a{check_params(op, params), FATHOM_CNN_REFERENCE, FATHOM_F32};
+    const fathom_batch_norm_params& p = a.p;
+    const TensorView x = check_data(op, p, input_view(op, "src", src), "src");
+    const TensorView dy = check_data(op, p, input_view(op, "diff_dst", diff_dst), "diff_dst");
+    const TensorView dx = check_data(op, p, output_view(op, "diff_src", diff_src), "diff_src");
+    require_same_shape(op, dy, "diff_dst", x, "src");
+    require_same_shape(op, dx, "diff_src", x, "src");
+    require_same_dtype(op, dy, "diff_dst", x, "src");
+    require_same_dtype(op, dx, "diff_src", x, "src");
+    a.dtype = x.dtype;
+    a.backend = resolve_backend(op, p, a.dtype);
+    a.src = x.data;
+    a.diff_dst = dy.data;
+    a.dst = dx.data;
+    a.gamma = channel_vector<const char>(op, p, gamma, "gamma", a.dtype, false);
+    if (save_mean == nullptr || save_invstd == nullptr)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": save_mean and save_invstd of the forward are "
+             "required (", describe(p), ")");
+    a.save_mean = const_cast<char*>(
+        channel_vector<const char>(op, p, save_mean, "save_mean", a.dtype, false));
+    a.save_invstd = const_cast<char*>(
+        channel_vector<const char>(op, p, save_invstd, "save_invstd", a.dtype, false));
+    a.diff_gamma = channel_vector<char>(op, p, diff_gamma, "diff_gamma", a.dtype, true);
+    a.diff_beta = channel_vector<char>(op, p, diff_beta, "diff_beta", a.dtype, true);
+    return a;
+}
+
+void batch_norm_forward(const BatchNormArgs& a) {
+    if (a.backend == FATHOM_CNN_ONEDNN) {
+#ifdef FATHOM_WITH_DNNL
+        ThreadGrant grant(batch_norm_work(a.p));
+        batch_norm_forward_dnnl(a, grant.threads());
+#endif
+        return;
+    }
+    with_float_dtype(a.dtype, [&](auto zero) {
+        using T = decltype(zero);
+        batch_norm_forward_ref(a.p, reinterpret_cast<const T*>(a.src),
+                               reinterpret_cast<const T*>(a.gamma),
+                               reinterpret_cast<const T*>(a.beta),
+                               reinterpret_cast<T*>(a.running_mean),
+                               reinterpret_cast<T*>(a.running_var),
+                               reinterpret_cast<T*>(a.save_mean),
+                               reinterpret_cast<T*>(a.save_invstd), reinterpret_cast<T*>(a.dst));
+    });
+}
+
+void batch_norm_backward(const BatchNormArgs& a) {
+    if (a.backend == FATHOM_CNN_ONEDNN) {
+#ifdef FATHOM_WITH_DNNL
+        ThreadGrant grant(batch_norm_work(a.p));
+        batch_norm_backward_dnnl(a, grant.threads());
+#endif
+        return;
+    }
+    with_float_dtype(a.dtype, [&](auto zero) {
+        using T = decltype(zero);
+        batch_norm_backward_ref(a.p, reinterpret_cast<const T*>(a.src),
+                                reinterpret_cast<const T*>(a.diff_dst),
+                                reinterpret_cast<const T*>(a.gamma),
+                                reinterpret_cast<const T*>(a.save_mean),
+                                reinterpret_cast<const T*>(a.save_invstd),
+                                reinterpret_cast<T*>(a.dst), reinterpret_cast<T*>(a.diff_gamma),
+                                reinterpret_cast<T*>(a.diff_beta));
+    });
+}
+
+}  // namespace fathom

@@ -1,0 +1,113 @@
+// 2-D pooling (max, average with or without padding): the checks behind the
+// fathom_pool2d_* entry points, backend dispatch and the kernels' signatures.
+// Not here: ceil_mode, adaptive pooling, dilation, and layouts other than
+// contiguous NCHW (Java makes a global average pool a kernel of H x W).
+//
+// Conventions, enforced by check_pool2d_params and the kernels:
+//  - src (N,C,H,W) -> dst (N,C,OH,OW), OH = (H + 2*ph - kh) / sh + 1 (floor),
+//    padding at most half the kernel (PyTorch's rule), so every window holds at
+//    least one element of src;
+//  - max pooling: padded positions never win; the first maximum in row-major
+//    window order wins ties and receives the whole gradient (oneDNN agrees);
+//    a NaN wins its window (the first NaN), as in PyTorch and fathom_reduce.
+//    NOTE: oneDNN's max pooling skips NaNs instead, so F32 through oneDNN
+//    does not propagate them (measured with oneDNN 3.11);
+//  - FATHOM_POOL_AVG_INCLUDE_PADDING divides by kh*kw, EXCLUDE_PADDING by the
+//    number of window elements inside src (PyTorch's count_include_pad);
+//  - backward overwrites diff_src: it zeroes it, then accumulates with +=,
+//    since windows may overlap (stride < kernel).
+//
+// Max-pooling workspace (training): a Pool2dWorkspaceHeader followed by the
+// backend's own payload. The reference payload is one int32 per dst element,
+// the argmax h*W+w inside its (H,W) plane; oneDNN's is the forward
+// primitive's workspace (u8 kernel offsets in dst's layout). The header lets
+// backward refuse a workspace that another backend, dtype or shape wrote.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor_desc.h"
+#include "fathom/fathom.h"
+
+namespace fathom {
+
+struct Pool2dWorkspaceHeader {
+    uint32_t magic;         // kPool2dWorkspaceMagic once pool2d_forward wrote it
+    uint32_t version;       // 1
+    int32_t backend;        // FATHOM_CNN_REFERENCE or FATHOM_CNN_ONEDNN
+    int32_t dtype;          // fathom_dtype of src/dst
+    int64_t payload_bytes;  // bytes after the header
+    uint64_t params_hash;   // pool2d_params_hash of the forward's params
+    uint8_t reserved[32];
+};
+static_assert(sizeof(Pool2dWorkspaceHeader) == 64, "keeps the payload 64-byte aligned");
+constexpr uint32_t kPool2dWorkspaceMagic = 0x53575046u;  // "FPWS" in memory
+
+// Output height and width for params that passed check_pool2d_params.
+inline int64_t pool2d_out_h(const fathom_pool2d_params& p) {
+    return (p.h + 2 * p.ph - p.kh) / p.sh + 1;
+}
+inline int64_t pool2d_out_w(const fathom_pool2d_params& p) {
+    return (p.w + 2 * p.pw - p.kw) / p.sw + 1;
+}
+
+// Throws FATHOM_INVALID_ARGUMENT naming `op` unless: p non-null, sizes >= 1,
+// strides >= 1, 0 <= padding <= kernel/2, kernel <= padded input, a known
+// algorithm and backend, and N*C*H*W below 2^56 with H*W below 2^31.
+const fathom_pool2d_params& check_pool2d_params(const char* op, const fathom_pool2d_params* p);
+// FNV-1a over everything but the backend field (AUTO and ONEDNN share a workspace).
+uint64_t pool2d_params_hash(const fathom_pool2d_params& p);
+
+// The backend that runs (AUTO resolved: oneDNN for F32 when built with it,
+// else the reference); refuses ONEDNN for F64 or in a build without oneDNN.
+fathom_cnn_backend resolve_pool2d_backend(const char* op, const fathom_pool2d_params& p,
+                                          fathom_dtype dtype);
+// Header plus payload for max pooling, 0 for average pooling.
+int64_t pool2d_workspace_bytes(const fathom_pool2d_params& p, fathom_dtype dtype);
+
+// Validated arguments of one call: params, the resolved backend, the NCHW
+// operands (x = src or diff_src, y = dst or diff_dst) and the workspace bytes.
+struct Pool2dArgs {
+    fathom_pool2d_params p;
+    fathom_cnn_backend backend;
+    TensorView x, y;
+    char* workspace = nullptr;  // header first; null when none is passed or needed
+    int64_t workspace_bytes = 0;  // header + payload, when a workspace is passed
+};
+// Checks everything before anything is written: params, contiguous src/dst of
+// the exact shapes and one float dtype, and a workspace that is null or a
+// contiguous BOOL tensor of pool2d_workspace_bytes (8-byte aligned).
+Pool2dArgs check_pool2d_forward(const fathom_pool2d_params* p, const fathom_tensor_desc* src,
+                                const fathom_tensor_desc* dst,
+                                const fathom_tensor_desc* workspace);
+// As forward; for max pooling the workspace is required and its header must
+// name this backend, dtype and params (else FATHOM_INVALID_ARGUMENT).
+Pool2dArgs check_pool2d_backward(const fathom_pool2d_params* p, const fathom_tensor_desc* diff_dst,
+                                 const fathom_tensor_desc* workspace,
+                                 const fathom_tensor_desc* diff_src);
+void pool2d_forward(const Pool2dArgs& args);
+void pool2d_backward(const Pool2dArgs& args);
+
+// --- kernels: the reference is the specification -----------------------------
+// src (N,C,H,W) -> dst (N,C,OH,OW); argmax (N,C,OH,OW) int32 h*W+w, written for
+// max pooling when non-null.
+void pool2d_forward_ref(const fathom_pool2d_params& p, const float* src, float* dst,
+                        int32_t* argmax);
+void pool2d_forward_ref(const fathom_pool2d_params& p, const double* src, double* dst,
+                        int32_t* argmax);
+// diff_dst (N,C,OH,OW) -> diff_src (N,C,H,W), zeroed then accumulated with +=;
+// argmax is the forward's (max pooling only).
+void pool2d_backward_ref(const fathom_pool2d_params& p, const float* diff_dst,
+                         const int32_t* argmax, float* diff_src);
+void pool2d_backward_ref(const fathom_pool2d_params& p, const double* diff_dst,
+                         const int32_t* argmax, double* diff_src);
+
+// oneDNN pooling on plain nchw memory (see pool2d_dnnl.cpp for why not blocked).
+// workspace: the payload (after the header), or null for forward_inference.
+int64_t pool2d_workspace_payload_dnnl(const fathom_pool2d_params& p, int threads);
+void pool2d_forward_dnnl(const fathom_pool2d_params& p, const float* src, float* dst,
+                         void* workspace, int threads);
+void pool2d_backward_dnnl(const fathom_pool2d_params& p, const float* diff_dst,
+                          const void* workspace, float* diff_src, int threads);
+
+}  // namespace fathom
