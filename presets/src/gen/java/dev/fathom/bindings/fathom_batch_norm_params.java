@@ -16,7 +16,12 @@ import static dev.fathom.bindings.global.fathom.*;
  * variance; running_mean/var (in/out) <- (1 - momentum) * running + momentum *
  * batch (running_var gets the unbiased batch variance, as PyTorch); save_mean
  * and save_invstd (C) receive mean_B and 1/sqrt(var_B + eps) for backward.
- * Inference: uses running_mean/var; save_* may be null.
+ * Training needs N*S > 1 (PyTorch: "more than one value per channel").
+ * Inference: uses running_mean/var; save_* (if given) receive running_mean and
+ * 1/sqrt(running_var + eps).
+ * Nullable: gamma (1) and beta (0) for affine=False; running_* in training
+ * (track_running_stats=False, both or neither); save_*; diff_gamma, diff_beta.
+ * src may be (N,C), (N,C,L) or (N,C,H,W): dims after C multiply to S.
  */
 @Properties(inherit = dev.fathom.presets.fathom.class)
 public class fathom_batch_norm_params extends Pointer {

@@ -9,7 +9,12 @@ import org.bytedeco.javacpp.annotation.*;
 import static dev.fathom.bindings.global.fathom.*;
 
 
-/* src (N,C,H,W) -> dst (N,C,OH,OW), OH = (H + 2*ph - kh) / sh + 1; padding < kernel. */
+/*
+ * src (N,C,H,W) -> dst (N,C,OH,OW), OH = (H + 2*ph - kh) / sh + 1 (floor; same
+ * for OW); sizes >= 1, stride >= 1, 0 <= padding <= kernel/2 (PyTorch's rule).
+ * Max pooling: the first maximum of a window (row-major) wins ties and gets
+ * the gradient; the reference propagates NaN as PyTorch does, oneDNN skips it.
+ */
 @Properties(inherit = dev.fathom.presets.fathom.class)
 public class fathom_pool2d_params extends Pointer {
     static { Loader.load(); }

@@ -390,7 +390,10 @@ public static native @Cast("fathom_status") int fathom_pool2d_output_shape(@Cons
 public static native @Cast("fathom_status") int fathom_pool2d_output_shape(@Const fathom_pool2d_params p, @Cast("int64_t*") long[] out);
 /*
  * Bytes of workspace max pooling's backward needs from its forward (0 for
- * average pooling); the contents are private to the backend that wrote them.
+ * average pooling), for src/dst of this dtype and p->backend. The contents are
+ * private to the backend that wrote them: a 64-byte header (backend, dtype,
+ * params) precedes the payload, and backward refuses a workspace written by
+ * another backend, dtype or params with FATHOM_INVALID_ARGUMENT.
  */
 public static native @Cast("fathom_status") int fathom_pool2d_workspace_bytes(@Const fathom_pool2d_params p, int dtype,
                                                        @Cast("int64_t*") LongPointer bytes);
@@ -398,7 +401,11 @@ public static native @Cast("fathom_status") int fathom_pool2d_workspace_bytes(@C
                                                        @Cast("int64_t*") LongBuffer bytes);
 public static native @Cast("fathom_status") int fathom_pool2d_workspace_bytes(@Const fathom_pool2d_params p, int dtype,
                                                        @Cast("int64_t*") long[] bytes);
-/* workspace: a BOOL (byte) tensor of workspace_bytes, or null (inference: no backward). */
+/*
+ * workspace: a contiguous, 8-byte aligned BOOL (byte) tensor of exactly
+ * workspace_bytes elements, or null (inference: no backward). Average pooling
+ * ignores it (null or 0 bytes).
+ */
 public static native @Cast("fathom_status") int fathom_pool2d_forward(@Const fathom_pool2d_params p,
                                                @Const fathom_tensor_desc src,
                                                @Const fathom_tensor_desc dst,
@@ -421,7 +428,11 @@ public static native @Cast("fathom_status") int fathom_batch_norm_forward(@Const
                                                    @Const fathom_tensor_desc save_mean,
                                                    @Const fathom_tensor_desc save_invstd,
                                                    @Const fathom_tensor_desc dst);
-/* Training-mode backward: diff_src, diff_gamma, diff_beta (all overwritten). */
+/*
+ * Backward: diff_src, diff_gamma, diff_beta (all overwritten) from the saved
+ * statistics. training != 0 differentiates through the batch statistics;
+ * training == 0 treats save_mean/save_invstd as constants (frozen BN).
+ */
 public static native @Cast("fathom_status") int fathom_batch_norm_backward(@Const fathom_batch_norm_params p,
                                                     @Const fathom_tensor_desc src,
                                                     @Const fathom_tensor_desc diff_dst,
@@ -434,7 +445,8 @@ public static native @Cast("fathom_status") int fathom_batch_norm_backward(@Cons
 
 /*
  * Bilinear resize src (N,C,H,W) -> dst (N,C,OH,OW), half-pixel centres
- * (PyTorch interpolate(mode="bilinear", align_corners=False)); F32 or F64.
+ * (PyTorch interpolate(size=(OH,OW), mode="bilinear", align_corners=False),
+ * computed in the tensor's dtype with PyTorch's formula); F32 or F64.
  */
 public static native @Cast("fathom_status") int fathom_resize_bilinear(@Const fathom_tensor_desc src,
                                                 @Const fathom_tensor_desc dst);
