@@ -159,8 +159,8 @@ public final class SafeTensors {
             ByteBuffer dst = dev.fathom.internal.nativ.TensorKernels.view(TensorAccess.address(t), e.end - e.begin);
             readFully(ch, dst, dataStart + e.begin, file);
             if (e.dtype == DType.BOOL) {
-              try (Tensor check = t.gt(1.0)) {
-                if (check.sum().item() > 0) {
+              try (Scope s = Scope.open()) {
+                if (t.gt(1.0).sum().item() > 0) {
                   throw invalid(file, "tensor '" + e.name + "' holds bool values other than 0 and 1");
                 }
               }

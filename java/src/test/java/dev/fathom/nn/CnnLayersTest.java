@@ -66,7 +66,8 @@ class CnnLayersTest {
     Tensor a32 = Functional.avgPool2d(x, 3, 2, 1, false);
     assertTrue(a32.allClose(Functional.avgPool2d(x.to(DType.FLOAT64), 3, 2, 1, false), 1e-5, 1e-6));
     Tensor r32 = Functional.resizeBilinear(x, 30, 17);
-    assertTrue(r32.allClose(Functional.resizeBilinear(x.to(DType.FLOAT64), 30, 17), 1e-5, 1e-6));
+    // float32 follows PyTorch in computing source coordinates in float: ~1e-5 apart from float64.
+    assertTrue(r32.allClose(Functional.resizeBilinear(x.to(DType.FLOAT64), 30, 17), 1e-4, 1e-4));
   }
 
   @Test

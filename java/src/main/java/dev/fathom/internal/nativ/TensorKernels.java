@@ -5,7 +5,7 @@ import dev.fathom.bindings.global.fathom;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.bytedeco.javacpp.Loader;
-import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.BytePointer;
 
 /**
  * Tensor entry points of the C ABI. Operands are described in per-thread
@@ -134,10 +134,19 @@ public final class TensorKernels {
     if (bytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("view: " + bytes + " bytes exceed one ByteBuffer");
     }
-    return new RawMemory(address, bytes).asByteBuffer().order(ByteOrder.nativeOrder());
+    if (bytes == 0) {
+      return ByteBuffer.allocate(0).order(ByteOrder.nativeOrder());
+    }
+    ByteBuffer b = new RawMemory(address, bytes).asByteBuffer().order(ByteOrder.nativeOrder());
+    if (b.capacity() != bytes) {
+      throw new IllegalStateException("view: asked for " + bytes + " bytes, got " + b.capacity());
+    }
+    return b;
   }
 
-  private static final class RawMemory extends Pointer {
+  // NOTE: a BytePointer, whose element size is 1: a plain Pointer subclass
+  // reports 8, and asByteBuffer() would span eight times the memory.
+  private static final class RawMemory extends BytePointer {
     RawMemory(long address, long bytes) {
       this.address = address;
       this.limit = bytes;
