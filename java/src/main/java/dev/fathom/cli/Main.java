@@ -97,6 +97,10 @@ public final class Main {
   }
 
   private static int bench(List<String> args) throws Exception {
+    if (!args.isEmpty() && args.get(0).equals("infer")) {
+      dev.fathom.bench.InferenceBenchmark.run(System.out);
+      return 0;
+    }
     if (!args.isEmpty() && args.get(0).equals("layers")) {
       Args a = new Args("bench layers", args.subList(1, args.size()), List.of("--batch"), List.of());
       dev.fathom.bench.LayerBenchmark.run(a.integer("--batch", 256, 1), System.out);
@@ -165,6 +169,7 @@ public final class Main {
         "usage: fathom [--threads T] <command>",
         "  train --model NAME [--epochs E] [--batch-size B] [--lr LR] [--seed S] [--data DIR] [--resize N]",
         "        [--out DIR] [--optimizer sgd|adam] [--weight-decay WD] [--momentum M] [--dropout P]",
+        "        [--schedule none|cosine|step]",
         "                            train on Fashion-MNIST; writes DIR/metrics.csv and DIR/model.safetensors",
         "                            NAME: softmax mlp lenet-sigmoid lenet lenet-bn alexnet vgg11 nin googlenet",
         "                                  resnet18 densenet",
