@@ -892,7 +892,7 @@ final class Ops {
     while (ni < newShape.length || oi < shape.length) {
       // Skip size-1 dims on both sides (their stride is free).
       if (ni < newShape.length && newShape[ni] == 1) {
-        out[ni] = ni + 1 < newShape.length ? 1 : 1;
+        out[ni] = 1;
         ni++;
         continue;
       }
