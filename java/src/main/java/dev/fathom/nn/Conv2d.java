@@ -73,11 +73,21 @@ public class Conv2d extends Module {
 
   @Override
   public Tensor forward(Tensor x) {
+    checkInput(x);
+    return Functional.conv2d(x, weight(), bias(), stride, stride, padding, padding, dilation, dilation, groups);
+  }
+
+  /** relu(forward(x)) as one fused oneDNN primitive when no gradient is recorded (inference). */
+  public Tensor forwardRelu(Tensor x) {
+    checkInput(x);
+    return Functional.conv2dRelu(x, weight(), bias(), stride, stride, padding, padding, dilation, dilation, groups);
+  }
+
+  private void checkInput(Tensor x) {
     if (x.dim() != 4 || x.size(1) != in) {
       throw new IllegalArgumentException("Conv2d(" + in + "->" + out + ", k=" + kernel + "): input "
           + java.util.Arrays.toString(x.shape()) + " must be (N, " + in + ", H, W)");
     }
-    return Functional.conv2d(x, weight(), bias(), stride, stride, padding, padding, dilation, dilation, groups);
   }
 
   @Override

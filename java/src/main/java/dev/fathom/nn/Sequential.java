@@ -1,5 +1,6 @@
 package dev.fathom.nn;
 
+import dev.fathom.tensor.GradMode;
 import dev.fathom.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,8 +54,16 @@ public class Sequential extends Module {
   @Override
   public Tensor forward(Tensor x) {
     Tensor y = x;
+    // Without a graph, Conv2d followed by ReLU runs as one fused primitive.
+    boolean fuse = !GradMode.isEnabled();
     for (int i = 0; i < layers.size(); i++) {
       try {
+        if (fuse && layers.get(i) instanceof Conv2d conv && i + 1 < layers.size()
+            && layers.get(i + 1) instanceof ReLU) {
+          y = conv.forwardRelu(y);
+          i++;
+          continue;
+        }
         y = layers.get(i).forward(y);
       } catch (IllegalArgumentException e) {
         // Name the failing layer: shape errors otherwise do not say where they happened.

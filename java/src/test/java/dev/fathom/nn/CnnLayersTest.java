@@ -115,6 +115,21 @@ class CnnLayersTest {
   }
 
   @Test
+  void fusedConvReluInInferenceMatchesTheUnfusedLayers() {
+    Generator g = new Generator(21);
+    try (Sequential net = new Sequential(new Conv2d(3, 8, 3, 1, 1, true, g), new ReLU(), new MaxPool2d(2))) {
+      Tensor x = Tensor.randn(g, 2, 3, 9, 9);
+      Tensor unfused = net.forward(x);   // grad mode on: layer by layer
+      Tensor fused;
+      try (dev.fathom.tensor.GradMode.Guard off = dev.fathom.tensor.GradMode.disable()) {
+        fused = net.forward(x);
+      }
+      assertTrue(fused.allClose(unfused, 1e-5, 1e-6));
+      assertTrue(fused.min().item() >= 0);
+    }
+  }
+
+  @Test
   void badInputNamesTheOp() {
     try (Conv2d c = new Conv2d(3, 4, 3)) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.forward(Tensor.zeros(1, 2, 8, 8)));
