@@ -70,25 +70,6 @@ Char* channel_vector(const char* op, const fathom_batch_norm_params& p,
     return t.data;
 }
 
-fathom_cnn_backend resolve_backend(const char* op, const fathom_batch_norm_params& p,
-                                   fathom_dtype dtype) {
-    if (p.backend == FATHOM_CNN_REFERENCE) return FATHOM_CNN_REFERENCE;
-    if (p.backend == FATHOM_CNN_ONEDNN) {
-        if (dtype != FATHOM_F32)
-            fail(FATHOM_INVALID_ARGUMENT, op, ": the oneDNN backend takes float32, got ",
-                 dtype_name(dtype));
-#ifndef FATHOM_WITH_DNNL
-        fail(FATHOM_UNSUPPORTED, op, ": this build has no oneDNN backend");
-#endif
-        return FATHOM_CNN_ONEDNN;
-    }
-#ifdef FATHOM_WITH_DNNL
-    return dtype == FATHOM_F32 ? FATHOM_CNN_ONEDNN : FATHOM_CNN_REFERENCE;
-#else
-    return FATHOM_CNN_REFERENCE;
-#endif
-}
-
 // Work estimate for ThreadGrant: a few memory-bound passes over the data.
 [[maybe_unused]] double batch_norm_work(const fathom_batch_norm_params& p) {
     return 4.0 * static_cast<double>(p.n * p.c * p.s) * (kFlopsPerThread / kCheapElementsPerThread);
@@ -113,7 +94,7 @@ BatchNormArgs check_batch_norm_forward(
     require_same_shape(op, y, "dst", x, "src");
     require_same_dtype(op, y, "dst", x, "src");
     a.dtype = x.dtype;
-    a.backend = resolve_backend(op, p, a.dtype);
+    a.backend = resolve_cnn_backend(op, p.backend, a.dtype);
     a.src = x.data;
     a.dst = y.data;
     a.gamma = channel_vector<const char>(op, p, gamma, "gamma", a.dtype, false);
@@ -148,7 +129,7 @@ BatchNormArgs check_batch_norm_backward(
     require_same_dtype(op, dy, "diff_dst", x, "src");
     require_same_dtype(op, dx, "diff_src", x, "src");
     a.dtype = x.dtype;
-    a.backend = resolve_backend(op, p, a.dtype);
+    a.backend = resolve_cnn_backend(op, p.backend, a.dtype);
     a.src = x.data;
     a.diff_dst = dy.data;
     a.dst = dx.data;

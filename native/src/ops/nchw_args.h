@@ -13,6 +13,27 @@
 
 namespace fathom {
 
+// The backend that runs for pooling and batch norm (AUTO resolved: oneDNN for
+// F32 when built with it, else the reference); refuses ONEDNN for non-F32 or
+// in a build without oneDNN.
+inline fathom_cnn_backend resolve_cnn_backend(const char* op, int32_t backend, fathom_dtype dtype) {
+    if (backend == FATHOM_CNN_REFERENCE) return FATHOM_CNN_REFERENCE;
+    if (backend == FATHOM_CNN_ONEDNN) {
+        if (dtype != FATHOM_F32)
+            fail(FATHOM_INVALID_ARGUMENT, op, ": the oneDNN backend takes float32, got ",
+                 dtype_name(dtype));
+#ifndef FATHOM_WITH_DNNL
+        fail(FATHOM_UNSUPPORTED, op, ": this build has no oneDNN backend");
+#endif
+        return FATHOM_CNN_ONEDNN;
+    }
+#ifdef FATHOM_WITH_DNNL
+    return dtype == FATHOM_F32 ? FATHOM_CNN_ONEDNN : FATHOM_CNN_REFERENCE;
+#else
+    return FATHOM_CNN_REFERENCE;
+#endif
+}
+
 // "<op>: <name> [2,3,4,4] does not match the expected [2,3,3,3]"
 inline void require_exact_shape(const char* op, const TensorView& t, const char* name,
                                 std::initializer_list<int64_t> expected) {

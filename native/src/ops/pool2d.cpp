@@ -143,31 +143,12 @@ uint64_t pool2d_params_hash(const fathom_pool2d_params& p) {
     return h;
 }
 
-fathom_cnn_backend resolve_pool2d_backend(const char* op, const fathom_pool2d_params& p,
-                                          fathom_dtype dtype) {
-    if (p.backend == FATHOM_CNN_REFERENCE) return FATHOM_CNN_REFERENCE;
-    if (p.backend == FATHOM_CNN_ONEDNN) {
-        if (dtype != FATHOM_F32)
-            fail(FATHOM_INVALID_ARGUMENT, op, ": the oneDNN backend takes float32, got ",
-                 dtype_name(dtype));
-#ifndef FATHOM_WITH_DNNL
-        fail(FATHOM_UNSUPPORTED, op, ": this build has no oneDNN backend");
-#endif
-        return FATHOM_CNN_ONEDNN;
-    }
-#ifdef FATHOM_WITH_DNNL
-    return dtype == FATHOM_F32 ? FATHOM_CNN_ONEDNN : FATHOM_CNN_REFERENCE;
-#else
-    return FATHOM_CNN_REFERENCE;
-#endif
-}
-
 int64_t pool2d_workspace_bytes(const fathom_pool2d_params& p, fathom_dtype dtype) {
     if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
         fail(FATHOM_INVALID_ARGUMENT, "pool2d_workspace_bytes: dtype ", dtype_name(dtype),
              " not supported (float32 or float64)");
     if (p.algorithm != FATHOM_POOL_MAX) return 0;
-    const fathom_cnn_backend backend = resolve_pool2d_backend("pool2d_workspace_bytes", p, dtype);
+    const fathom_cnn_backend backend = resolve_cnn_backend("pool2d_workspace_bytes", p.backend, dtype);
     return static_cast<int64_t>(sizeof(Pool2dWorkspaceHeader)) + payload_bytes(p, backend);
 }
 
@@ -179,7 +160,7 @@ Pool2dArgs check_pool2d_forward(const fathom_pool2d_params* params, const fathom
     a.x = input_view(op, "src", src);
     a.y = output_view(op, "dst", dst);
     check_operands(op, a.p, a.x, "src", a.y, "dst");
-    a.backend = resolve_pool2d_backend(op, a.p, a.x.dtype);
+    a.backend = resolve_cnn_backend(op, a.p.backend, a.x.dtype);
     int64_t numel = 0;
     a.workspace = workspace_data(op, workspace, &numel);
     if (workspace != nullptr) {
@@ -198,7 +179,7 @@ Pool2dArgs check_pool2d_backward(const fathom_pool2d_params* params,
     a.y = input_view(op, "diff_dst", diff_dst);
     a.x = output_view(op, "diff_src", diff_src);
     check_operands(op, a.p, a.x, "diff_src", a.y, "diff_dst");
-    a.backend = resolve_pool2d_backend(op, a.p, a.x.dtype);
+    a.backend = resolve_cnn_backend(op, a.p.backend, a.x.dtype);
     int64_t numel = 0;
     a.workspace = workspace_data(op, workspace, &numel);
     if (a.p.algorithm != FATHOM_POOL_MAX) {

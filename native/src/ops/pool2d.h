@@ -58,10 +58,6 @@ const fathom_pool2d_params& check_pool2d_params(const char* op, const fathom_poo
 // FNV-1a over everything but the backend field (AUTO and ONEDNN share a workspace).
 uint64_t pool2d_params_hash(const fathom_pool2d_params& p);
 
-// The backend that runs (AUTO resolved: oneDNN for F32 when built with it,
-// else the reference); refuses ONEDNN for F64 or in a build without oneDNN.
-fathom_cnn_backend resolve_pool2d_backend(const char* op, const fathom_pool2d_params& p,
-                                          fathom_dtype dtype);
 // Header plus payload for max pooling, 0 for average pooling.
 int64_t pool2d_workspace_bytes(const fathom_pool2d_params& p, fathom_dtype dtype);
 

@@ -39,6 +39,8 @@ final class TrainCommand {
   static double[] defaults(String model) {
     return switch (model) {
       case "softmax" -> new double[] {0.1, 0};
+      // MLP: momentum 0.9 lands above 0.87 in 10 epochs where plain SGD wobbles around 0.86.
+      case "mlp" -> new double[] {0.1, 0.9};
       case "lenet-sigmoid" -> new double[] {0.9, 0};
       case "lenet-bn" -> new double[] {0.1, 0.9};
       case "alexnet", "vgg11" -> new double[] {0.01, 0.9};
@@ -65,9 +67,8 @@ final class TrainCommand {
     }
     int epochs = a.integer("--epochs", 10, 1);
     int batch = a.integer("--batch-size", 256, 1);
-    double[] d = model.equals("mlp") ? new double[] {0.1, 0.9} : defaults(model);
+    double[] d = defaults(model);
     double lr = a.number("--lr", d[0], 0, 100);
-    // MLP: momentum 0.9 lands above 0.87 in 10 epochs where plain SGD wobbles around 0.86.
     double defaultMomentum = d[1];
     int resize = a.integer("--resize", defaultResize(model), 8);
     String schedule = a.string("--schedule", "none");
