@@ -1,9 +1,14 @@
 package dev.fathom.io;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fathom.internal.nativ.TensorKernels;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
@@ -13,12 +18,12 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,9 +32,19 @@ import java.util.Map;
 /**
  * The safetensors format (the one Hugging Face and PyTorch users exchange
  * weights in): an 8-byte little-endian header length, a JSON header mapping
- * each name to dtype, shape and byte offsets, then the raw little-endian data.
- * Files are untrusted: every size, offset and dtype is checked before anything
- * is allocated, and a file that fails any check is refused whole.
+ * each name to dtype, shape and byte offsets (plus an optional string-to-string
+ * {@code __metadata__} map), then the raw little-endian data.
+ *
+ * <p>Files are untrusted. Before anything is allocated: the header length must
+ * fit the file and {@value #MAX_HEADER_BYTES} bytes; the header must be a JSON
+ * object without duplicate keys; every tensor needs a known dtype, at most 8
+ * non-negative integral sizes, and offsets inside the data section whose span
+ * equals its shape's byte size (computed without overflow); the tensors must tile
+ * the data section exactly (no gap, no overlap, nothing left over). So native
+ * memory is only allocated for tensors that the file really holds, and never more
+ * than the file's size. A file that fails any check is refused whole with an
+ * {@link IllegalArgumentException} naming the file and, where there is one, the
+ * tensor; read errors become {@link UncheckedIOException}.
  *
  * <pre>{@code
  * SafeTensors.save(model.stateDict(), Path.of("model.safetensors"));
@@ -37,19 +52,62 @@ import java.util.Map;
  * }</pre>
  */
 public final class SafeTensors {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  /** Larger headers are refused: real ones are a few KB per hundred tensors. */
-  static final long MAX_HEADER_BYTES = 100L << 20;
+  /** Larger headers are refused (the reference implementation's limit): real ones are a few KB per hundred tensors. */
+  public static final long MAX_HEADER_BYTES = 100_000_000L;
+  /** Most dimensions a tensor may have (Fathom's native limit). */
+  static final int MAX_DIMS = 8;
+  // NOTE: one FileChannel read or write per chunk: ByteBuffers hold at most 2 GiB.
+  private static final long CHUNK = 1L << 30;
+  private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(16).build())
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build());
 
   private SafeTensors() {}
 
-  /** Writes atomically (temp file + rename), so a crash never leaves a half-written checkpoint. */
+  /** The tensors of a file (owned: {@link #close()} frees them) and its {@code __metadata__}. */
+  public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) implements AutoCloseable {
+    public Tensor get(String name) {
+      return tensors.get(name);
+    }
+
+    @Override
+    public void close() {
+      tensors.values().forEach(Tensor::close);
+    }
+  }
+
+  /** Writes atomically (temp file, fsync, rename), so a crash never leaves a half-written file. */
   public static void save(Map<String, Tensor> tensors, Path file) {
+    save(tensors, Map.of(), file);
+  }
+
+  /**
+   * Writes `tensors` in iteration order with `metadata` in the header's
+   * {@code __metadata__} (safetensors allows only string values there). The file
+   * is written to a temporary file in the same directory, forced to disk, and
+   * renamed over `file` in one atomic step: readers see the old file or the new
+   * one, never a mix, and if anything fails (an I/O error, a closed tensor, a
+   * crash) the old file is left as it was and the temporary file is removed.
+   */
+  public static void save(Map<String, Tensor> tensors, Map<String, String> metadata, Path file) {
+    if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      throw new UnsupportedOperationException("safetensors: writing needs a little-endian platform");
+    }
     ObjectNode header = JSON.createObjectNode();
-    header.putObject("__metadata__").put("format", "pt").put("producer", "fathom");
+    ObjectNode meta = header.putObject("__metadata__").put("format", "pt").put("producer", "fathom");
+    metadata.forEach((k, v) -> {
+      if (k == null || v == null) {
+        throw new IllegalArgumentException("safetensors: metadata keys and values must not be null (" + k + ")");
+      }
+      meta.put(k, v);
+    });
     long offset = 0;
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
       Tensor t = e.getValue();
+      if (e.getKey() == null || e.getKey().equals("__metadata__")) {
+        throw new IllegalArgumentException("safetensors: invalid tensor name '" + e.getKey() + "' for " + file);
+      }
       long bytes = t.numel() * t.dtype().byteSize();
       ObjectNode entry = header.putObject(e.getKey());
       entry.put("dtype", code(t.dtype()));
@@ -66,11 +124,13 @@ public final class SafeTensors {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    // The spec pads the header with spaces so that the data starts 8-byte aligned.
     int padded = (json.length + 7) / 8 * 8;
+    Path dir = file.toAbsolutePath().getParent();
+    Path tmp = null;
     try {
-      Path dir = file.toAbsolutePath().getParent();
       Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+      tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         head.putLong(padded).put(json);
@@ -82,17 +142,37 @@ public final class SafeTensors {
         for (Tensor t : tensors.values()) {
           try (Scope s = Scope.open()) {
             Tensor c = t.detach().contiguous();
+            long address = TensorAccess.address(c);
             long bytes = c.numel() * c.dtype().byteSize();
-            if (bytes > 0) {
-              writeFully(ch, dev.fathom.internal.nativ.TensorKernels.view(TensorAccess.address(c), bytes));
+            for (long done = 0; done < bytes; done += CHUNK) {
+              writeFully(ch, TensorKernels.view(address + done, Math.min(CHUNK, bytes - done)));
             }
           }
         }
         ch.force(true);
       }
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      tmp = null;
+      syncDirectory(dir);
     } catch (IOException e) {
-      throw new UncheckedIOException("safetensors: cannot write " + file, e);
+      throw new UncheckedIOException("safetensors: cannot write " + file + ": " + e.getMessage(), e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // The original failure matters more; a stray temp file is harmless.
+        }
+      }
+    }
+  }
+
+  /** Makes the rename durable (POSIX); a no-op where directories cannot be opened. */
+  private static void syncDirectory(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException | UnsupportedOperationException ignored) {
+      // Windows cannot open a directory; its rename is already ordered with the data.
     }
   }
 
@@ -104,72 +184,57 @@ public final class SafeTensors {
 
   /** Reads every tensor (unowned: the caller closes them, e.g. via {@link Checkpoints#load}). */
   public static Map<String, Tensor> load(Path file) {
+    return read(file).tensors();
+  }
+
+  /** Reads every tensor and the metadata; close the result to free the tensors. */
+  public static Contents read(Path file) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      long size = ch.size();
-      if (size < 8) {
-        throw invalid(file, "file has " + size + " bytes, fewer than the 8-byte header length");
-      }
-      ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      readFully(ch, lenBuf, 0, file);
-      long headerLen = lenBuf.getLong(0);
-      if (headerLen < 2 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
-        throw invalid(file, "header length " + headerLen + " is impossible for a file of " + size + " bytes");
-      }
-      ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
-      readFully(ch, hb, 8, file);
-      JsonNode header;
-      try {
-        header = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        throw invalid(file, "header is not valid JSON: " + e.getMessage());
-      }
-      if (header == null || !header.isObject()) {
-        throw invalid(file, "header is not a JSON object");
-      }
-      long dataStart = 8 + headerLen;
-      long dataLen = size - dataStart;
-      List<Entry> entries = new ArrayList<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> f = it.next();
-        if (f.getKey().equals("__metadata__")) {
-          continue;
-        }
-        entries.add(parseEntry(file, f.getKey(), f.getValue(), dataLen));
-      }
-      // The spec requires the tensors to tile the data section exactly: no gaps, no overlaps.
-      List<Entry> sorted = new ArrayList<>(entries);
-      sorted.sort((x, y) -> Long.compare(x.begin, y.begin));
-      long expected = 0;
-      for (Entry e : sorted) {
-        if (e.begin != expected) {
-          throw invalid(file, "tensor '" + e.name + "' starts at byte " + e.begin + " but " + expected
-              + " was expected (gap or overlap)");
-        }
-        expected = e.end;
-      }
-      if (expected != dataLen) {
-        throw invalid(file, "tensors cover " + expected + " bytes but the data section has " + dataLen);
-      }
+      Header h = readHeader(ch, file);
       Map<String, Tensor> out = new LinkedHashMap<>();
       try {
-        for (Entry e : entries) {
+        for (Entry e : h.entries) {
           Tensor t = Tensor.empty(e.dtype, e.shape).unscope();
           out.put(e.name, t);
-          if (e.end > e.begin) {
-            ByteBuffer dst = dev.fathom.internal.nativ.TensorKernels.view(TensorAccess.address(t), e.end - e.begin);
-            readFully(ch, dst, dataStart + e.begin, file);
-            if (e.dtype == DType.BOOL) {
-              try (Scope s = Scope.open()) {
-                if (t.gt(1.0).sum().item() > 0) {
-                  throw invalid(file, "tensor '" + e.name + "' holds bool values other than 0 and 1");
-                }
+          long address = TensorAccess.address(t);
+          long bytes = e.end - e.begin;
+          for (long done = 0; done < bytes; done += CHUNK) {
+            readFully(ch, TensorKernels.view(address + done, Math.min(CHUNK, bytes - done)),
+                h.dataStart + e.begin + done, file);
+          }
+          if (e.dtype == DType.BOOL && bytes > 0) {
+            try (Scope s = Scope.open()) {
+              if (t.gt(1.0).sum().item() > 0) {
+                throw invalid(file, "tensor '" + e.name + "' holds bool values other than 0 and 1");
               }
             }
           }
         }
-      } catch (RuntimeException ex) {
+      } catch (RuntimeException | IOException ex) {
         out.values().forEach(Tensor::close);
         throw ex;
+      }
+      return new Contents(Collections.unmodifiableMap(out), h.metadata);
+    } catch (IOException e) {
+      throw new UncheckedIOException("safetensors: cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The header's {@code __metadata__} (validated like a full read, without reading any tensor data). */
+  public static Map<String, String> readMetadata(Path file) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return readHeader(ch, file).metadata;
+    } catch (IOException e) {
+      throw new UncheckedIOException("safetensors: cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Names, dtypes and shapes of the file's tensors (header only), in file order. */
+  public static Map<String, TensorInfo> readInfo(Path file) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      Map<String, TensorInfo> out = new LinkedHashMap<>();
+      for (Entry e : readHeader(ch, file).entries) {
+        out.put(e.name, new TensorInfo(e.dtype, e.shape.clone()));
       }
       return out;
     } catch (IOException e) {
@@ -177,7 +242,83 @@ public final class SafeTensors {
     }
   }
 
+  /** One tensor's dtype and shape as the header declares them. */
+  public record TensorInfo(DType dtype, long[] shape) {}
+
   private record Entry(String name, DType dtype, long[] shape, long begin, long end) {}
+
+  private record Header(List<Entry> entries, Map<String, String> metadata, long dataStart) {}
+
+  private static Header readHeader(FileChannel ch, Path file) throws IOException {
+    long size = ch.size();
+    if (size < 8) {
+      throw invalid(file, "file has " + size + " bytes, fewer than the 8-byte header length");
+    }
+    ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(ch, lenBuf, 0, file);
+    long headerLen = lenBuf.getLong(0);
+    if (headerLen < 2 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
+      throw invalid(file, "header length " + headerLen + " is impossible for a file of " + size
+          + " bytes (at most " + Math.min(MAX_HEADER_BYTES, size - 8) + ")");
+    }
+    ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
+    readFully(ch, hb, 8, file);
+    if (hb.get(0) != '{') {
+      throw invalid(file, "header does not start with '{'");
+    }
+    JsonNode header;
+    try {
+      header = JSON.readTree(hb.array());
+    } catch (JsonProcessingException e) {
+      throw invalid(file, "header is not valid JSON: " + e.getOriginalMessage());
+    }
+    if (header == null || !header.isObject()) {
+      throw invalid(file, "header is not a JSON object");
+    }
+    long dataStart = 8 + headerLen;
+    long dataLen = size - dataStart;
+    List<Entry> entries = new ArrayList<>();
+    Map<String, String> metadata = Map.of();
+    for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> f = it.next();
+      if (f.getKey().equals("__metadata__")) {
+        metadata = parseMetadata(file, f.getValue());
+      } else {
+        entries.add(parseEntry(file, f.getKey(), f.getValue(), dataLen));
+      }
+    }
+    // The spec requires the tensors to tile the data section exactly: no gaps, no overlaps.
+    List<Entry> sorted = new ArrayList<>(entries);
+    sorted.sort((x, y) -> x.begin != y.begin ? Long.compare(x.begin, y.begin) : Long.compare(x.end, y.end));
+    long expected = 0;
+    for (Entry e : sorted) {
+      if (e.begin != expected) {
+        throw invalid(file, "tensor '" + e.name + "' starts at byte " + e.begin + " but " + expected
+            + " was expected (gap or overlap)");
+      }
+      expected = e.end;
+    }
+    if (expected != dataLen) {
+      throw invalid(file, "tensors cover " + expected + " bytes but the data section has " + dataLen
+          + (expected < dataLen ? " (trailing bytes)" : " (truncated?)"));
+    }
+    return new Header(entries, metadata, dataStart);
+  }
+
+  private static Map<String, String> parseMetadata(Path file, JsonNode v) {
+    if (!v.isObject()) {
+      throw invalid(file, "__metadata__ must be an object of strings");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> f = it.next();
+      if (!f.getValue().isTextual()) {
+        throw invalid(file, "__metadata__ value of '" + f.getKey() + "' is not a string");
+      }
+      out.put(f.getKey(), f.getValue().asText());
+    }
+    return Collections.unmodifiableMap(out);
+  }
 
   private static Entry parseEntry(Path file, String name, JsonNode v, long dataLen) {
     if (!v.isObject() || !v.path("dtype").isTextual() || !v.path("shape").isArray()
@@ -186,25 +327,34 @@ public final class SafeTensors {
     }
     DType dtype = dtype(file, name, v.get("dtype").asText());
     JsonNode shapeNode = v.get("shape");
-    if (shapeNode.size() > 8) {
-      throw invalid(file, "tensor '" + name + "' has " + shapeNode.size() + " dimensions (at most 8)");
+    if (shapeNode.size() > MAX_DIMS) {
+      throw invalid(file, "tensor '" + name + "' has " + shapeNode.size() + " dimensions (at most " + MAX_DIMS + ")");
     }
     long[] shape = new long[shapeNode.size()];
-    long numel = 1;
+    boolean empty = false;
     for (int i = 0; i < shape.length; i++) {
       JsonNode d = shapeNode.get(i);
-      if (!d.canConvertToLong() || d.asLong() < 0) {
-        throw invalid(file, "tensor '" + name + "' has an invalid size " + d);
+      if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
+        throw invalid(file, "tensor '" + name + "' has an invalid size " + d + " in shape " + shapeNode);
       }
       shape[i] = d.asLong();
-      if (shape[i] > 0 && numel > dataLen / shape[i] + 1) {
-        throw invalid(file, "tensor '" + name + "' shape " + shapeNode + " exceeds the file");
+      empty |= shape[i] == 0;
+    }
+    // Bytes are counted with overflow checks, so a lying shape cannot wrap around
+    // to a small size; the offsets checks below then bound it by the file.
+    long bytes = empty ? 0 : dtype.byteSize();
+    for (int i = 0; i < shape.length && bytes > 0; i++) {
+      try {
+        bytes = Math.multiplyExact(bytes, shape[i]);
+      } catch (ArithmeticException overflow) {
+        throw invalid(file, "tensor '" + name + "' shape " + shapeNode + " " + dtype + " exceeds the file (more than 2^63 bytes)");
       }
-      numel *= shape[i];
     }
     JsonNode offs = v.get("data_offsets");
-    if (!offs.get(0).canConvertToLong() || !offs.get(1).canConvertToLong()) {
-      throw invalid(file, "tensor '" + name + "' has non-integer data_offsets");
+    for (JsonNode o : offs) {
+      if (!o.isIntegralNumber() || !o.canConvertToLong()) {
+        throw invalid(file, "tensor '" + name + "' has non-integer data_offsets " + offs);
+      }
     }
     long begin = offs.get(0).asLong();
     long end = offs.get(1).asLong();
@@ -212,9 +362,9 @@ public final class SafeTensors {
       throw invalid(file, "tensor '" + name + "' data_offsets [" + begin + ", " + end
           + "] fall outside the " + dataLen + "-byte data section");
     }
-    if (end - begin != numel * dtype.byteSize()) {
+    if (end - begin != bytes) {
       throw invalid(file, "tensor '" + name + "' shape " + shapeNode + " " + dtype + " needs "
-          + numel * dtype.byteSize() + " bytes but its offsets span " + (end - begin));
+          + bytes + " bytes but its offsets span " + (end - begin));
     }
     return new Entry(name, dtype, shape, begin, end);
   }
@@ -224,7 +374,7 @@ public final class SafeTensors {
     while (b.hasRemaining()) {
       int n = ch.read(b, pos);
       if (n < 0) {
-        throw invalid(file, "file ends early (truncated?)");
+        throw invalid(file, "file ends early at byte " + pos + " (truncated while reading?)");
       }
       pos += n;
     }
@@ -247,7 +397,8 @@ public final class SafeTensors {
       case "I32" -> DType.INT32;
       case "I64" -> DType.INT64;
       case "BOOL" -> DType.BOOL;
-      default -> throw invalid(file, "tensor '" + name + "' has dtype " + code + ", which Fathom does not read");
+      default -> throw invalid(file, "tensor '" + name + "' has dtype " + code
+          + ", which Fathom does not read (F32, F64, I32, I64, BOOL)");
     };
   }
 
