@@ -99,6 +99,15 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
     return batchSize;
   }
 
+  /** Seed of the shuffle permutations. */
+  public long seed() {
+    return seed;
+  }
+
+  public boolean isShuffled() {
+    return shuffle;
+  }
+
   /** Batches per epoch: ceil(size / batchSize), or floor with dropLast. */
   public long numBatches() {
     long n = dataset.size();

@@ -1,7 +1,10 @@
 package dev.fathom.optim;
 
+import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Tensor;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Adam with bias correction, as PyTorch's {@code torch.optim.Adam} (amsgrad off). Per
@@ -99,5 +102,46 @@ public class Adam extends Optimizer {
     double bias2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
     Tensor denom = v[i].sqrt().div(bias2Sqrt).add(eps);
     param.addScaled_(m[i].div(denom), -lr / bias1);
+  }
+
+  @Override
+  protected Map<String, StateKind> stateNames() {
+    Map<String, StateKind> names = new LinkedHashMap<>();
+    names.put("step", StateKind.COUNT);
+    names.put("exp_avg", StateKind.LIKE_PARAMETER);
+    names.put("exp_avg_sq", StateKind.LIKE_PARAMETER);
+    return names;
+  }
+
+  @Override
+  protected Map<String, Tensor> exportState(int i) {
+    if (m[i] == null) {
+      return Map.of();
+    }
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    out.put("step", Tensor.scalar(steps[i], DType.INT64));
+    out.put("exp_avg", m[i]);
+    out.put("exp_avg_sq", v[i]);
+    return out;
+  }
+
+  @Override
+  protected void importState(int i, Map<String, Tensor> state) {
+    if (state.isEmpty()) {
+      freeState(m[i]);
+      freeState(v[i]);
+      m[i] = null;
+      v[i] = null;
+      steps[i] = 0;
+      return;
+    }
+    steps[i] = (long) state.get("step").item();
+    if (m[i] == null) {
+      m[i] = newStateCopy(state.get("exp_avg"));
+      v[i] = newStateCopy(state.get("exp_avg_sq"));
+    } else {
+      m[i].copy_(state.get("exp_avg"));
+      v[i].copy_(state.get("exp_avg_sq"));
+    }
   }
 }

@@ -10,7 +10,7 @@ package dev.fathom.optim;
  */
 abstract class EpochScheduler implements LRScheduler {
   private final Optimizer optimizer;
-  private final double baseLr;
+  private double baseLr;
   private int lastEpoch;
   private double lastLr;
 
@@ -50,5 +50,33 @@ abstract class EpochScheduler implements LRScheduler {
 
   public final double baseLearningRate() {
     return baseLr;
+  }
+
+  @Override
+  public final java.util.Map<String, Double> stateDict() {
+    return java.util.Map.of("last_epoch", (double) lastEpoch, "base_lr", baseLr, "last_lr", lastLr);
+  }
+
+  @Override
+  public final void loadStateDict(java.util.Map<String, Double> state) {
+    Double epoch = state.get("last_epoch");
+    Double base = state.get("base_lr");
+    Double last = state.get("last_lr");
+    String name = getClass().getSimpleName();
+    if (epoch == null || base == null || last == null || state.size() != 3) {
+      throw new IllegalArgumentException(name + ".loadStateDict: expected last_epoch, base_lr and last_lr, got "
+          + state.keySet());
+    }
+    if (!(epoch >= 0 && epoch <= Integer.MAX_VALUE && epoch == Math.rint(epoch))) {
+      throw new IllegalArgumentException(name + ".loadStateDict: last_epoch=" + epoch + " is not an epoch count");
+    }
+    if (!(base >= 0 && Double.isFinite(base) && last >= 0 && Double.isFinite(last))) {
+      throw new IllegalArgumentException(name + ".loadStateDict: rates must be finite and >= 0, got base_lr="
+          + base + " last_lr=" + last);
+    }
+    lastEpoch = (int) (double) epoch;
+    baseLr = base;
+    lastLr = last;
+    optimizer.setLearningRate(lastLr);
   }
 }

@@ -16,4 +16,18 @@ public interface LRScheduler {
 
   /** The learning rate this scheduler set last (PyTorch's {@code get_last_lr()}). */
   double lastLearningRate();
+
+  /**
+   * The scheduler's position for a checkpoint, as PyTorch's {@code state_dict()}
+   * ({@code last_epoch}, {@code base_lr}, {@code last_lr}, ...). Schedulers that
+   * cannot be checkpointed throw {@link UnsupportedOperationException}.
+   */
+  default java.util.Map<String, Double> stateDict() {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be checkpointed");
+  }
+
+  /** Restores {@link #stateDict()} and sets the optimizer's rate to {@code last_lr}. */
+  default void loadStateDict(java.util.Map<String, Double> state) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be checkpointed");
+  }
 }

@@ -2,6 +2,7 @@ package dev.fathom.optim;
 
 import dev.fathom.tensor.Tensor;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Minibatch stochastic gradient descent with optional momentum and L2 weight decay,
@@ -83,6 +84,29 @@ public final class SGD extends Optimizer {
       g = nesterov ? g.add(v.mul(momentum)) : v;
     }
     param.addScaled_(g, -learningRate());
+  }
+
+  @Override
+  protected Map<String, StateKind> stateNames() {
+    return Map.of("momentum_buffer", StateKind.LIKE_PARAMETER);
+  }
+
+  @Override
+  protected Map<String, Tensor> exportState(int index) {
+    return buffers[index] == null ? Map.of() : Map.of("momentum_buffer", buffers[index]);
+  }
+
+  @Override
+  protected void importState(int index, Map<String, Tensor> state) {
+    Tensor v = state.get("momentum_buffer");
+    if (v == null) {
+      freeState(buffers[index]);
+      buffers[index] = null;
+    } else if (buffers[index] == null) {
+      buffers[index] = newStateCopy(v);
+    } else {
+      buffers[index].copy_(v);
+    }
   }
 
   /** Options for {@link SGD}; every one defaults to off (0, false). */

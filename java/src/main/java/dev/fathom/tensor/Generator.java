@@ -14,7 +14,7 @@ package dev.fathom.tensor;
  */
 public final class Generator {
   private static final Generator DEFAULT = new Generator(0x5eed_f47_40fL);
-  private final long seed;
+  private long seed;
   private long offset;
 
   public Generator(long seed) {
@@ -26,7 +26,7 @@ public final class Generator {
     return DEFAULT;
   }
 
-  public long seed() {
+  public synchronized long seed() {
     return seed;
   }
 
@@ -34,11 +34,20 @@ public final class Generator {
     return offset;
   }
 
-  /** Reserves `n` counters and returns the first. */
-  synchronized long next(long n) {
+  /** Puts the generator where {@link #seed()} and {@link #offset()} were read: the same draws follow. */
+  public synchronized void setState(long seed, long offset) {
+    if (offset < 0) {
+      throw new IllegalArgumentException("Generator.setState: offset " + offset + " is negative");
+    }
+    this.seed = seed;
+    this.offset = offset;
+  }
+
+  /** Reserves counters for `n` elements; returns {seed, first counter}, read together. */
+  synchronized long[] reserve(long n) {
     long start = offset;
     // Normal draws use two uniforms per element: reserve room for both.
     offset = Math.addExact(offset, Math.max(1, 2 * n));
-    return start;
+    return new long[] {seed, start};
   }
 }

@@ -75,7 +75,8 @@ final class Ops {
     Tensor t = Tensor.empty(dtype, shape);
     Slots s = TensorKernels.slots();
     desc(s, 0, t);
-    TensorKernels.random(op, gen.seed(), gen.next(t.numel()), s, 0, a, b);
+    long[] seedAndOffset = gen.reserve(t.numel());
+    TensorKernels.random(op, seedAndOffset[0], seedAndOffset[1], s, 0, a, b);
     return t;
   }
 

@@ -35,6 +35,12 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
     }
   }
 
+  /** A resumed run rewrites the rows of the epochs before the checkpoint. */
+  @Override
+  public void onFitResumed(java.util.List<EpochMetrics> earlierEpochs) {
+    earlierEpochs.forEach(this::onEpochEnd);
+  }
+
   @Override
   public void onEpochEnd(EpochMetrics m) {
     try {

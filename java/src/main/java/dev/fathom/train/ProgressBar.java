@@ -35,6 +35,13 @@ public final class ProgressBar implements TrainListener {
   }
 
   @Override
+  public void onFitResumed(List<EpochMetrics> earlierEpochs) {
+    EpochMetrics last = earlierEpochs.get(earlierEpochs.size() - 1);
+    out.printf(Locale.ROOT, "resuming after epoch %d/%d (test acc %.4f)%n", last.epoch(), epochs, last.testAcc());
+    out.flush();
+  }
+
+  @Override
   public void onEpochStart(int epoch) {
     epochStart = System.nanoTime();
     lastDraw = 0;

@@ -12,6 +12,12 @@ import java.util.List;
 public interface TrainListener {
   default void onFitStart(int epochs, long batchesPerEpoch) {}
 
+  /**
+   * Right after {@link #onFitStart} when the trainer resumed from a checkpoint:
+   * the epochs completed before it (e.g. to rewrite their rows or plot them).
+   */
+  default void onFitResumed(List<EpochMetrics> earlierEpochs) {}
+
   default void onEpochStart(int epoch) {}
 
   /** After each optimizer step; `loss` is that batch's mean loss. */

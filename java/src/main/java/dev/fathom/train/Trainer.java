@@ -1,19 +1,32 @@
 package dev.fathom.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fathom.data.Batch;
 import dev.fathom.data.DataLoader;
+import dev.fathom.io.Checkpoints;
+import dev.fathom.io.SafeTensors;
 import dev.fathom.loss.Loss;
 import dev.fathom.nn.Module;
 import dev.fathom.optim.ClipGrad;
 import dev.fathom.optim.LRScheduler;
 import dev.fathom.optim.Optimizer;
 import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.GradMode;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The fit loop: for each epoch, one pass of minibatch updates over the training
@@ -29,14 +42,44 @@ import java.util.List;
  *
  * Accuracy is reported when the model outputs [N, C] scores and targets are
  * int64 class indices [N] or one-hot [N, C]; otherwise it is NaN.
+ *
+ * <p>Checkpoints and resuming: {@link #saveCheckpoint} writes, in one atomic
+ * safetensors file, the model's state dict ({@code model.*}), the optimizer's
+ * state ({@code optimizer.*}), and in the header metadata the epochs done, their
+ * metrics, the scheduler's position, the state of the generators given to
+ * {@link Builder#generators} (e.g. the one dropout draws from) and the train
+ * loader's shuffle seed. {@link #loadCheckpoint} restores all of it into freshly
+ * built objects of the same configuration, and the next {@link #fit} continues
+ * with the following epoch exactly as an uninterrupted run would (same losses,
+ * bit for bit, on the same thread count): epoch e always reads the train loader's
+ * epoch e - 1 shuffle order.
+ *
+ * <pre>{@code
+ * Trainer t = Trainer.builder(model, loss, opt).epochs(10).generators(gen)
+ *     .checkpoint(Path.of("runs/lenet/checkpoint.safetensors")).build();   // saved after every epoch
+ * t.loadCheckpoint(Path.of("runs/lenet/checkpoint.safetensors"));         // in a later process: resume
+ * t.fit(trainLoader, testLoader, new ProgressBar());
+ * }</pre>
  */
 public final class Trainer {
+  /** Metadata key of the checkpoint's JSON record (epochs, metrics, RNG and scheduler state). */
+  public static final String CHECKPOINT_KEY = "fathom.checkpoint";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private final Module model;
   private final Loss loss;
   private final Optimizer optimizer;
   private final int epochs;
   private final LRScheduler scheduler;
   private final double clipNorm;
+  private final List<Generator> generators;
+  private final Path checkpointFile;
+  private final Map<String, String> checkpointMetadata;
+  private final List<EpochMetrics> history = new ArrayList<>();
+  private long resumedLoaderSeed;
+  private boolean resumedShuffled;
+  private long lastLoaderSeed;
+  private boolean lastShuffled;
 
   private Trainer(Builder b) {
     this.model = b.model;
@@ -45,39 +88,59 @@ public final class Trainer {
     this.epochs = b.epochs;
     this.scheduler = b.scheduler;
     this.clipNorm = b.clipNorm;
+    this.generators = List.copyOf(b.generators);
+    this.checkpointFile = b.checkpointFile;
+    this.checkpointMetadata = Map.copyOf(b.checkpointMetadata);
   }
 
   public static Builder builder(Module model, Loss loss, Optimizer optimizer) {
     return new Builder(model, loss, optimizer);
   }
 
-  /** Trains for the configured epochs (or until a listener stops it); test may be null. */
+  /**
+   * Trains from the epoch after {@link #completedEpochs()} up to the configured
+   * number (or until a listener stops it); test may be null. Returns the metrics of
+   * every epoch done so far, restored ones included.
+   */
   public List<EpochMetrics> fit(DataLoader train, DataLoader test, TrainListener... listeners) {
     List<TrainListener> ls = Arrays.asList(listeners);
-    List<EpochMetrics> history = new ArrayList<>();
+    if (!history.isEmpty() && resumedShuffled && (!train.isShuffled() || train.seed() != resumedLoaderSeed)) {
+      throw new IllegalArgumentException("Trainer.fit: the checkpoint was trained with a train loader shuffled by seed "
+          + resumedLoaderSeed + " but this one " + (train.isShuffled() ? "uses seed " + train.seed()
+          : "does not shuffle") + "; resuming would not continue the same data order");
+    }
+    lastLoaderSeed = train.seed();
+    lastShuffled = train.isShuffled();
     long batches = train.numBatches();
     ls.forEach(l -> l.onFitStart(epochs, batches));
-    for (int epoch = 1; epoch <= epochs; epoch++) {
+    if (!history.isEmpty()) {
+      List<EpochMetrics> earlier = List.copyOf(history);
+      ls.forEach(l -> l.onFitResumed(earlier));
+    }
+    for (int epoch = history.size() + 1; epoch <= epochs; epoch++) {
       final int e = epoch;
       ls.forEach(l -> l.onEpochStart(e));
       long start = System.nanoTime();
       model.train();
       Accumulator acc = new Accumulator();
       long batch = 0;
-      for (Batch b : train) {
-        try (b; Scope step = Scope.open()) {
-          Tensor out = model.forward(b.x());
-          Tensor l = loss.apply(out, b.y());
-          optimizer.zeroGrad();
-          l.backward();
-          if (clipNorm > 0) {
-            ClipGrad.clipGradNorm(optimizer.parameters(), clipNorm);
+      // Epoch e reads the loader's epoch e - 1 order, wherever this trainer started.
+      try (DataLoader.BatchIterator it = train.iterator(epoch - 1)) {
+        while (it.hasNext()) {
+          try (Batch b = it.next(); Scope step = Scope.open()) {
+            Tensor out = model.forward(b.x());
+            Tensor l = loss.apply(out, b.y());
+            optimizer.zeroGrad();
+            l.backward();
+            if (clipNorm > 0) {
+              ClipGrad.clipGradNorm(optimizer.parameters(), clipNorm);
+            }
+            optimizer.step();
+            double batchLoss = acc.add(l, out, b.y(), b.size());
+            long n = ++batch;
+            long seen = acc.examples;
+            ls.forEach(x -> x.onBatchEnd(e, n, batches, batchLoss, seen));
           }
-          optimizer.step();
-          double batchLoss = acc.add(l, out, b.y(), b.size());
-          long n = ++batch;
-          long seen = acc.examples;
-          ls.forEach(x -> x.onBatchEnd(e, n, batches, batchLoss, seen));
         }
       }
       if (scheduler != null) {
@@ -88,13 +151,150 @@ public final class Trainer {
       EpochMetrics m = new EpochMetrics(epoch, acc.meanLoss(), acc.accuracy(), testEval.loss(),
           testEval.accuracy(), seconds, acc.examples);
       history.add(m);
+      if (checkpointFile != null) {
+        saveCheckpoint(checkpointFile);
+      }
       ls.forEach(x -> x.onEpochEnd(m));
       if (ls.stream().anyMatch(TrainListener::shouldStop)) {
         break;
       }
     }
-    ls.forEach(l -> l.onFitEnd(history));
-    return history;
+    List<EpochMetrics> all = List.copyOf(history);
+    ls.forEach(l -> l.onFitEnd(all));
+    return all;
+  }
+
+  /** Epochs trained so far (restored ones included); the next {@link #fit} starts after them. */
+  public int completedEpochs() {
+    return history.size();
+  }
+
+  /** Metrics of every epoch trained so far, restored ones included. */
+  public List<EpochMetrics> history() {
+    return Collections.unmodifiableList(history);
+  }
+
+  /**
+   * Writes the training state after {@link #completedEpochs()} epochs to `file`
+   * atomically (see the class comment), with {@link Builder#checkpointMetadata} in
+   * the header too (e.g. the command line that built the model, to rebuild it).
+   */
+  public void saveCheckpoint(Path file) {
+    Map<String, String> meta = new LinkedHashMap<>(checkpointMetadata);
+    ObjectNode record = JSON.createObjectNode();
+    record.put("version", 1);
+    record.put("epoch", history.size());
+    record.put("optimizer", optimizer.getClass().getSimpleName());
+    if (scheduler != null) {
+      ObjectNode sched = record.putObject("scheduler");
+      sched.put("type", scheduler.getClass().getSimpleName());
+      scheduler.stateDict().forEach(sched::put);
+    }
+    ArrayNode gens = record.putArray("generators");
+    for (Generator g : generators) {
+      gens.addArray().add(g.seed()).add(g.offset());
+    }
+    record.putObject("train_loader").put("seed", lastLoaderSeed).put("shuffle", lastShuffled);
+    ArrayNode hist = record.putArray("history");
+    for (EpochMetrics m : history) {
+      hist.addObject().put("epoch", m.epoch()).put("train_loss", m.trainLoss()).put("train_acc", m.trainAcc())
+          .put("test_loss", m.testLoss()).put("test_acc", m.testAcc()).put("seconds", m.seconds())
+          .put("train_examples", m.trainExamples());
+    }
+    meta.put(CHECKPOINT_KEY, record.toString());
+    try (Scope s = Scope.open()) {
+      Map<String, Tensor> tensors = new LinkedHashMap<>();
+      model.stateDict().forEach((k, v) -> tensors.put("model." + k, v));
+      optimizer.stateDict().forEach((k, v) -> tensors.put("optimizer." + k, v));
+      SafeTensors.save(tensors, meta, file);
+    }
+  }
+
+  /**
+   * Restores a checkpoint written by {@link #saveCheckpoint} into this trainer's
+   * model, optimizer, scheduler and generators (built as for the saved run). The
+   * file, its record and the optimizer and scheduler kinds are checked before
+   * anything changes; a model or optimizer state that does not fit throws with the
+   * differences, possibly after the model was restored (start again from fresh objects).
+   */
+  public void loadCheckpoint(Path file) {
+    try (SafeTensors.Contents c = SafeTensors.read(file)) {
+      String json = c.metadata().get(CHECKPOINT_KEY);
+      if (json == null) {
+        throw new IllegalArgumentException("checkpoint " + file + " has no " + CHECKPOINT_KEY
+            + " metadata: it holds weights only (load them with Checkpoints.load)");
+      }
+      JsonNode record;
+      try {
+        record = JSON.readTree(json);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("checkpoint " + file + ": invalid " + CHECKPOINT_KEY + ": " + e.getMessage());
+      }
+      String where = "checkpoint " + file + ": ";
+      if (record.path("version").asInt() != 1) {
+        throw new IllegalArgumentException(where + "unsupported version " + record.path("version"));
+      }
+      String savedOptimizer = record.path("optimizer").asText();
+      if (!savedOptimizer.equals(optimizer.getClass().getSimpleName())) {
+        throw new IllegalArgumentException(where + "saved with " + savedOptimizer + ", this trainer uses "
+            + optimizer.getClass().getSimpleName());
+      }
+      JsonNode sched = record.path("scheduler");
+      if (sched.isMissingNode() != (scheduler == null)
+          || (scheduler != null && !sched.path("type").asText().equals(scheduler.getClass().getSimpleName()))) {
+        throw new IllegalArgumentException(where + "saved with scheduler " + (sched.isMissingNode() ? "none"
+            : sched.path("type").asText()) + ", this trainer uses "
+            + (scheduler == null ? "none" : scheduler.getClass().getSimpleName()));
+      }
+      JsonNode gens = record.path("generators");
+      if (!gens.isArray() || gens.size() != generators.size()) {
+        throw new IllegalArgumentException(where + "holds " + gens.size() + " generator states, this trainer has "
+            + generators.size());
+      }
+      List<EpochMetrics> restored = new ArrayList<>();
+      for (JsonNode m : record.path("history")) {
+        restored.add(new EpochMetrics(m.path("epoch").asInt(), m.path("train_loss").asDouble(),
+            m.path("train_acc").asDouble(), m.path("test_loss").asDouble(), m.path("test_acc").asDouble(),
+            m.path("seconds").asDouble(), m.path("train_examples").asLong()));
+      }
+      if (restored.size() != record.path("epoch").asInt()) {
+        throw new IllegalArgumentException(where + "epoch " + record.path("epoch") + " but " + restored.size()
+            + " epochs of metrics");
+      }
+      Map<String, Tensor> modelState = new LinkedHashMap<>();
+      Map<String, Tensor> optimizerState = new LinkedHashMap<>();
+      for (Map.Entry<String, Tensor> e : c.tensors().entrySet()) {
+        if (e.getKey().startsWith("model.")) {
+          modelState.put(e.getKey().substring(6), e.getValue());
+        } else if (e.getKey().startsWith("optimizer.")) {
+          optimizerState.put(e.getKey().substring(10), e.getValue());
+        } else {
+          throw new IllegalArgumentException(where + "unexpected tensor '" + e.getKey() + "'");
+        }
+      }
+      Checkpoints.load(model, modelState, file.toString());
+      optimizer.loadStateDict(optimizerState);
+      if (scheduler != null) {
+        Map<String, Double> state = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = sched.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> f = it.next();
+          if (!f.getKey().equals("type")) {
+            state.put(f.getKey(), f.getValue().asDouble());
+          }
+        }
+        scheduler.loadStateDict(state);
+      }
+      for (int i = 0; i < generators.size(); i++) {
+        generators.get(i).setState(gens.get(i).get(0).asLong(), gens.get(i).get(1).asLong());
+      }
+      JsonNode loader = record.path("train_loader");
+      resumedLoaderSeed = loader.path("seed").asLong();
+      resumedShuffled = loader.path("shuffle").asBoolean();
+      lastLoaderSeed = resumedLoaderSeed;
+      lastShuffled = resumedShuffled;
+      history.clear();
+      history.addAll(restored);
+    }
   }
 
   /** Mean loss and accuracy in eval mode without recording a graph. */
@@ -172,6 +372,9 @@ public final class Trainer {
     private int epochs = 1;
     private LRScheduler scheduler;
     private double clipNorm;
+    private List<Generator> generators = List.of();
+    private Path checkpointFile;
+    private Map<String, String> checkpointMetadata = Map.of();
 
     private Builder(Module model, Loss loss, Optimizer optimizer) {
       if (model == null || loss == null || optimizer == null) {
@@ -202,6 +405,24 @@ public final class Trainer {
         throw new IllegalArgumentException("Trainer: clipGradNorm=" + theta + " must be >= 0");
       }
       this.clipNorm = theta;
+      return this;
+    }
+
+    /** Random generators whose state checkpoints save and restore (e.g. the one dropout draws from). */
+    public Builder generators(Generator... generators) {
+      this.generators = List.of(generators);
+      return this;
+    }
+
+    /** Saves a checkpoint to `file` after every epoch (atomically; see {@link Trainer#saveCheckpoint}). */
+    public Builder checkpoint(Path file) {
+      this.checkpointFile = file;
+      return this;
+    }
+
+    /** Extra string metadata written into every checkpoint's header (e.g. how to rebuild the model). */
+    public Builder checkpointMetadata(Map<String, String> metadata) {
+      this.checkpointMetadata = Map.copyOf(metadata);
       return this;
     }
 
