@@ -23,6 +23,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Many threads, one loaded model: results identical to serial calls, memory back to baseline. */
@@ -55,6 +56,7 @@ class PredictorTest {
   }
 
   @Test
+  @Timeout(120)
   void sixteenThreadsGetTheSerialResultsAndMemoryReturnsToBaseline(@TempDir Path dir) throws Exception {
     long baseline = Tensor.liveNativeBytes();
     float[][] xs = examples(24);
@@ -121,6 +123,7 @@ class PredictorTest {
   }
 
   @Test
+  @Timeout(120)
   void maxConcurrencyBoundsTheCallsInFlight() throws Exception {
     Gate gate = new Gate();
     try (Predictor p = Predictor.builder(gate, 3).maxConcurrency(2).build()) {
@@ -149,6 +152,7 @@ class PredictorTest {
   }
 
   @Test
+  @Timeout(120)
   void classifiesAndRefusesBadInput(@TempDir Path dir) {
     long baseline = Tensor.liveNativeBytes();
     Path file = saveModel(dir, "mlp", 3);
