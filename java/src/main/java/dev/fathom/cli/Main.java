@@ -2,186 +2,137 @@ package dev.fathom.cli;
 
 import dev.fathom.Fathom;
 import dev.fathom.FathomException;
-import dev.fathom.bench.GemmBenchmark;
-import dev.fathom.linalg.Gemm;
-import dev.fathom.linalg.GemmBackend;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Locale;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /**
- * The {@code ./fathom} command line. Commands: {@code info}, {@code demo},
- * {@code bench gemm [--quick] [--samples N] [--out FILE]}. Global option:
- * {@code --threads T}. Exit codes: 0 ok, 2 bad arguments, 1 failure.
+ * The {@code ./fathom} command line (picocli): one class per command, each with
+ * {@code --help}. Global option {@code --threads T}, accepted before or after the
+ * command. Exit codes: 0 ok, 2 bad arguments (a message says which and why),
+ * 1 failure (missing data, unreadable files, native errors).
  */
-public final class Main {
-  private Main() {}
+@Command(name = "fathom", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Deep learning on the JVM: train, evaluate, serve and benchmark Fathom models.",
+    subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, SummaryCommand.class,
+        ServeCommand.class, LoadTestCommand.class, BenchCommand.class, InfoCommand.class, DemoCommand.class,
+        ExampleCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Callable<Integer> {
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  /** Sets the native thread budget; inherited by every command, so it may follow the command name. */
+  @Option(names = "--threads", paramLabel = "T", scope = ScopeType.INHERIT,
+      description = "native threads for oneDNN and OpenBLAS together (default: available processors)")
+  void threads(int threads) {
+    if (threads < 1) {
+      throw new ParameterException(spec.commandLine(), "--threads must be >= 1, got " + threads);
+    }
+    Fathom.setNumThreads(threads);
+  }
 
   public static void main(String[] args) {
     System.exit(run(args));
   }
 
-  static int run(String[] rawArgs) {
-    List<String> args = new java.util.ArrayList<>(Arrays.asList(rawArgs));
+  /** Runs the command line and returns the exit code (what tests call). */
+  static int run(String... args) {
+    return commandLine().execute(args);
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.registerConverter(Integer.class, s -> parse(s, "an integer", Integer::parseInt));
+    cl.registerConverter(int.class, s -> parse(s, "an integer", Integer::parseInt));
+    cl.registerConverter(Long.class, s -> parse(s, "an integer", Long::parseLong));
+    cl.registerConverter(long.class, s -> parse(s, "an integer", Long::parseLong));
+    cl.registerConverter(Double.class, s -> parse(s, "a number", Double::parseDouble));
+    cl.registerConverter(double.class, s -> parse(s, "a number", Double::parseDouble));
+    cl.setParameterExceptionHandler(Main::badArguments);
+    // Everything after the example's name is that example's own options.
+    cl.getSubcommands().get("example").setStopAtPositional(true);
+    cl.setExecutionExceptionHandler((e, cmd, parsed) -> failed(e, cmd));
+    return cl;
+  }
+
+  /** No command: the usage on stderr, exit 2. */
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(System.err);
+    return 2;
+  }
+
+  static int parseInt(String option, String value) {
     try {
-      Integer threads = intOption(args, "--threads");
-      if (threads != null) {
-        Fathom.setNumThreads(threads);
-      }
-      if (args.isEmpty() || args.get(0).equals("help") || args.get(0).equals("--help")) {
-        usage();
-        return args.isEmpty() ? 2 : 0;
-      }
-      String command = args.remove(0);
-      switch (command) {
-        case "info":
-          System.out.print(Fathom.runtimeInfo());
-          return 0;
-        case "demo":
-          demo();
-          return 0;
-        case "bench":
-          return bench(args);
-        case "train":
-          return TrainCommand.run(args);
-        case "example":
-          return Examples.run(args);
-        case "summary": {
-          Args a = new Args("summary", args, List.of("--model", "--classes", "--channels", "--size"), List.of());
-          String model = a.string("--model", null);
-          if (model == null) {
-            throw new IllegalArgumentException("summary: --model is required (one of " + dev.fathom.zoo.Models.NAMES + ")");
-          }
-          int size = a.integer("--size", dev.fathom.zoo.Models.inputSize(model), 8);
-          long channels = a.integer("--channels", 1, 1);
-          try (dev.fathom.nn.Module net = dev.fathom.zoo.Models.create(model, a.integer("--classes", 10, 1), channels,
-              new dev.fathom.tensor.Generator(0))) {
-            System.out.print(net.summary(channels, size, size));
-          }
-          return 0;
-        }
-        default:
-          System.err.println("fathom: unknown command '" + command + "'");
-          usage();
-          return 2;
-      }
-    } catch (IllegalArgumentException e) {
-      System.err.println("fathom: " + e.getMessage());
-      return 2;
-    } catch (java.io.UncheckedIOException e) {
-      System.err.println("fathom: " + e.getMessage());
-      return 1;
-    } catch (FathomException e) {
-      System.err.println("fathom: " + e.status() + ": " + e.getMessage());
-      return 1;
-    } catch (Exception e) {
-      System.err.println("fathom: " + e);
-      return 1;
-    }
-  }
-
-  private static void demo() {
-    System.out.println("== Fathom runtime ==");
-    System.out.print(Fathom.runtimeInfo());
-    System.out.println("== GEMM demo ==");
-    Gemm small = Gemm.builder(2, 2, 3).build();
-    float[] c = new float[4];
-    small.compute(new float[] {1, 2, 3, 4, 5, 6}, new float[] {1, 0, 0, 1, 1, 1}, c);
-    System.out.println("[[1,2,3],[4,5,6]] x [[1,0],[0,1],[1,1]] = " + Arrays.toString(c));
-    for (GemmBackend backend : new GemmBackend[] {GemmBackend.OPENBLAS, GemmBackend.ONEDNN}) {
-      GemmBenchmark.Result r = GemmBenchmark.measure(512, 512, 512, backend, 3);
-      System.out.printf(Locale.ROOT, "512x512x512 sgemm on %-8s : %7.1f GFLOP/s (Java API)%n",
-          backend, r.javaGflops());
-    }
-  }
-
-  private static int bench(List<String> args) throws Exception {
-    if (!args.isEmpty() && args.get(0).equals("infer")) {
-      dev.fathom.bench.InferenceBenchmark.run(System.out);
-      return 0;
-    }
-    if (!args.isEmpty() && args.get(0).equals("layers")) {
-      Args a = new Args("bench layers", args.subList(1, args.size()), List.of("--batch"), List.of());
-      dev.fathom.bench.LayerBenchmark.run(a.integer("--batch", 256, 1), System.out);
-      return 0;
-    }
-    if (!args.isEmpty() && args.get(0).equals("train")) {
-      Args a = new Args("bench train", args.subList(1, args.size()), List.of("--model", "--iters"), List.of());
-      dev.fathom.bench.TrainBenchmark.run(a.string("--model", "mlp"), a.integer("--iters", 200, 10), System.out);
-      return 0;
-    }
-    if (!args.isEmpty() && args.get(0).equals("tensor")) {
-      args.remove(0);
-      boolean quick = args.remove("--quick");
-      if (!args.isEmpty()) {
-        throw new IllegalArgumentException("bench tensor: unknown arguments " + args);
-      }
-      dev.fathom.bench.TensorBenchmark.run(quick, System.out);
-      return 0;
-    }
-    if (args.isEmpty() || !args.get(0).equals("gemm")) {
-      throw new IllegalArgumentException("bench: expected 'gemm' or 'tensor', got " + args);
-    }
-    args.remove(0);
-    boolean quick = args.remove("--quick");
-    Integer samples = intOption(args, "--samples");
-    String out = stringOption(args, "--out");
-    if (!args.isEmpty()) {
-      throw new IllegalArgumentException("bench gemm: unknown arguments " + args);
-    }
-    List<GemmBenchmark.Result> results =
-        GemmBenchmark.run(quick, samples == null ? 5 : samples, System.out);
-    if (out != null) {
-      GemmBenchmark.writeJsonLines(results, Path.of(out));
-    }
-    return 0;
-  }
-
-  private static Integer intOption(List<String> args, String name) {
-    String v = stringOption(args, name);
-    if (v == null) {
-      return null;
-    }
-    try {
-      return Integer.parseInt(v);
+      return Integer.parseInt(value.trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " expects an integer, got '" + v + "'");
+      throw new IllegalArgumentException(option + " expects an integer, got '" + value + "'");
     }
   }
 
-  private static String stringOption(List<String> args, String name) {
-    int i = args.indexOf(name);
-    if (i < 0) {
-      return null;
+  private static <T> T parse(String s, String what, java.util.function.Function<String, T> f) {
+    try {
+      return f.apply(s.trim());
+    } catch (NumberFormatException e) {
+      throw new CommandLine.TypeConversionException("expects " + what + ", got '" + s + "'");
     }
-    if (i + 1 >= args.size()) {
-      throw new IllegalArgumentException(name + " needs a value");
-    }
-    String v = args.get(i + 1);
-    args.remove(i + 1);
-    args.remove(i);
-    return v;
   }
 
-  private static void usage() {
-    System.err.println(String.join("\n",
-        "usage: fathom [--threads T] <command>",
-        "  train --model NAME [--epochs E] [--batch-size B] [--lr LR] [--seed S] [--data DIR] [--resize N]",
-        "        [--out DIR] [--optimizer sgd|adam] [--weight-decay WD] [--momentum M] [--dropout P]",
-        "        [--schedule none|cosine|step]",
-        "                            train on Fashion-MNIST; writes DIR/metrics.csv and DIR/model.safetensors",
-        "                            NAME: softmax mlp lenet-sigmoid lenet lenet-bn alexnet vgg11 nin googlenet",
-        "                                  resnet18 densenet",
-        "  summary --model NAME [--size N] [--channels C] [--classes K]",
-        "                            layers, output shapes and parameter counts",
-        "  example linreg|house-prices [--data DIR] [--out DIR]",
-        "                            linear regression on synthetic data; Kaggle house prices (k-fold)",
-        "  info                      native runtime: versions, ISA, OpenBLAS core, threads",
-        "  demo                      runtime info, a small GEMM and its throughput",
-        "  bench gemm [--quick] [--samples N] [--out FILE]",
-        "                            GEMM GFLOP/s: Java API vs direct C++ call, both backends",
-        "  bench tensor [--quick]    op dispatch overhead, elementwise GB/s vs a plain C++ loop,",
-        "                            Tensor.matmul vs Gemm"));
+  /** Bad arguments: "fathom: train: --epochs expects an integer, got 'zero'", a hint, exit 2. */
+  private static int badArguments(ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    String name = cmd.getCommandSpec().qualifiedName(" ").replaceFirst("^fathom ?", "");
+    ArgSpec arg = e.getArgSpec();
+    String option = arg instanceof OptionSpec o ? o.longestName() : null;
+    String message = e.getMessage();
+    if (option != null && e.getCause() instanceof CommandLine.TypeConversionException t) {
+      message = option + " " + t.getMessage();
+    } else if (e instanceof CommandLine.MissingParameterException m
+        && message.startsWith("Missing required parameter for option") && m.getMissing().size() == 1
+        && m.getMissing().get(0) instanceof OptionSpec o) {
+      message = o.longestName() + " needs a value";
+    }
+    PrintWriter err = cmd.getErr();
+    err.println("fathom: " + (name.isEmpty() ? "" : name + ": ") + message);
+    if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+      err.println("Try 'fathom " + (name.isEmpty() ? "" : name + " ") + "--help'.");
+    }
+    err.flush();
+    return 2;
+  }
+
+  /** Exceptions from a command: bad arguments found late exit with 2, everything else with 1. */
+  private static int failed(Exception e, CommandLine cmd) {
+    PrintWriter err = cmd.getErr();
+    if (e instanceof IllegalArgumentException) {
+      err.println("fathom: " + e.getMessage());
+      err.flush();
+      return 2;
+    }
+    if (e instanceof UncheckedIOException) {
+      err.println("fathom: " + e.getMessage());
+    } else if (e instanceof FathomException f) {
+      err.println("fathom: " + f.status() + ": " + f.getMessage());
+    } else {
+      err.println("fathom: " + e);
+    }
+    err.flush();
+    return 1;
+  }
+
+  /** {@code --version}: the library and native runtime versions. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"fathom " + (v == null ? "(development build)" : v)};
+    }
   }
 }

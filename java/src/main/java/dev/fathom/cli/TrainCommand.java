@@ -1,36 +1,122 @@
 package dev.fathom.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fathom.Fathom;
 import dev.fathom.data.DataLoader;
 import dev.fathom.data.FashionMnist;
 import dev.fathom.data.TensorDataset;
 import dev.fathom.data.Transforms;
+import dev.fathom.io.Checkpoints;
+import dev.fathom.io.SafeTensors;
 import dev.fathom.loss.CrossEntropyLoss;
 import dev.fathom.nn.Module;
 import dev.fathom.optim.Adam;
 import dev.fathom.optim.CosineAnnealingLR;
-import dev.fathom.optim.StepLR;
 import dev.fathom.optim.Optimizer;
 import dev.fathom.optim.SGD;
+import dev.fathom.optim.StepLR;
 import dev.fathom.tensor.Generator;
-import dev.fathom.io.Checkpoints;
 import dev.fathom.train.CheckpointListener;
+import dev.fathom.train.CurvesPlot;
 import dev.fathom.train.EpochMetrics;
 import dev.fathom.train.MetricsCsv;
 import dev.fathom.train.ProgressBar;
 import dev.fathom.train.Trainer;
+import dev.fathom.zoo.ModelSpec;
 import dev.fathom.zoo.Models;
+import java.io.FileNotFoundException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * {@code fathom train --model NAME ...}: trains a model on Fashion-MNIST with
- * progress on stderr and one metrics.csv row per epoch in --out.
+ * {@code fathom train --model NAME ...}: trains a zoo model on Fashion-MNIST with
+ * a progress bar on stderr. Its --out folder gets {@code metrics.csv},
+ * {@code curves.png}, {@code model.safetensors} (PyTorch state-dict names, plus the
+ * {@link ModelSpec} in the header) and {@code checkpoint.safetensors} (everything
+ * {@code --resume DIR} needs to continue exactly), all rewritten after every epoch.
+ *
+ * <p>NOTE: other model families (e.g. language models) plug in by dispatching on
+ * --model at the top of {@link #call()} with their own options added here.
  */
-final class TrainCommand {
-  static final List<String> OPTIONS = List.of("--model", "--epochs", "--batch-size", "--lr", "--seed",
-      "--data", "--out", "--optimizer", "--weight-decay", "--momentum", "--dropout", "--prefetch", "--resize", "--schedule");
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Train a zoo model on Fashion-MNIST, with progress, plot and checkpoint.",
+        "Writes DIR/metrics.csv, DIR/curves.png, DIR/model.safetensors (PyTorch state-dict names) and",
+        "DIR/checkpoint.safetensors (for --resume) after every epoch."})
+final class TrainCommand implements Callable<Integer> {
+  static final String CONFIG_KEY = "fathom.train";
+  static final String CHECKPOINT = "checkpoint.safetensors";
+  static final String WEIGHTS = "model.safetensors";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Completion candidates and help text for --model. */
+  static final class ModelNames implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return Models.NAMES.iterator();
+    }
+  }
+
+  @Option(names = "--model", paramLabel = "NAME", completionCandidates = ModelNames.class,
+      description = "required: ${COMPLETION-CANDIDATES}")
+  String model;
+
+  @Option(names = "--epochs", paramLabel = "E", description = "epochs in total (default 10)")
+  Integer epochs;
+
+  @Option(names = "--batch-size", paramLabel = "B", description = "minibatch size (default 256)")
+  Integer batchSize;
+
+  @Option(names = "--lr", paramLabel = "LR", description = "learning rate (default per model, e.g. lenet 0.05)")
+  Double lr;
+
+  @Option(names = "--optimizer", paramLabel = "sgd|adam", description = "optimizer (default sgd)")
+  String optimizer;
+
+  @Option(names = "--momentum", paramLabel = "M", description = "SGD momentum (default per model, 0 or 0.9)")
+  Double momentum;
+
+  @Option(names = "--weight-decay", paramLabel = "WD", description = "L2 weight decay (default 0)")
+  Double weightDecay;
+
+  @Option(names = "--dropout", paramLabel = "P", description = "dropout after the MLP's hidden layer (default 0)")
+  Double dropout;
+
+  @Option(names = "--schedule", paramLabel = "none|cosine|step", description = "learning-rate schedule (default none)")
+  String schedule;
+
+  @Option(names = "--resize", paramLabel = "N", description = "input side (default: the model's; resnet18 28)")
+  Integer resize;
+
+  @Option(names = "--seed", paramLabel = "S", description = "seed of initialisation, dropout and shuffling (default 0)")
+  Long seed;
+
+  @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST IDX files (default: see README)")
+  String data;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/NAME)")
+  Path out;
+
+  @Option(names = "--prefetch", paramLabel = "K", description = "batches loaded ahead on a background thread (default 1)")
+  Integer prefetch;
+
+  @Option(names = "--resume", paramLabel = "DIR",
+      description = "continue the run in DIR from its checkpoint (its configuration; --epochs may raise the total)")
+  Path resume;
+
+  /** What a run is made of; stored in its checkpoint so that --resume rebuilds the same objects. */
+  record Config(String model, int epochs, int batchSize, double lr, String optimizer, double momentum,
+      double weightDecay, double dropout, String schedule, int resize, long seed) {}
 
   /**
    * Default learning rate and momentum per model (SGD, batch 256): the notes'
@@ -54,80 +140,144 @@ final class TrainCommand {
     return model.equals("resnet18") ? 28 : Models.inputSize(model);
   }
 
-  private TrainCommand() {}
+  @Override
+  public Integer call() throws Exception {
+    Config config;
+    Path dir;
+    if (resume != null) {
+      dir = resume;
+      config = resumedConfig(resume);
+    } else {
+      config = newConfig();
+      dir = out != null ? out : Path.of("runs", config.model());
+    }
+    return train(config, dir, resume != null);
+  }
 
-  static int run(List<String> raw) {
-    Args a = new Args("train", raw, OPTIONS, List.of());
-    String model = a.string("--model", null);
+  private Config newConfig() {
     if (model == null) {
       throw new IllegalArgumentException("train: --model is required (one of " + Models.NAMES + ")");
     }
     if (!Models.NAMES.contains(model)) {
       throw new IllegalArgumentException("train: unknown model '" + model + "' (one of " + Models.NAMES + ")");
     }
-    int epochs = a.integer("--epochs", 10, 1);
-    int batch = a.integer("--batch-size", 256, 1);
     double[] d = defaults(model);
-    double lr = a.number("--lr", d[0], 0, 100);
-    double defaultMomentum = d[1];
-    int resize = a.integer("--resize", defaultResize(model), 8);
-    String schedule = a.string("--schedule", "none");
-    if (!List.of("none", "cosine", "step").contains(schedule)) {
-      throw new IllegalArgumentException("train: --schedule must be none, cosine or step, got '" + schedule + "'");
+    String opt = optimizer == null ? "sgd" : optimizer;
+    if (!opt.equals("sgd") && !opt.equals("adam")) {
+      throw new IllegalArgumentException("train: --optimizer must be sgd or adam, got '" + opt + "'");
     }
-    long seed = a.longValue("--seed", 0);
-    String optimizerName = a.string("--optimizer", "sgd");
-    double weightDecay = a.number("--weight-decay", 0, 0, 10);
-    double momentum = a.number("--momentum", defaultMomentum, 0, 1);
-    double dropout = a.number("--dropout", 0, 0, 0.99);
-    int prefetch = a.integer("--prefetch", 1, 0);
-    Path out = Path.of(a.string("--out", "runs/" + model));
-    if (dropout > 0 && !model.equals("mlp")) {
+    String sched = schedule == null ? "none" : schedule;
+    if (!List.of("none", "cosine", "step").contains(sched)) {
+      throw new IllegalArgumentException("train: --schedule must be none, cosine or step, got '" + sched + "'");
+    }
+    double drop = Checks.within("train", "--dropout", dropout == null ? 0 : dropout, 0, 0.99);
+    if (drop > 0 && !model.equals("mlp")) {
       throw new IllegalArgumentException("train: --dropout applies to --model mlp only");
     }
-    if (!optimizerName.equals("sgd") && !optimizerName.equals("adam")) {
-      throw new IllegalArgumentException("train: --optimizer must be sgd or adam, got '" + optimizerName + "'");
-    }
-    String dataDir = a.string("--data", null);
+    return new Config(model, Checks.atLeast("train", "--epochs", epochs == null ? 10 : epochs, 1),
+        Checks.atLeast("train", "--batch-size", batchSize == null ? 256 : batchSize, 1),
+        Checks.within("train", "--lr", lr == null ? d[0] : lr, 0, 100), opt,
+        Checks.within("train", "--momentum", momentum == null ? d[1] : momentum, 0, 1),
+        Checks.within("train", "--weight-decay", weightDecay == null ? 0 : weightDecay, 0, 10), drop, sched,
+        Checks.atLeast("train", "--resize", resize == null ? defaultResize(model) : resize, 8),
+        seed == null ? 0 : seed);
+  }
 
+  private Config resumedConfig(Path dir) {
+    List<String> given = new ArrayList<>();
+    Map<String, Object> fixed = new LinkedHashMap<>();
+    fixed.put("--model", model);
+    fixed.put("--batch-size", batchSize);
+    fixed.put("--lr", lr);
+    fixed.put("--optimizer", optimizer);
+    fixed.put("--momentum", momentum);
+    fixed.put("--weight-decay", weightDecay);
+    fixed.put("--dropout", dropout);
+    fixed.put("--schedule", schedule);
+    fixed.put("--resize", resize);
+    fixed.put("--seed", seed);
+    fixed.put("--out", out);
+    fixed.forEach((k, v) -> {
+      if (v != null) {
+        given.add(k);
+      }
+    });
+    if (!given.isEmpty()) {
+      throw new IllegalArgumentException("train --resume: the run's configuration comes from its checkpoint; "
+          + "only --epochs, --data and --prefetch may be given (got " + String.join(", ", given) + ")");
+    }
+    Path ckpt = dir.resolve(CHECKPOINT);
+    if (!Files.isRegularFile(ckpt)) {
+      String msg = "train --resume: no " + CHECKPOINT + " in " + dir;
+      throw new UncheckedIOException(msg, new FileNotFoundException(msg));
+    }
+    String json = SafeTensors.readMetadata(ckpt).get(CONFIG_KEY);
+    if (json == null) {
+      throw new IllegalArgumentException("train --resume: " + ckpt + " was not written by fathom train (no "
+          + CONFIG_KEY + ")");
+    }
+    Config saved;
+    try {
+      saved = JSON.readValue(json, Config.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("train --resume: " + ckpt + ": invalid " + CONFIG_KEY + ": "
+          + e.getOriginalMessage());
+    }
+    int total = epochs == null ? saved.epochs() : Checks.atLeast("train", "--epochs", epochs, 1);
+    return new Config(saved.model(), total, saved.batchSize(), saved.lr(), saved.optimizer(), saved.momentum(),
+        saved.weightDecay(), saved.dropout(), saved.schedule(), saved.resize(), saved.seed());
+  }
+
+  private int train(Config c, Path dir, boolean resuming) throws Exception {
+    int loadAhead = Checks.atLeast("train", "--prefetch", prefetch == null ? 1 : prefetch, 0);
+    ModelSpec spec = new ModelSpec(c.model(), 10, 1, c.resize(), c.dropout());
     System.err.printf(Locale.ROOT, "fathom train: model=%s epochs=%d batch=%d lr=%s optimizer=%s "
-            + "momentum=%s weight_decay=%s dropout=%s schedule=%s input=%dx%d seed=%d threads=%d out=%s%n", model,
-        epochs, batch, lr, optimizerName, momentum, weightDecay, dropout, schedule, resize, resize, seed,
-        Fathom.numThreads(), out);
+            + "momentum=%s weight_decay=%s dropout=%s schedule=%s input=%dx%d seed=%d threads=%d out=%s%s%n",
+        c.model(), c.epochs(), c.batchSize(), c.lr(), c.optimizer(), c.momentum(), c.weightDecay(), c.dropout(),
+        c.schedule(), c.resize(), c.resize(), c.seed(), Fathom.numThreads(), dir, resuming ? " (resuming)" : "");
     long t0 = System.nanoTime();
-    try (TensorDataset train = load(dataDir, FashionMnist.Split.TRAIN);
-        TensorDataset test = load(dataDir, FashionMnist.Split.TEST)) {
+    try (TensorDataset train = load(data, FashionMnist.Split.TRAIN);
+        TensorDataset test = load(data, FashionMnist.Split.TEST)) {
       System.err.printf(Locale.ROOT, "Fashion-MNIST: %d train, %d test images (%.1f s)%n",
           train.size(), test.size(), (System.nanoTime() - t0) / 1e9);
-      Generator gen = new Generator(seed);
-      try (Module net = model.equals("mlp") ? Models.mlp(10, dropout, gen) : Models.create(model, 10, gen);
-          Optimizer opt = optimizerName.equals("adam")
-              ? new Adam(net.parameters(), lr, 0.9, 0.999, 1e-8, weightDecay)
-              : SGD.builder(net.parameters(), lr).momentum(momentum).weightDecay(weightDecay).build();
-          DataLoader trainLoader = loader(train, batch, true, seed, prefetch, resize);
-          DataLoader testLoader = loader(test, batch, false, seed, prefetch, resize);
-          MetricsCsv csv = new MetricsCsv(out.resolve("metrics.csv"))) {
-        Trainer.Builder tb = Trainer.builder(net, new CrossEntropyLoss(), opt).epochs(epochs);
-        if (schedule.equals("cosine")) {
-          tb.scheduler(new CosineAnnealingLR(opt, epochs, 0));
-        } else if (schedule.equals("step")) {
-          tb.scheduler(new StepLR(opt, Math.max(1, epochs / 3), 0.1));
+      Generator gen = new Generator(c.seed());
+      try (Module net = spec.create(gen);
+          Optimizer opt = c.optimizer().equals("adam")
+              ? new Adam(net.parameters(), c.lr(), 0.9, 0.999, 1e-8, c.weightDecay())
+              : SGD.builder(net.parameters(), c.lr()).momentum(c.momentum()).weightDecay(c.weightDecay()).build();
+          DataLoader trainLoader = loader(train, c.batchSize(), true, c.seed(), loadAhead, c.resize());
+          DataLoader testLoader = loader(test, c.batchSize(), false, c.seed(), loadAhead, c.resize());
+          MetricsCsv csv = new MetricsCsv(dir.resolve("metrics.csv"))) {
+        Map<String, String> meta = new LinkedHashMap<>(spec.toMetadata());
+        meta.put(CONFIG_KEY, JSON.writeValueAsString(c));
+        Path checkpoint = dir.resolve(CHECKPOINT);
+        Trainer.Builder tb = Trainer.builder(net, new CrossEntropyLoss(), opt).epochs(c.epochs()).generators(gen)
+            .checkpoint(checkpoint).checkpointMetadata(meta);
+        if (c.schedule().equals("cosine")) {
+          tb.scheduler(new CosineAnnealingLR(opt, c.epochs(), 0));
+        } else if (c.schedule().equals("step")) {
+          tb.scheduler(new StepLR(opt, Math.max(1, c.epochs() / 3), 0.1));
         }
         Trainer trainer = tb.build();
-        Path checkpoint = out.resolve("model.safetensors");
+        if (resuming) {
+          trainer.loadCheckpoint(checkpoint);
+        }
+        Path weights = dir.resolve(WEIGHTS);
+        Path curves = dir.resolve("curves.png");
         List<EpochMetrics> history = trainer.fit(trainLoader, testLoader, new ProgressBar(), csv,
-            new CheckpointListener(1, m -> Checkpoints.save(net, checkpoint)));
+            new CurvesPlot(curves, "Fashion-MNIST, " + c.model()),
+            new CheckpointListener(1, m -> Checkpoints.save(net, spec.toMetadata(), weights)));
         EpochMetrics last = history.get(history.size() - 1);
         System.out.printf(Locale.ROOT, "%s: test accuracy %.4f, train accuracy %.4f after %d epochs "
-                + "(%.0f images/s); metrics in %s, weights in %s%n", model, last.testAcc(), last.trainAcc(),
-            last.epoch(), last.examplesPerSecond(), out.resolve("metrics.csv"), checkpoint);
+                + "(%.0f images/s); metrics in %s, curves in %s, weights in %s, checkpoint in %s%n", c.model(),
+            last.testAcc(), last.trainAcc(), last.epoch(), last.examplesPerSecond(), dir.resolve("metrics.csv"),
+            curves, weights, checkpoint);
       }
     }
     return 0;
   }
 
-  private static DataLoader loader(TensorDataset data, int batch, boolean shuffle, long seed, int prefetch,
-      int resize) {
+  static DataLoader loader(TensorDataset data, int batch, boolean shuffle, long seed, int prefetch, int resize) {
     DataLoader.Builder b = DataLoader.builder(data).batchSize(batch).shuffle(shuffle).seed(seed).prefetch(prefetch);
     if (resize != FashionMnist.SIZE) {
       b.transform(Transforms.resize(resize));
@@ -135,7 +285,7 @@ final class TrainCommand {
     return b.build();
   }
 
-  private static TensorDataset load(String dir, FashionMnist.Split split) {
+  static TensorDataset load(String dir, FashionMnist.Split split) {
     return dir == null ? FashionMnist.load(split) : FashionMnist.load(Path.of(dir), split);
   }
 }

@@ -130,7 +130,7 @@ public final class SafeTensors {
     Path tmp = null;
     try {
       Files.createDirectories(dir);
-      tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+      tmp = temporaryFile(file);
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         head.putLong(padded).put(json);
@@ -165,6 +165,16 @@ public final class SafeTensors {
         }
       }
     }
+  }
+
+  /**
+   * A new empty file next to `file`, for writing and then renaming over it. Made
+   * with createFile, not createTempFile, so it gets the usual permissions (umask),
+   * not owner-only ones.
+   */
+  public static Path temporaryFile(Path file) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    return Files.createFile(dir.resolve("." + file.getFileName() + "." + java.util.UUID.randomUUID() + ".tmp"));
   }
 
   /** Makes the rename durable (POSIX); a no-op where directories cannot be opened. */

@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,7 +16,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.imageio.ImageIO;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -196,38 +193,7 @@ public final class PredictionServer implements AutoCloseable {
       throw new IllegalArgumentException("PNG input needs a single-channel image model, this one takes "
           + Arrays.toString(shape));
     }
-    BufferedImage img;
-    try {
-      img = ImageIO.read(new ByteArrayInputStream(body));
-    } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException("body is not a readable PNG: " + e.getMessage());
-    }
-    if (img == null) {
-      throw new IllegalArgumentException("body is not a readable PNG");
-    }
-    if (img.getHeight() != shape[1] || img.getWidth() != shape[2]) {
-      throw new IllegalArgumentException("PNG is " + img.getWidth() + "x" + img.getHeight() + ", expected "
-          + shape[2] + "x" + shape[1]);
-    }
-    float[] px = new float[img.getWidth() * img.getHeight()];
-    boolean gray = img.getRaster().getNumBands() <= 2 && img.getColorModel().getNumColorComponents() == 1;
-    // NOTE: gray samples are read as stored: getRGB() would pass them through a
-    // linear-to-sRGB conversion and brighten them.
-    double grayMax = gray ? (1 << img.getColorModel().getComponentSize(0)) - 1 : 255;
-    for (int y = 0; y < img.getHeight(); y++) {
-      for (int x = 0; x < img.getWidth(); x++) {
-        double v;
-        if (gray) {
-          v = img.getRaster().getSample(x, y, 0) / grayMax;
-        } else {
-          int rgb = img.getRGB(x, y);
-          // Luma with ITU-R BT.601 weights.
-          v = (0.299 * (rgb >> 16 & 0xff) + 0.587 * (rgb >> 8 & 0xff) + 0.114 * (rgb & 0xff)) / 255.0;
-        }
-        px[y * img.getWidth() + x] = (float) v;
-      }
-    }
-    return px;
+    return Images.grayPixels(body, (int) shape[1], (int) shape[2]);
   }
 
   /** The body, or null when it is longer than MAX_BODY_BYTES. */

@@ -12,6 +12,7 @@ import java.util.Locale;
 public final class ProgressBar implements TrainListener {
   private final PrintStream out;
   private final boolean interactive;
+  private final String label;
   private int epochs;
   private long batches;
   private long epochStart;
@@ -24,8 +25,14 @@ public final class ProgressBar implements TrainListener {
   }
 
   public ProgressBar(PrintStream out, boolean interactive) {
+    this(out, interactive, null);
+  }
+
+  /** A bar whose lines start with `label` (e.g. "eval") instead of "epoch e/E". */
+  public ProgressBar(PrintStream out, boolean interactive, String label) {
     this.out = out;
     this.interactive = interactive;
+    this.label = label;
   }
 
   @Override
@@ -63,8 +70,9 @@ public final class ProgressBar implements TrainListener {
     double elapsed = (now - epochStart) / 1e9;
     double rate = examples / Math.max(elapsed, 1e-9);
     double eta = batch > 0 ? elapsed * (total - batch) / batch : 0;
-    String line = String.format(Locale.ROOT, "epoch %d/%d %s %d/%d loss %.4f %.0f ex/s ETA %s",
-        epoch, epochs, bar(batch, total), batch, total, runningLoss, rate, time(eta));
+    String head = label != null ? label : String.format(Locale.ROOT, "epoch %d/%d", epoch, epochs);
+    String line = String.format(Locale.ROOT, "%s %s %d/%d loss %.4f %.0f ex/s ETA %s",
+        head, bar(batch, total), batch, total, runningLoss, rate, time(eta));
     if (interactive) {
       out.print("\r" + line);
       if (batch == total) {

@@ -303,14 +303,28 @@ public final class Trainer {
   }
 
   public static Evaluation evaluate(Module model, Loss loss, DataLoader loader) {
+    return evaluate(model, loss, loader, null);
+  }
+
+  /** As {@link #evaluate(Module, Loss, DataLoader)}, reporting each batch to `progress` (may be null) as epoch 1 of 1. */
+  public static Evaluation evaluate(Module model, Loss loss, DataLoader loader, TrainListener progress) {
     boolean wasTraining = model.isTraining();
     model.eval();
     Accumulator acc = new Accumulator();
+    long batches = loader.numBatches();
+    if (progress != null) {
+      progress.onFitStart(1, batches);
+      progress.onEpochStart(1);
+    }
+    long batch = 0;
     try (GradMode.Guard g = GradMode.disable()) {
       for (Batch b : loader) {
         try (b; Scope s = Scope.open()) {
           Tensor out = model.forward(b.x());
-          acc.add(loss.apply(out, b.y()), out, b.y(), b.size());
+          double l = acc.add(loss.apply(out, b.y()), out, b.y(), b.size());
+          if (progress != null) {
+            progress.onBatchEnd(1, ++batch, batches, l, acc.examples);
+          }
         }
       }
     } finally {

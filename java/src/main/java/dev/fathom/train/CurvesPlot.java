@@ -1,0 +1,129 @@
+package dev.fathom.train;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * Draws loss and accuracy per epoch, train and test, into a PNG (JFreeChart),
+ * rewritten after every epoch (to a temporary file, then renamed) so it always
+ * shows the run so far. Runs headless: it sets {@code java.awt.headless=true}
+ * unless the property was set, so it works on servers and in CI.
+ *
+ * <pre>{@code
+ * trainer.fit(train, test, new ProgressBar(), new CurvesPlot(Path.of("runs/lenet/curves.png"), "LeNet"));
+ * }</pre>
+ */
+public final class CurvesPlot implements TrainListener {
+  static {
+    if (System.getProperty("java.awt.headless") == null) {
+      System.setProperty("java.awt.headless", "true");
+    }
+  }
+
+  private final Path file;
+  private final String title;
+  private final List<EpochMetrics> epochs = new ArrayList<>();
+
+  public CurvesPlot(Path file, String title) {
+    this.file = file;
+    this.title = title;
+  }
+
+  @Override
+  public void onFitStart(int epochCount, long batchesPerEpoch) {
+    epochs.clear();
+  }
+
+  @Override
+  public void onFitResumed(List<EpochMetrics> earlierEpochs) {
+    epochs.addAll(earlierEpochs);
+  }
+
+  @Override
+  public void onEpochEnd(EpochMetrics m) {
+    epochs.add(m);
+    write();
+  }
+
+  /** Writes the chart of the epochs seen so far. */
+  public void write() {
+    XYSeries trainLoss = new XYSeries("train loss");
+    XYSeries testLoss = new XYSeries("test loss");
+    XYSeries trainAcc = new XYSeries("train accuracy");
+    XYSeries testAcc = new XYSeries("test accuracy");
+    for (EpochMetrics m : epochs) {
+      add(trainLoss, m.epoch(), m.trainLoss());
+      add(testLoss, m.epoch(), m.testLoss());
+      add(trainAcc, m.epoch(), m.trainAcc());
+      add(testAcc, m.epoch(), m.testAcc());
+    }
+    NumberAxis epochAxis = new NumberAxis("epoch");
+    epochAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+    CombinedDomainXYPlot plot = new CombinedDomainXYPlot(epochAxis);
+    plot.setGap(12);
+    plot.add(subplot("loss", trainLoss, testLoss, false), 1);
+    plot.add(subplot("accuracy", trainAcc, testAcc, true), 1);
+    JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+    chart.setBackgroundPaint(Color.WHITE);
+    try {
+      Path dir = file.toAbsolutePath().getParent();
+      Files.createDirectories(dir);
+      Path tmp = dev.fathom.io.SafeTensors.temporaryFile(file);
+      try {
+        ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 900, 640);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("curves: cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void add(XYSeries s, int epoch, double v) {
+    if (Double.isFinite(v)) {
+      s.add(epoch, v);
+    }
+  }
+
+  private static XYPlot subplot(String label, XYSeries train, XYSeries test, boolean unitRange) {
+    XYSeriesCollection data = new XYSeriesCollection();
+    data.addSeries(train);
+    data.addSeries(test);
+    NumberAxis axis = new NumberAxis(label);
+    axis.setAutoRangeIncludesZero(false);
+    XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
+    r.setSeriesPaint(0, new Color(0x1f77b4));
+    r.setSeriesPaint(1, new Color(0xff7f0e));
+    r.setSeriesStroke(0, new BasicStroke(2f));
+    r.setSeriesStroke(1, new BasicStroke(2f));
+    XYPlot plot = new XYPlot(data, null, axis, r);
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    if (unitRange && train.getItemCount() + test.getItemCount() > 0) {
+      double lo = Math.min(min(train), min(test));
+      axis.setRange(Math.max(0, lo - 0.02), 1.0);
+    }
+    return plot;
+  }
+
+  private static double min(XYSeries s) {
+    return s.getItemCount() == 0 ? Double.POSITIVE_INFINITY : s.getMinY();
+  }
+}
