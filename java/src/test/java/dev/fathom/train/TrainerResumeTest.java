@@ -176,6 +176,31 @@ class TrainerResumeTest {
   }
 
   @Test
+  void aSaveThatFailsMidwayLeavesThePreviousCheckpoint() throws Exception {
+    long baseline = Tensor.liveNativeBytes();
+    Path ckpt = dir.resolve("crash.safetensors");
+    try (TensorDataset trainData = images(60, 5); TensorDataset testData = images(20, 6)) {
+      byte[] before;
+      try (Run r = new Run(false, trainData, testData, ckpt)) {
+        r.trainer.fit(r.train, null, stopAfter(1));
+        before = Files.readAllBytes(ckpt);
+        // A parameter that cannot be read makes the writer throw after it has written part of the file.
+        r.model.namedParameters().get("4.weight").close();
+        assertThrows(IllegalStateException.class, () -> r.trainer.saveCheckpoint(ckpt));
+      }
+      assertArrayEquals(before, Files.readAllBytes(ckpt), "the previous checkpoint is untouched");
+      try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+        assertTrue(files.noneMatch(p -> p.toString().endsWith(".tmp")), "no temporary file left");
+      }
+      try (Run r = new Run(false, trainData, testData, ckpt)) {
+        r.trainer.loadCheckpoint(ckpt);
+        assertEquals(1, r.trainer.completedEpochs());
+      }
+    }
+    assertEquals(baseline, Tensor.liveNativeBytes());
+  }
+
+  @Test
   void aCheckpointForAnotherSetupIsRefused() throws Exception {
     long baseline = Tensor.liveNativeBytes();
     Path ckpt = dir.resolve("c.safetensors");
