@@ -47,6 +47,10 @@ public final class Main {
           return TrainCommand.run(args);
         case "example":
           return Examples.run(args);
+        case "generate":
+          return LanguageModelCommands.generate(args);
+        case "ngram":
+          return LanguageModelCommands.ngram(args);
         case "summary": {
           Args a = new Args("summary", args, List.of("--model", "--classes", "--channels", "--size"), List.of());
           String model = a.string("--model", null);
@@ -173,6 +177,7 @@ public final class Main {
         "                            train on Fashion-MNIST; writes DIR/metrics.csv and DIR/model.safetensors",
         "                            NAME: softmax mlp lenet-sigmoid lenet lenet-bn alexnet vgg11 nin googlenet",
         "                                  resnet18 densenet",
+        LanguageModelCommands.usage(),
         "  summary --model NAME [--size N] [--channels C] [--classes K]",
         "                            layers, output shapes and parameter counts",
         "  example linreg|house-prices [--data DIR] [--out DIR]",

@@ -57,6 +57,9 @@ final class TrainCommand {
   private TrainCommand() {}
 
   static int run(List<String> raw) {
+    if (LanguageModelCommands.isLanguageModel(raw)) {
+      return LanguageModelCommands.train(raw);
+    }
     Args a = new Args("train", raw, OPTIONS, List.of());
     String model = a.string("--model", null);
     if (model == null) {
