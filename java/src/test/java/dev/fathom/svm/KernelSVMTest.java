@@ -1,5 +1,6 @@
 package dev.fathom.svm;
 
+import static dev.fathom.svm.SvmTesting.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -349,6 +350,29 @@ class KernelSVMTest {
   }
 
   @Test
+  void iterationLimitIsReportedNotHidden() {
+    int n = 100;
+    long[] labels = new long[n];
+    double[] xs = blobs(n, 0.5, 12, labels);
+    try (Scope s = Scope.open();
+        KernelSVM capped = KernelSVM.builder(Kernel.rbf(1)).tol(1e-8).maxIterations(5).build();
+        KernelSVM full = KernelSVM.builder(Kernel.rbf(1)).tol(1e-8).build()) {
+      Tensor x = Tensor.fromArray(xs, n, 2);
+      Tensor y = Tensor.fromArray(labels, n);
+      capped.fit(x, y);
+      full.fit(x, y);
+      assertFalse(capped.fitReport().allConverged());
+      assertEquals(5, capped.fitReport().iterations()[0]);
+      assertTrue(capped.fitReport().gap()[0] >= 1e-8);
+      assertTrue(full.fitReport().allConverged());
+      assertTrue(full.fitReport().iterations()[0] > 5);
+      // Five pair updates move at most ten alphas; the full solve's objective is lower.
+      assertTrue(capped.numSupportVectors() <= 10);
+      assertTrue(full.fitReport().dualObjective()[0] < capped.fitReport().dualObjective()[0]);
+    }
+  }
+
+  @Test
   void labelEncodingsGiveTheSameMachineAndPredictTheirOwnLabels() {
     int n = 60;
     long[] labels = new long[n];
@@ -454,12 +478,6 @@ class KernelSVMTest {
       svm.close();
       assertFalse(svm.isFitted());
       assertMessage(assertThrows(IllegalStateException.class, () -> svm.predict(x)), "closed");
-    }
-  }
-
-  private static void assertMessage(Exception e, String... parts) {
-    for (String p : parts) {
-      assertTrue(e.getMessage().contains(p), "'" + p + "' missing from: " + e.getMessage());
     }
   }
 

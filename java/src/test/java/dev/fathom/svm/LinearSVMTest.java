@@ -1,5 +1,6 @@
 package dev.fathom.svm;
 
+import static dev.fathom.svm.SvmTesting.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -200,12 +201,6 @@ class LinearSVMTest {
           "LinearSVM.predict", "[3, 7]", "fitted on 2");
       assertMessage(assertThrows(IllegalArgumentException.class, () -> svm.predict(Tensor.zeros(3))),
           "LinearSVM.predict", "[3]");
-    }
-  }
-
-  private static void assertMessage(Exception e, String... parts) {
-    for (String p : parts) {
-      assertTrue(e.getMessage().contains(p), "'" + p + "' missing from: " + e.getMessage());
     }
   }
 
