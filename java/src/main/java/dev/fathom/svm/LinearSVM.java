@@ -94,12 +94,17 @@ public final class LinearSVM extends SvmClassifier {
           }
         }
         objective[epoch] = sum / x.size(0);
+        if (!Double.isFinite(objective[epoch])) {
+          throw new IllegalStateException("LinearSVM.fit: the objective became " + objective[epoch] + " in epoch "
+              + (epoch + 1) + " on x " + Inputs.shape(x) + "; lower the learning rate (" + lr
+              + ") or standardize the features");
+        }
         schedule.step();
       }
       weight.zeroGrad();
       bias.zeroGrad();
     } catch (RuntimeException | Error e) {
-      release();
+      release();      // no half-trained model: the model stays unfitted
       throw e;
     }
     endFit(x, labels);

@@ -205,6 +205,22 @@ class LinearSVMTest {
   }
 
   @Test
+  void divergingTrainingFailsLoudly() {
+    int n = 100;
+    long[] labels = new long[n];
+    double[] xs = blobs(n, 1, 4, labels);
+    // lr * lambda = 1000: each step multiplies w by about -999, so J overflows.
+    try (Scope s = Scope.open();
+        LinearSVM svm = LinearSVM.builder().lambda(1).learningRate(1e3).batchSize(1).epochs(5).build()) {
+      Tensor x = Tensor.fromArray(xs, n, 3);
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> svm.fit(x, Tensor.fromArray(labels, n)));
+      assertMessage(e, "LinearSVM.fit", "objective became", "[100, 3]", "learning rate");
+      assertTrue(!svm.isFitted());
+    }
+  }
+
+  @Test
   void fitPredictCloseReturnsNativeMemoryToBaseline() {
     Tensor x = Tensor.randn(new Generator(8), 300, 5);
     Tensor y;
