@@ -199,7 +199,11 @@ public final class LinearSVM extends SvmClassifier {
       return this;
     }
 
-    /** The initial SGD learning rate (annealed to 0 by a cosine over the epochs). */
+    /**
+     * The initial SGD learning rate (annealed to 0 by a cosine over the epochs). The hinge's
+     * gradient grows with the norm of x, so many features want a smaller rate: for 784
+     * standardized pixels 1e-3 beat 1e-2 on a validation split.
+     */
     public Builder learningRate(double lr) {
       Inputs.requirePositive("LinearSVM", "learningRate", lr);
       this.lr = lr;
