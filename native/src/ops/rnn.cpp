@@ -169,35 +169,46 @@ void check_common(const Checker& ck, RnnArgs& a, const fathom_tensor_desc* src,
     a.dst_iter_c = ck.optional("dst_iter_c", dst_iter_c, dst_is_output, {LD, p.N, p.H}, &a.src);
 }
 
+// The typed pointers of one call (weights as arrays) and its workspace payload.
 template <typename T>
-RnnTensors<T> tensors_of(const RnnArgs& a, std::vector<const T*>& w, std::vector<T*>& dw) {
-    auto in = [](const TensorView& t) { return reinterpret_cast<const T*>(t.data); };
-    auto out = [](const TensorView& t) { return reinterpret_cast<T*>(t.data); };
+struct Call {
+    std::vector<const T*> w;
+    std::vector<T*> dw;
     RnnTensors<T> t;
-    t.src = in(a.src);
-    t.src_iter = in(a.src_iter);
-    t.src_iter_c = in(a.src_iter_c);
-    w.resize(a.p.weights_count());
-    for (int64_t i = 0; i < a.p.weights_count(); ++i)
-        w[i] = reinterpret_cast<const T*>(a.weight(i));
-    t.weights = w.data();
-    t.dst = out(a.dst);
-    t.dst_iter = out(a.dst_iter);
-    t.dst_iter_c = out(a.dst_iter_c);
-    t.diff_dst = in(a.diff_dst);
-    t.diff_dst_iter = in(a.diff_dst_iter);
-    t.diff_dst_iter_c = in(a.diff_dst_iter_c);
-    t.diff_src = out(a.diff_src);
-    t.diff_src_iter = out(a.diff_src_iter);
-    t.diff_src_iter_c = out(a.diff_src_iter_c);
-    if (a.diff_weights != nullptr) {
-        dw.resize(a.p.weights_count());
+    char* payload = nullptr;     // after the header; null in inference
+    int64_t payload_bytes = 0;
+
+    explicit Call(const RnnArgs& a) {
+        auto in = [](const TensorView& v) { return reinterpret_cast<const T*>(v.data); };
+        auto out = [](const TensorView& v) { return reinterpret_cast<T*>(v.data); };
+        t.src = in(a.src);
+        t.src_iter = in(a.src_iter);
+        t.src_iter_c = in(a.src_iter_c);
         for (int64_t i = 0; i < a.p.weights_count(); ++i)
-            dw[i] = reinterpret_cast<T*>(a.diff_weight(i));
-        t.diff_weights = dw.data();
+            w.push_back(reinterpret_cast<const T*>(a.weight(i)));
+        t.weights = w.data();
+        t.dst = out(a.dst);
+        t.dst_iter = out(a.dst_iter);
+        t.dst_iter_c = out(a.dst_iter_c);
+        t.diff_dst = in(a.diff_dst);
+        t.diff_dst_iter = in(a.diff_dst_iter);
+        t.diff_dst_iter_c = in(a.diff_dst_iter_c);
+        t.diff_src = out(a.diff_src);
+        t.diff_src_iter = out(a.diff_src_iter);
+        t.diff_src_iter_c = out(a.diff_src_iter_c);
+        if (a.diff_weights != nullptr) {
+            for (int64_t i = 0; i < a.p.weights_count(); ++i)
+                dw.push_back(reinterpret_cast<T*>(a.diff_weight(i)));
+            t.diff_weights = dw.data();
+        }
+        if (a.workspace != nullptr) {
+            payload = a.workspace + sizeof(RnnWorkspaceHeader);
+            payload_bytes = a.workspace_bytes - static_cast<int64_t>(sizeof(RnnWorkspaceHeader));
+        }
     }
-    return t;
-}
+    Call(const Call&) = delete;  // t points into w and dw
+    Call& operator=(const Call&) = delete;
+};
 
 }  // namespace
 
@@ -401,24 +412,16 @@ RnnArgs check_rnn_backward(const fathom_rnn_params* params, const fathom_tensor_
 }
 
 void rnn_forward(const RnnArgs& a) {
-    char* payload = a.workspace ? a.workspace + sizeof(RnnWorkspaceHeader) : nullptr;
+    ThreadGrant grant(a.p.work_flops());
     if (a.backend == FATHOM_RNN_ONEDNN) {
 #ifdef FATHOM_WITH_DNNL
-        std::vector<const float*> w;
-        std::vector<float*> dw;
-        ThreadGrant grant(a.p.work_flops());
-        const int64_t payload_bytes =
-            a.workspace ? a.workspace_bytes - static_cast<int64_t>(sizeof(RnnWorkspaceHeader)) : 0;
-        rnn_forward_dnnl(a.p, tensors_of<float>(a, w, dw), payload, payload_bytes,
-                         grant.threads());
+        const Call<float> c(a);
+        rnn_forward_dnnl(a.p, c.t, c.payload, c.payload_bytes, grant.threads());
 #endif
     } else {
         with_float_dtype(a.dtype, [&](auto zero) {
-            using T = decltype(zero);
-            std::vector<const T*> w;
-            std::vector<T*> dw;
-            ThreadGrant grant(a.p.work_flops());
-            rnn_forward_ref(a.p, tensors_of<T>(a, w, dw), payload);
+            const Call<decltype(zero)> c(a);
+            rnn_forward_ref(a.p, c.t, c.payload);
         });
     }
     if (a.workspace) {
@@ -434,23 +437,16 @@ void rnn_forward(const RnnArgs& a) {
 }
 
 void rnn_backward(const RnnArgs& a) {
-    const char* payload = a.workspace + sizeof(RnnWorkspaceHeader);
+    ThreadGrant grant(a.p.work_flops());
     if (a.backend == FATHOM_RNN_ONEDNN) {
 #ifdef FATHOM_WITH_DNNL
-        std::vector<const float*> w;
-        std::vector<float*> dw;
-        ThreadGrant grant(a.p.work_flops());
-        rnn_backward_dnnl(a.p, tensors_of<float>(a, w, dw), payload,
-                          a.workspace_bytes - static_cast<int64_t>(sizeof(RnnWorkspaceHeader)),
-                          grant.threads());
+        const Call<float> c(a);
+        rnn_backward_dnnl(a.p, c.t, c.payload, c.payload_bytes, grant.threads());
 #endif
     } else {
         with_float_dtype(a.dtype, [&](auto zero) {
-            using T = decltype(zero);
-            std::vector<const T*> w;
-            std::vector<T*> dw;
-            ThreadGrant grant(a.p.work_flops());
-            rnn_backward_ref(a.p, tensors_of<T>(a, w, dw), payload);
+            const Call<decltype(zero)> c(a);
+            rnn_backward_ref(a.p, c.t, c.payload);
         });
     }
 }

@@ -49,6 +49,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "ops/dnnl/dnnl_runtime.h"
 #include "ops/rnn.h"
 
 namespace fathom {
@@ -59,17 +60,6 @@ using dims = dnnl::memory::dims;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 using md = dnnl::memory::desc;
-
-dnnl::engine& cpu_engine() {
-    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    return engine;
-}
-
-dnnl::stream& thread_stream() {
-    thread_local std::unique_ptr<dnnl::stream> stream;
-    if (!stream) stream = std::make_unique<dnnl::stream>(cpu_engine());
-    return *stream;
-}
 
 int64_t align64(int64_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -263,7 +253,7 @@ struct TypeTag {
 // weights_iter) and make_bwd(weights_layer, weights_iter, diff_weights_layer,
 // diff_weights_iter, hint) build its primitive descriptors; weights are
 // `any` first, and plain ldigo / ldgoi when oneDNN picks a blocked layout,
-// which pack_weights cannot fill.
+// which move_weights cannot fill.
 template <typename Fwd, typename Bwd, typename MakeFwd, typename MakeBwd>
 void fill_passes(LayerEntry& e, const RnnParams& p, const LayerDescs& d, bool training,
                  MakeFwd make_fwd, MakeBwd make_bwd) {
@@ -411,48 +401,34 @@ WeightStrides strides_of(const md& m) {
     return WeightStrides{s[1], s[2], s[3], s[4]};
 }
 
-// oneDNN weights (1, D, K, G, H) <- PyTorch's per-direction (G*H, K) matrices
-// `w[dir * 4]` (the layer's list starts at w; `which` 0 = w_ih, 1 = w_hh):
-//   out[d][i][g][o] = w_d[torch_gate(g)*H + o][i]
-// A transpose for ldigo, row copies for ldgoi; 32x32 tiles keep both sides
-// in cache.
-void pack_weights(const RnnParams& p, const float* const* w, int which, int64_t K, const md& m,
-                  float* out) {
+// Moves one layer's w_ih (which = 0, K = I_k) or w_hh (which = 1, K = H)
+// between PyTorch's per-direction (G*H, K) matrices, torch[dir * 4 + which]
+// (the layer's list starts at torch), and oneDNN's (1, D, K, G, H) weights of
+// layout m:   dnnl[d][i][g][o] == torch_d[torch_gate(g)*H + o][i].
+// kPack copies PyTorch -> oneDNN (weights), else oneDNN -> PyTorch
+// (gradients). A transpose for ldigo, row copies for ldgoi; 32x32 tiles keep
+// both sides in cache.
+template <bool kPack, typename TorchPtr, typename DnnlPtr>
+void move_weights(const RnnParams& p, const TorchPtr* torch, int which, int64_t K, const md& m,
+                  DnnlPtr dnnl) {
     const WeightStrides s = strides_of(m);
     const int64_t H = p.H, tiles = (H + 31) / 32;
 #pragma omp parallel for collapse(3) schedule(static)
     for (int64_t d = 0; d < p.D; ++d)
         for (int64_t g = 0; g < p.G; ++g)
             for (int64_t tile = 0; tile < tiles; ++tile) {
-                const float* src = w[d * 4 + which] + torch_gate(p, g) * H * K;
-                float* dst = out + d * s.d + g * s.g;
+                TorchPtr mat = torch[d * 4 + which] + torch_gate(p, g) * H * K;
+                DnnlPtr block = dnnl + d * s.d + g * s.g;
                 const int64_t o_end = std::min(H, (tile + 1) * 32);
                 for (int64_t i0 = 0; i0 < K; i0 += 32) {
                     const int64_t i_end = std::min(K, i0 + 32);
                     for (int64_t o = tile * 32; o < o_end; ++o)
-                        for (int64_t i = i0; i < i_end; ++i)
-                            dst[i * s.i + o * s.o] = src[o * K + i];
-                }
-            }
-}
-
-// The inverse, for weight gradients: dw_d[torch_gate(g)*H + o][i] = in[d][i][g][o].
-void unpack_weights(const RnnParams& p, const float* in, const md& m, int64_t K,
-                    float* const* dw, int which) {
-    const WeightStrides s = strides_of(m);
-    const int64_t H = p.H, tiles = (H + 31) / 32;
-#pragma omp parallel for collapse(3) schedule(static)
-    for (int64_t d = 0; d < p.D; ++d)
-        for (int64_t g = 0; g < p.G; ++g)
-            for (int64_t tile = 0; tile < tiles; ++tile) {
-                float* dst = dw[d * 4 + which] + torch_gate(p, g) * H * K;
-                const float* src = in + d * s.d + g * s.g;
-                const int64_t o_end = std::min(H, (tile + 1) * 32);
-                for (int64_t i0 = 0; i0 < K; i0 += 32) {
-                    const int64_t i_end = std::min(K, i0 + 32);
-                    for (int64_t o = tile * 32; o < o_end; ++o)
-                        for (int64_t i = i0; i < i_end; ++i)
-                            dst[o * K + i] = src[i * s.i + o * s.o];
+                        for (int64_t i = i0; i < i_end; ++i) {
+                            if constexpr (kPack)
+                                block[i * s.i + o * s.o] = mat[o * K + i];
+                            else
+                                mat[o * K + i] = block[i * s.i + o * s.o];
+                        }
                 }
             }
 }
@@ -553,8 +529,8 @@ void bind_weights(Pass& pass, const RnnParams& p, const float* const* w, int64_t
     float* wl = weights_buffer(kWeightsLayer, pass.weights_layer);
     float* wi = weights_buffer(kWeightsIter, pass.weights_iter);
     float* b = slot(kBias).floats(p.D * bias_gates(p) * p.H * 4);
-    pack_weights(p, w, 0, In, pass.weights_layer, wl);
-    pack_weights(p, w, 1, p.H, pass.weights_iter, wi);
+    move_weights<true>(p, w, 0, In, pass.weights_layer, wl);
+    move_weights<true>(p, w, 1, p.H, pass.weights_iter, wi);
     pack_bias(p, w, b);
     pass.bind(DNNL_ARG_WEIGHTS_LAYER, wl);
     pass.bind(DNNL_ARG_WEIGHTS_ITER, wi);
@@ -665,8 +641,10 @@ void rnn_backward_dnnl(const RnnParams& p, const RnnTensors<float>& t, const voi
         run(pass);
         if (grads) {
             float* const* dw = t.diff_weights + 4 * p.D * k;
-            unpack_weights(p, dwl, pass.diff_weights_layer, In, dw, 0);
-            unpack_weights(p, dwi, pass.diff_weights_iter, p.H, dw, 1);
+            move_weights<false>(p, dw, 0, In, pass.diff_weights_layer,
+                                static_cast<const float*>(dwl));
+            move_weights<false>(p, dw, 1, p.H, pass.diff_weights_iter,
+                                static_cast<const float*>(dwi));
             unpack_bias(p, dbias, dw);
         }
         diff_out = diff_in;
