@@ -22,9 +22,10 @@
 //         r * (h W_hn^T + b_hn), while gate o gets b_in alone.
 // Every call packs the weights into per-thread buffers in those layouts (a
 // strided copy, done here so no oneDNN reorder primitive is needed) and
-// unpacks the weight gradients the same way; packing costs about 1-2% of a
-// forward+backward at the char-LM size. oneDNN accumulates weight gradients
-// into its diff buffers, which are zeroed first.
+// unpacks the weight gradients the same way; at the char-LM size (LSTM,
+// T 35, N 32, I 60, H 256, 2 threads) that is 0.1 ms packing and 0.3 ms
+// unpacking against about 15 ms of primitive time. oneDNN accumulates weight
+// gradients into its diff buffers, which are zeroed first.
 //
 // Workspace payload (training), per layer k: the primitive's workspace, then
 // for k < L-1 the layer's output (T,N,D*H), which is the next layer's input
