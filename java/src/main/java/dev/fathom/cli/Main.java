@@ -60,7 +60,7 @@ public final class Main {
           int size = a.integer("--size", dev.fathom.zoo.Models.inputSize(model), 8);
           long channels = a.integer("--channels", 1, 1);
           try (dev.fathom.nn.Module net = dev.fathom.zoo.Models.create(model, a.integer("--classes", 10, 1), channels,
-              new dev.fathom.tensor.Generator(0))) {
+              size, new dev.fathom.tensor.Generator(0))) {
             System.out.print(net.summary(channels, size, size));
           }
           return 0;
@@ -173,7 +173,7 @@ public final class Main {
         "usage: fathom [--threads T] <command>",
         "  train --model NAME [--epochs E] [--batch-size B] [--lr LR] [--seed S] [--data DIR] [--resize N]",
         "        [--out DIR] [--optimizer sgd|adam] [--weight-decay WD] [--momentum M] [--dropout P]",
-        "        [--schedule none|cosine|step]",
+        "        [--schedule none|cosine|step] [--limit N]",
         "                            train on Fashion-MNIST; writes DIR/metrics.csv and DIR/model.safetensors",
         "                            NAME: softmax mlp lenet-sigmoid lenet lenet-bn alexnet vgg11 nin googlenet",
         "                                  resnet18 densenet",

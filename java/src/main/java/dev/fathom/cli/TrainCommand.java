@@ -30,7 +30,7 @@ import java.util.Locale;
  */
 final class TrainCommand {
   static final List<String> OPTIONS = List.of("--model", "--epochs", "--batch-size", "--lr", "--seed",
-      "--data", "--out", "--optimizer", "--weight-decay", "--momentum", "--dropout", "--prefetch", "--resize", "--schedule");
+      "--data", "--out", "--optimizer", "--weight-decay", "--momentum", "--dropout", "--prefetch", "--resize", "--schedule", "--limit");
 
   /**
    * Default learning rate and momentum per model (SGD, batch 256): the notes'
@@ -84,6 +84,7 @@ final class TrainCommand {
     double momentum = a.number("--momentum", defaultMomentum, 0, 1);
     double dropout = a.number("--dropout", 0, 0, 0.99);
     int prefetch = a.integer("--prefetch", 1, 0);
+    int limit = a.integer("--limit", Integer.MAX_VALUE, 1);
     Path out = Path.of(a.string("--out", "runs/" + model));
     if (dropout > 0 && !model.equals("mlp")) {
       throw new IllegalArgumentException("train: --dropout applies to --model mlp only");
@@ -98,12 +99,12 @@ final class TrainCommand {
         epochs, batch, lr, optimizerName, momentum, weightDecay, dropout, schedule, resize, resize, seed,
         Fathom.numThreads(), out);
     long t0 = System.nanoTime();
-    try (TensorDataset train = load(dataDir, FashionMnist.Split.TRAIN);
+    try (TensorDataset train = firstRows(load(dataDir, FashionMnist.Split.TRAIN), limit);
         TensorDataset test = load(dataDir, FashionMnist.Split.TEST)) {
       System.err.printf(Locale.ROOT, "Fashion-MNIST: %d train, %d test images (%.1f s)%n",
           train.size(), test.size(), (System.nanoTime() - t0) / 1e9);
       Generator gen = new Generator(seed);
-      try (Module net = model.equals("mlp") ? Models.mlp(10, dropout, gen) : Models.create(model, 10, gen);
+      try (Module net = model.equals("mlp") ? Models.mlp(10, dropout, gen) : Models.create(model, 10, 1, resize, gen);
           Optimizer opt = optimizerName.equals("adam")
               ? new Adam(net.parameters(), lr, 0.9, 0.999, 1e-8, weightDecay)
               : SGD.builder(net.parameters(), lr).momentum(momentum).weightDecay(weightDecay).build();
@@ -136,6 +137,17 @@ final class TrainCommand {
       b.transform(Transforms.resize(resize));
     }
     return b.build();
+  }
+
+  /** The first {@code limit} training images (a documented budget for the big models), or all of them. */
+  private static TensorDataset firstRows(TensorDataset all, long limit) {
+    if (limit >= all.size()) {
+      return all;
+    }
+    try (all) {
+      return new TensorDataset(all.features().narrow(0, 0, limit).contiguous(),
+          all.labels().narrow(0, 0, limit).contiguous());
+    }
   }
 
   private static TensorDataset load(String dir, FashionMnist.Split split) {

@@ -1,10 +1,11 @@
 package dev.fathom.tensor;
 
 /**
- * The outputs of a whole-sequence RNN call: output (T, N, D*H) (forward half first), final hidden
- * state hn (L*D, N, H) and, for LSTM only, final cell state cn (L*D, N, H); cn is null otherwise.
+ * What {@link Functional#rnn} returns: output (T, N, D * H), the last layer's
+ * hidden state at every step (forward direction first), and the final states
+ * hn and, for LSTM, cn (L * D, N, H); cn is null otherwise.
  */
-public record RnnResult(Tensor output, Tensor hn, Tensor cn /* null unless LSTM */) implements AutoCloseable {
+public record RnnResult(Tensor output, Tensor hn, Tensor cn) implements AutoCloseable {
   @Override
   public void close() {
     output.close();
