@@ -2,6 +2,7 @@ package dev.fathom.nn;
 
 import dev.fathom.nn.rnn.RnnReference;
 import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Functional;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.RnnMode;
 import dev.fathom.tensor.RnnResult;
@@ -56,13 +57,14 @@ public abstract class RNNBase extends Module {
   }
 
   /**
-   * The single call into the whole-sequence RNN implementation. NOTE: the Tensor-op reference
-   * today; float32 is meant to switch to the fused native {@code Functional.rnn} (same signature)
-   * here, and only here.
+   * The single call into the whole-sequence RNN implementation: float32 runs the fused native op
+   * (oneDNN); float64 runs the Tensor-op reference, so module gradient checks exercise it (the
+   * native op's own float64 kernel is checked in GradCheckTest, and both agree in RnnReferenceTest).
    */
   private static RnnResult rnn(RnnMode mode, Tensor x, Tensor h0, Tensor c0, List<Tensor> weights, int layers,
       boolean bidirectional) {
-    return RnnReference.forward(mode, x, h0, c0, weights, layers, bidirectional);
+    return x.dtype() == DType.FLOAT32 ? Functional.rnn(mode, x, h0, c0, weights, layers, bidirectional)
+        : RnnReference.forward(mode, x, h0, c0, weights, layers, bidirectional);
   }
 
   public RnnMode mode() {

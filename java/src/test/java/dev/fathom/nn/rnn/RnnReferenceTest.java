@@ -85,6 +85,76 @@ class RnnReferenceTest {
     }
   }
 
+  /**
+   * The fused native op (Functional.rnn: oneDNN in float32, its reference kernel in float64) and
+   * this Tensor-op reference give the same outputs and the same gradients for x, h0, c0 and every
+   * weight, two layers in both directions.
+   */
+  @ParameterizedTest
+  @EnumSource(RnnMode.class)
+  void nativeOpMatchesTensorOpReference(RnnMode mode) {
+    for (DType type : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+      double tol = type == DType.FLOAT64 ? 1e-10 : 2e-5;
+      Results ref = run(mode, type, false);
+      Results fused = run(mode, type, true);
+      for (int i = 0; i < ref.values.size(); i++) {
+        double[] a = ref.values.get(i);
+        double[] b = fused.values.get(i);
+        assertEquals(a.length, b.length);
+        for (int j = 0; j < a.length; j++) {
+          assertEquals(a[j], b[j], tol * (1 + Math.abs(a[j])), mode + " " + type + " " + ref.names.get(i) + "[" + j + "]");
+        }
+      }
+    }
+  }
+
+  private record Results(List<String> names, List<double[]> values) {}
+
+  /** Outputs and gradients of L = sum(output * r1) + sum(hn * r2) (+ sum(cn * r3)), on fixed data. */
+  private static Results run(RnnMode mode, DType type, boolean fused) {
+    int layers = 2;
+    long t = 5;
+    long n = 3;
+    long in = 4;
+    long h = 3;
+    boolean lstm = mode == RnnMode.LSTM;
+    long rows = RnnReference.gates(mode) * h;
+    dev.fathom.tensor.Generator g = new dev.fathom.tensor.Generator(21);
+    Tensor x = Tensor.uniform(g, -1, 1, type, t, n, in).requiresGrad(true);
+    Tensor h0 = Tensor.uniform(g, -1, 1, type, 2 * layers, n, h).requiresGrad(true);
+    Tensor c0 = lstm ? Tensor.uniform(g, -1, 1, type, 2 * layers, n, h).requiresGrad(true) : null;
+    List<Tensor> w = new ArrayList<>();
+    for (int k = 0; k < layers; k++) {
+      for (int dir = 0; dir < 2; dir++) {
+        w.add(Tensor.uniform(g, -0.6, 0.6, type, rows, k == 0 ? in : 2 * h).requiresGrad(true));
+        w.add(Tensor.uniform(g, -0.6, 0.6, type, rows, h).requiresGrad(true));
+        w.add(Tensor.uniform(g, -0.6, 0.6, type, rows).requiresGrad(true));
+        w.add(Tensor.uniform(g, -0.6, 0.6, type, rows).requiresGrad(true));
+      }
+    }
+    RnnResult r = fused ? dev.fathom.tensor.Functional.rnn(mode, x, h0, c0, w, layers, true)
+        : RnnReference.forward(mode, x, h0, c0, w, layers, true);
+    Tensor loss = r.output().mul(Tensor.uniform(g, -1, 1, type, r.output().shape())).sum()
+        .add(r.hn().mul(Tensor.uniform(g, -1, 1, type, r.hn().shape())).sum());
+    if (lstm) {
+      loss = loss.add(r.cn().mul(Tensor.uniform(g, -1, 1, type, r.cn().shape())).sum());
+    }
+    loss.backward();
+    List<String> names = new ArrayList<>(List.of("output", "hn", "dx", "dh0"));
+    List<double[]> values = new ArrayList<>(List.of(r.output().toDoubleArray(), r.hn().toDoubleArray(),
+        x.grad().toDoubleArray(), h0.grad().toDoubleArray()));
+    if (lstm) {
+      names.addAll(List.of("cn", "dc0"));
+      values.addAll(List.of(r.cn().toDoubleArray(), c0.grad().toDoubleArray()));
+    }
+    List<String> weightNames = RnnReference.weightNames(layers, true);
+    for (int i = 0; i < w.size(); i++) {
+      names.add("d" + weightNames.get(i));
+      values.add(w.get(i).grad().toDoubleArray());
+    }
+    return new Results(names, values);
+  }
+
   @Test
   void nullStatesAreZerosAndFloat32Works() {
     SplittableRandom rnd = new SplittableRandom(3);
