@@ -169,6 +169,12 @@ public final class Models {
 
   /** VGG from (convs, channels) blocks, each ending in a 2x2 max pool; VGG-11 is {{1,64},{1,128},{2,256},{2,512},{2,512}}. */
   public static Sequential vgg(int[][] arch, long in, int classes, int inputSize, Generator gen) {
+    // Checked before any layer is built: a refused size must not leave parameters to the Cleaner.
+    long side = inputSize >> arch.length;
+    if (side < 1) {
+      throw new IllegalArgumentException("vgg: input side " + inputSize + " is too small for " + arch.length
+          + " pooling blocks (at least " + (1 << arch.length) + ")");
+    }
     Sequential s = new Sequential();
     long c = in;
     for (int[] block : arch) {
@@ -177,11 +183,6 @@ public final class Models {
         c = block[1];
       }
       s.add(new MaxPool2d(2, 2));
-    }
-    long side = inputSize >> arch.length;
-    if (side < 1) {
-      throw new IllegalArgumentException("vgg: input side " + inputSize + " is too small for " + arch.length
-          + " pooling blocks (at least " + (1 << arch.length) + ")");
     }
     return s.add(new Flatten()).add(new Linear(c * side * side, 4096, true, gen)).add(new ReLU())
         .add(new Dropout(0.5, gen)).add(new Linear(4096, 4096, true, gen)).add(new ReLU())

@@ -112,6 +112,7 @@ class ModelsTest {
 
   @Test
   void alexnetAndVggSizeTheirHeadForTheInput() {
+    long baseline = dev.fathom.tensor.Tensor.liveNativeBytes();
     try (Module m = Models.create("alexnet", 10, 1, 96, new Generator(0))) {
       List<String> s = shapes(m, 96);
       // 96 -> conv 11/4: 22 -> pools: 10, 4, 1, so the first dense layer takes 256 features.
@@ -126,6 +127,7 @@ class ModelsTest {
     assertTrue(e.getMessage().contains("alexnet: input side 40 is too small"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Models.create("vgg11", 10, 1, 16, new Generator(0)));
     assertTrue(e.getMessage().contains("vgg: input side 16 is too small"), e.getMessage());
+    assertEquals(baseline, dev.fathom.tensor.Tensor.liveNativeBytes(), "a refused input size leaves no parameters");
   }
 
   @Test
