@@ -280,6 +280,26 @@ TEST(BatchNorm, backwardMatchesReference) {
         }
 }
 
+// The fast conv backward (one thread per channel) gives the same bits with 1
+// and 2 threads; the header promises results independent of the budget.
+TEST(BatchNorm, convBackwardIndependentOfThreadCount) {
+    const std::vector<int64_t> shape{16, 5, 7, 9};
+    const auto p = make_params(shape, 1, FATHOM_CNN_ONEDNN);
+    int32_t saved = 0;
+    ASSERT_EQ(FATHOM_OK, fathom_get_num_threads(&saved));
+    Bn one(FATHOM_F32, shape, 77), two(FATHOM_F32, shape, 77);
+    ASSERT_EQ(FATHOM_OK, fathom_set_num_threads(1));
+    ASSERT_EQ(FATHOM_OK, one.forward(p)) << fathom_last_error();
+    ASSERT_EQ(FATHOM_OK, one.backward(p)) << fathom_last_error();
+    ASSERT_EQ(FATHOM_OK, fathom_set_num_threads(2));
+    ASSERT_EQ(FATHOM_OK, two.forward(p)) << fathom_last_error();
+    ASSERT_EQ(FATHOM_OK, two.backward(p)) << fathom_last_error();
+    ASSERT_EQ(FATHOM_OK, fathom_set_num_threads(saved));
+    EXPECT_EQ("", storage_mismatch(two.dx, one.dx, 0.0, 0.0));
+    EXPECT_EQ("", storage_mismatch(two.dgamma, one.dgamma, 0.0, 0.0));
+    EXPECT_EQ("", storage_mismatch(two.dbeta, one.dbeta, 0.0, 0.0));
+}
+
 // A channel far from zero (mean 1000, spread 1): oneDNN's variance must not
 // cancel catastrophically.
 TEST(BatchNorm, largeMeanKeepsVariance) {

@@ -168,8 +168,13 @@ void batch_norm_forward(const BatchNormArgs& a) {
 
 void batch_norm_backward(const BatchNormArgs& a) {
     if (a.backend == FATHOM_CNN_ONEDNN) {
-#ifdef FATHOM_WITH_DNNL
         ThreadGrant grant(batch_norm_work(a.p));
+        // Dense (S == 1) stays on oneDNN: a per-channel loop would stride by C there.
+        if (a.p.s > 1) {
+            batch_norm_backward_nchw(a, grant.threads());
+            return;
+        }
+#ifdef FATHOM_WITH_DNNL
         batch_norm_backward_dnnl(a, grant.threads());
 #endif
         return;

@@ -97,5 +97,8 @@ void batch_norm_backward_ref(const fathom_batch_norm_params& p, const double* sr
 // oneDNN batch_normalization on plain memory ((N,C) when S == 1, else (N,C,S)).
 void batch_norm_forward_dnnl(const BatchNormArgs& a, int threads);
 void batch_norm_backward_dnnl(const BatchNormArgs& a, int threads);
+// F32 backward for S > 1 by hand (ops/cpu/batch_norm_nchw.cpp): faster than
+// oneDNN's plain-layout kernel; the fast backend uses it for conv batch norm.
+void batch_norm_backward_nchw(const BatchNormArgs& a, int threads);
 
 }  // namespace fathom

@@ -12,10 +12,12 @@ import picocli.CommandLine.Parameters;
  * (the parser stops at NAME: see {@link Main#commandLine()}).
  */
 @Command(name = "example", mixinStandardHelpOptions = true,
-    description = {"Small examples from the curriculum (linreg, house-prices).",
+    description = {"Small examples from the curriculum (linreg, house-prices, svm).",
         "  linreg [--seed S]                       y = Xw + b + noise: recovers w = [2, -3.4], b = 4.2",
         "  house-prices [--data DIR] [--out DIR] [--folds K] [--epochs E] [--lr LR] [--weight-decay WD] [--seed S]",
-        "                                          Kaggle house prices: 331 features, k-fold CV, log-RMSE"})
+        "                                          Kaggle house prices: 331 features, k-fold CV, log-RMSE",
+        "  svm [--train N] [--test N] [--c C] [--gamma G] [--seed S]",
+        "                                          T-shirt vs shirt: linear SVM, RBF SVM and MLP"})
 final class ExampleCommand implements Callable<Integer> {
   @Parameters(paramLabel = "NAME", arity = "0..*", description = "the example and its options")
   List<String> args = new ArrayList<>();

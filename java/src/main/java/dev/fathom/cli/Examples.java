@@ -33,6 +33,7 @@ final class Examples {
         HousePrices.run(data, Path.of(a.string("--out", "runs/house-prices")), cfg, System.out);
         return 0;
       }
+      case "svm": return dev.fathom.examples.SvmFashionMnist.run(rest, System.out);
       default:
         throw new IllegalArgumentException("example: unknown example '" + name + "' (linreg, house-prices)");
     }

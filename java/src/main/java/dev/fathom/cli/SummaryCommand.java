@@ -32,7 +32,7 @@ final class SummaryCommand implements Callable<Integer> {
     int side = size == null ? Models.inputSize(model) : Checks.atLeast("summary", "--size", size, 8);
     Checks.atLeast("summary", "--channels", channels, 1);
     Checks.atLeast("summary", "--classes", classes, 1);
-    try (Module net = Models.create(model, classes, channels, new Generator(0))) {
+    try (Module net = Models.create(model, classes, channels, side, new Generator(0))) {
       System.out.print(net.summary(channels, side, side));
     }
     return 0;

@@ -36,8 +36,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code fathom train --model NAME ...}: trains a zoo model on Fashion-MNIST with
@@ -46,8 +50,10 @@ import picocli.CommandLine.Option;
  * {@link ModelSpec} in the header) and {@code checkpoint.safetensors} (everything
  * {@code --resume DIR} needs to continue exactly), all rewritten after every epoch.
  *
- * <p>NOTE: other model families (e.g. language models) plug in by dispatching on
- * --model at the top of {@link #call()} with their own options added here.
+ * <p>Language models ({@code --model char-rnn|char-gru|char-lstm}) are trained by
+ * {@link LanguageModelCommands}, which parses its own options: the {@link LanguageModelOptions}
+ * group declares them here so that picocli accepts them and lists them in --help.
+ * Another model family plugs in the same way: an option group and one dispatch line in {@link #call()}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Train a zoo model on Fashion-MNIST, with progress, plot and checkpoint.",
@@ -68,7 +74,7 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   @Option(names = "--model", paramLabel = "NAME", completionCandidates = ModelNames.class,
-      description = "required: ${COMPLETION-CANDIDATES}")
+      description = "required: ${COMPLETION-CANDIDATES}, or a language model: char-rnn, char-gru, char-lstm")
   String model;
 
   @Option(names = "--epochs", paramLabel = "E", description = "epochs in total (default 10)")
@@ -110,13 +116,53 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--prefetch", paramLabel = "K", description = "batches loaded ahead on a background thread (default 1)")
   Integer prefetch;
 
+  @Option(names = "--limit", paramLabel = "N", description = "train on the first N training images only (default: all)")
+  Integer limit;
+
   @Option(names = "--resume", paramLabel = "DIR",
       description = "continue the run in DIR from its checkpoint (its configuration; --epochs may raise the total)")
   Path resume;
 
+  @ArgGroup(validate = false, heading = "%nCharacter language models (--model char-rnn|char-gru|char-lstm; also --data "
+      + "TEXT_OR_ZIP, --epochs, --optimizer, --lr, --batch-size, --seed, --out):%n")
+  LanguageModelOptions languageModel;
+
+  /** Options of {@code train --model char-*}, checked and used by {@link LanguageModelCommands#train(List)}. */
+  static final class LanguageModelOptions {
+    @Option(names = "--sampling", paramLabel = "random|sequential", description = "minibatch sampling (default sequential)")
+    String sampling;
+
+    @Option(names = "--hidden", paramLabel = "H", description = "hidden units (default 256)")
+    String hidden;
+
+    @Option(names = "--layers", paramLabel = "L", description = "stacked recurrent layers (default 1)")
+    String layers;
+
+    @Option(names = "--embedding", paramLabel = "E", description = "embedding size; 0: one-hot input (default 0)")
+    String embedding;
+
+    @Option(names = "--steps", paramLabel = "T", description = "time steps per subsequence (default 35)")
+    String steps;
+
+    @Option(names = "--clip", paramLabel = "THETA", description = "gradient norm clipping (default 1)")
+    String clip;
+
+    @Option(names = "--gru", paramLabel = "notes|pytorch", description = "GRU formulation for char-gru (default notes)")
+    String gru;
+
+    @Option(names = "--max-chars", paramLabel = "C", description = "use the first C characters (default: all)")
+    String maxChars;
+
+    @Option(names = "--prefix", paramLabel = "TEXT", description = "prefix of the sample printed after each epoch")
+    String prefix;
+
+    @Option(names = "--join-lines", description = "join the corpus' lines into one text")
+    boolean joinLines;
+  }
+
   /** What a run is made of; stored in its checkpoint so that --resume rebuilds the same objects. */
   record Config(String model, int epochs, int batchSize, double lr, String optimizer, double momentum,
-      double weightDecay, double dropout, String schedule, int resize, long seed) {}
+      double weightDecay, double dropout, String schedule, int resize, long seed, int limit) {}
 
   /**
    * Default learning rate and momentum per model (SGD, batch 256): the notes'
@@ -140,8 +186,17 @@ final class TrainCommand implements Callable<Integer> {
     return model.equals("resnet18") ? 28 : Models.inputSize(model);
   }
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    if (model != null && LanguageModelCommands.MODELS.contains(model)) {
+      return LanguageModelCommands.train(givenArguments(spec));
+    }
+    if (languageModel != null) {
+      throw new IllegalArgumentException("train: " + String.join(", ", givenGroupOptions(spec))
+          + " apply to the language models (" + String.join(", ", LanguageModelCommands.MODELS) + ") only");
+    }
     Config config;
     Path dir;
     if (resume != null) {
@@ -159,7 +214,8 @@ final class TrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("train: --model is required (one of " + Models.NAMES + ")");
     }
     if (!Models.NAMES.contains(model)) {
-      throw new IllegalArgumentException("train: unknown model '" + model + "' (one of " + Models.NAMES + ")");
+      throw new IllegalArgumentException("train: unknown model '" + model + "' (one of " + Models.NAMES + " or "
+          + LanguageModelCommands.MODELS + ")");
     }
     double[] d = defaults(model);
     String opt = optimizer == null ? "sgd" : optimizer;
@@ -180,7 +236,7 @@ final class TrainCommand implements Callable<Integer> {
         Checks.within("train", "--momentum", momentum == null ? d[1] : momentum, 0, 1),
         Checks.within("train", "--weight-decay", weightDecay == null ? 0 : weightDecay, 0, 10), drop, sched,
         Checks.atLeast("train", "--resize", resize == null ? defaultResize(model) : resize, 8),
-        seed == null ? 0 : seed);
+        seed == null ? 0 : seed, limit == null ? 0 : Checks.atLeast("train", "--limit", limit, 1));
   }
 
   private Config resumedConfig(Path dir) {
@@ -196,6 +252,7 @@ final class TrainCommand implements Callable<Integer> {
     fixed.put("--schedule", schedule);
     fixed.put("--resize", resize);
     fixed.put("--seed", seed);
+    fixed.put("--limit", limit);
     fixed.put("--out", out);
     fixed.forEach((k, v) -> {
       if (v != null) {
@@ -225,7 +282,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     int total = epochs == null ? saved.epochs() : Checks.atLeast("train", "--epochs", epochs, 1);
     return new Config(saved.model(), total, saved.batchSize(), saved.lr(), saved.optimizer(), saved.momentum(),
-        saved.weightDecay(), saved.dropout(), saved.schedule(), saved.resize(), saved.seed());
+        saved.weightDecay(), saved.dropout(), saved.schedule(), saved.resize(), saved.seed(), saved.limit());
   }
 
   private int train(Config c, Path dir, boolean resuming) throws Exception {
@@ -236,7 +293,7 @@ final class TrainCommand implements Callable<Integer> {
         c.model(), c.epochs(), c.batchSize(), c.lr(), c.optimizer(), c.momentum(), c.weightDecay(), c.dropout(),
         c.schedule(), c.resize(), c.resize(), c.seed(), Fathom.numThreads(), dir, resuming ? " (resuming)" : "");
     long t0 = System.nanoTime();
-    try (TensorDataset train = load(data, FashionMnist.Split.TRAIN);
+    try (TensorDataset train = firstRows(load(data, FashionMnist.Split.TRAIN), c.limit());
         TensorDataset test = load(data, FashionMnist.Split.TEST)) {
       System.err.printf(Locale.ROOT, "Fashion-MNIST: %d train, %d test images (%.1f s)%n",
           train.size(), test.size(), (System.nanoTime() - t0) / 1e9);
@@ -283,6 +340,47 @@ final class TrainCommand implements Callable<Integer> {
       b.transform(Transforms.resize(resize));
     }
     return b.build();
+  }
+
+  /** The first {@code limit} training images (a documented budget for the big models); all when 0. */
+  private static TensorDataset firstRows(TensorDataset all, long limit) {
+    if (limit == 0 || limit >= all.size()) {
+      return all;
+    }
+    try (all) {
+      return new TensorDataset(all.features().narrow(0, 0, limit).contiguous(),
+          all.labels().narrow(0, 0, limit).contiguous());
+    }
+  }
+
+  /** The options given to this command, as "--name value" (flags alone), the global --threads left out. */
+  static List<String> givenArguments(CommandSpec spec) {
+    List<String> args = new ArrayList<>();
+    for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+      if (o.longestName().equals("--threads")) {
+        continue;
+      }
+      if (o.arity().max() == 0) {
+        args.add(o.longestName());
+      } else {
+        for (String v : o.originalStringValues()) {
+          args.add(o.longestName());
+          args.add(v);
+        }
+      }
+    }
+    return args;
+  }
+
+  /** Names of the given options that belong to an option group (the language-model options). */
+  private static List<String> givenGroupOptions(CommandSpec spec) {
+    List<String> names = new ArrayList<>();
+    for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+      if (o.group() != null) {
+        names.add(o.longestName());
+      }
+    }
+    return names;
   }
 
   static TensorDataset load(String dir, FashionMnist.Split split) {

@@ -3,11 +3,13 @@ package dev.fathom.tensor;
 import dev.fathom.internal.nativ.CnnKernels;
 import dev.fathom.internal.nativ.TensorKernels;
 import dev.fathom.internal.nativ.TensorKernels.Slots;
+import java.util.List;
 
 /**
- * CNN operations on NCHW tensors (names as torch.nn.functional), each a native
- * kernel with its backward next to it: float32 runs on oneDNN, float64 on the
- * reference kernels (gradient checks). Layers in dev.fathom.nn wrap these.
+ * CNN operations on NCHW tensors and whole-sequence recurrent layers (names as
+ * torch.nn.functional), each a native kernel with its backward next to it:
+ * float32 runs on oneDNN, float64 on the reference kernels (gradient checks).
+ * Layers in dev.fathom.nn wrap these.
  *
  * <pre>{@code
  * Tensor y = Functional.conv2d(x, weight, bias, 1, 1);        // stride 1, padding 1
@@ -274,5 +276,26 @@ public final class Functional {
     desc(s, 1, out);
     CnnKernels.resizeBilinear(s, 0, 1);
     return out;
+  }
+
+  /**
+   * A multi-layer, optionally bidirectional RNN, GRU or LSTM over a whole
+   * sequence in one native call (torch.nn.RNN/GRU/LSTM, batch_first=False).
+   * input (T, N, I); h0 and c0 (layers * D, N, H) or null for zeros, c0 for
+   * LSTM only (D = 2 when bidirectional); weights: for each layer k and
+   * direction (forward, then reverse) w_ih (G * H, I_k), w_hh (G * H, H),
+   * b_ih (G * H), b_hh (G * H), PyTorch's state_dict order and gate rows, with
+   * G = 1, 3 or 4 gates and I_k = D * H above the first layer. All of one
+   * float dtype. Gradients flow to input, h0, c0 and every weight.
+   *
+   * <pre>{@code
+   * try (RnnResult r = Functional.rnn(RnnMode.LSTM, x, null, null, weights, 1, false)) {
+   *   Tensor logits = r.output().matmul(head);   // r.hn(), r.cn(): final states
+   * }
+   * }</pre>
+   */
+  public static RnnResult rnn(RnnMode mode, Tensor input, Tensor h0, Tensor c0, List<Tensor> weights, int layers,
+      boolean bidirectional) {
+    return RnnOp.apply(mode, input, h0, c0, weights, layers, bidirectional);
   }
 }

@@ -12,8 +12,8 @@ public enum OpName {
   ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, WHERE,
   // reductions
   SUM, MEAN, MAX_DIM, MIN_DIM,
-  // linear algebra and CNN kernels
-  MATMUL, CONV2D, MAX_POOL2D, AVG_POOL2D, BATCH_NORM,
+  // linear algebra, CNN and RNN kernels
+  MATMUL, CONV2D, MAX_POOL2D, AVG_POOL2D, BATCH_NORM, RNN,
   // shape and indexing
   RESHAPE, PERMUTE, NARROW, EXPAND, CONTIGUOUS, CONCAT, INDEX_SELECT, GATHER, SCATTER_ADD
 }

@@ -48,7 +48,7 @@ public record ModelSpec(String name, int classes, long channels, int inputSize, 
       }
       return Models.mlp(classes, dropout, gen);
     }
-    return Models.create(name, classes, channels, gen);
+    return Models.create(name, classes, channels, inputSize, gen);
   }
 
   public Map<String, String> toMetadata() {

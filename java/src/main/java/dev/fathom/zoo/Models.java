@@ -69,6 +69,16 @@ public final class Models {
 
   /** A model by name with its reference configuration and initialisation. */
   public static Module create(String name, int classes, long inChannels, Generator gen) {
+    return create(name, classes, inChannels, inputSize(name), gen);
+  }
+
+  /**
+   * A model by name for square inputs of side {@code inputSize}: AlexNet's and
+   * VGG's first dense layer is sized for it (the others do not depend on it,
+   * or adapt through global pooling), so they can train on smaller images than
+   * the notes' 224 when the budget is tight.
+   */
+  public static Module create(String name, int classes, long inChannels, int inputSize, Generator gen) {
     if (classes < 1 || inChannels < 1) {
       throw new IllegalArgumentException("create: classes=" + classes + " and inChannels=" + inChannels
           + " must be positive");
@@ -89,9 +99,9 @@ public final class Models {
       case "lenet-sigmoid" -> xavier(lenet(inChannels, classes, false, false, gen), gen);
       case "lenet" -> xavier(lenet(inChannels, classes, true, false, gen), gen);
       case "lenet-bn" -> xavier(lenet(inChannels, classes, true, true, gen), gen);
-      case "alexnet" -> xavier(alexnet(inChannels, classes, gen), gen);
+      case "alexnet" -> xavier(alexnet(inChannels, classes, inputSize, gen), gen);
       case "vgg11" -> xavier(vgg(new int[][] {{1, 64}, {1, 128}, {2, 256}, {2, 512}, {2, 512}}, inChannels, classes,
-          224, gen), gen);
+          inputSize, gen), gen);
       case "nin" -> xavier(nin(inChannels, classes, gen), gen);
       case "googlenet" -> xavier(googlenet(inChannels, classes, gen), gen);
       case "resnet18" -> xavier(resnet18(inChannels, classes, gen), gen);
@@ -134,18 +144,37 @@ public final class Models {
 
   /** AlexNet as in the notes (224x224 input, dropout 0.5). */
   public static Sequential alexnet(long in, int classes, Generator gen) {
+    return alexnet(in, classes, 224, gen);
+  }
+
+  /** AlexNet for inputSize x inputSize images: the first dense layer takes 256 x side x side features. */
+  public static Sequential alexnet(long in, int classes, int inputSize, Generator gen) {
+    long side = pooled(pooled(pooled((inputSize - 11) / 4 + 1)));  // conv 11/4, then three 3x3/2 max pools
+    if (inputSize < 11 || side < 1) {
+      throw new IllegalArgumentException("alexnet: input side " + inputSize + " is too small (at least 67)");
+    }
     return new Sequential(
         new Conv2d(in, 96, 11, 4, 0, true, gen), new ReLU(), new MaxPool2d(3, 2),
         new Conv2d(96, 256, 5, 1, 2, true, gen), new ReLU(), new MaxPool2d(3, 2),
         new Conv2d(256, 384, 3, 1, 1, true, gen), new ReLU(), new Conv2d(384, 384, 3, 1, 1, true, gen), new ReLU(),
         new Conv2d(384, 256, 3, 1, 1, true, gen), new ReLU(), new MaxPool2d(3, 2), new Flatten(),
-        new Linear(6400, 4096, true, gen), new ReLU(), new Dropout(0.5, gen),
+        new Linear(256 * side * side, 4096, true, gen), new ReLU(), new Dropout(0.5, gen),
         new Linear(4096, 4096, true, gen), new ReLU(), new Dropout(0.5, gen),
         new Linear(4096, classes, true, gen));
   }
 
+  private static long pooled(long side) {
+    return side < 3 ? 0 : (side - 3) / 2 + 1;
+  }
+
   /** VGG from (convs, channels) blocks, each ending in a 2x2 max pool; VGG-11 is {{1,64},{1,128},{2,256},{2,512},{2,512}}. */
   public static Sequential vgg(int[][] arch, long in, int classes, int inputSize, Generator gen) {
+    // Checked before any layer is built: a refused size must not leave parameters to the Cleaner.
+    long side = inputSize >> arch.length;
+    if (side < 1) {
+      throw new IllegalArgumentException("vgg: input side " + inputSize + " is too small for " + arch.length
+          + " pooling blocks (at least " + (1 << arch.length) + ")");
+    }
     Sequential s = new Sequential();
     long c = in;
     for (int[] block : arch) {
@@ -155,7 +184,6 @@ public final class Models {
       }
       s.add(new MaxPool2d(2, 2));
     }
-    long side = inputSize >> arch.length;
     return s.add(new Flatten()).add(new Linear(c * side * side, 4096, true, gen)).add(new ReLU())
         .add(new Dropout(0.5, gen)).add(new Linear(4096, 4096, true, gen)).add(new ReLU())
         .add(new Dropout(0.5, gen)).add(new Linear(4096, classes, true, gen));

@@ -45,7 +45,7 @@ class CommandsTest {
   @Test
   void everyCommandHasHelp() {
     for (String command : List.of("train", "eval", "predict", "summary", "bench", "info", "serve", "loadtest",
-        "example", "demo")) {
+        "example", "demo", "generate", "ngram")) {
       assertEquals(0, run(command, "--help"), command);
       assertTrue(out.contains("Usage: fathom " + command), command + ": " + out);
     }
@@ -81,6 +81,8 @@ class CommandsTest {
     assertTrue(err.contains("only --epochs, --data and --prefetch"), err);
     assertEquals(1, run("train", "--resume", dir.toString()));
     assertTrue(err.contains("no checkpoint.safetensors in"), err);
+    assertEquals(2, run("train", "--model", "lenet", "--hidden", "64", "--join-lines"));
+    assertTrue(err.contains("--hidden, --join-lines apply to the language models"), err);
     assertEquals(0, run("summary", "--model", "lenet"));
     assertTrue(out.contains("total parameters: 44,426"), out);
   }

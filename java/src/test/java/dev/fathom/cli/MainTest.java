@@ -63,4 +63,12 @@ class MainTest {
     assertTrue(testAcc > 0.78, "softmax regression after 2 epochs: " + testAcc);
     assertTrue(err[0].contains("epoch 2/2"), err[0]);
   }
+
+  @Test
+  void limitTrainsOnTheFirstImagesOnly(@TempDir Path out) throws Exception {
+    Assumptions.assumeTrue(Files.isDirectory(Path.of(FashionMnist.DEBIAN_DIR)), "dataset-fashion-mnist not installed");
+    assertEquals(0, run("train", "--model", "softmax", "--epochs", "1", "--limit", "1000", "--out", out.toString()));
+    assertTrue(err[0].contains("Fashion-MNIST: 1000 train, 10000 test images"), err[0]);
+    assertEquals(2, run("train", "--model", "softmax", "--limit", "0"));
+  }
 }

@@ -122,6 +122,13 @@ class GradCheckTest {
         of(3, 2, 2, 3), positive(2), of(2)));
     c.add(GradCheck.of("batchNorm1d training", l -> batchNorm(l.get(0), l.get(1), l.get(2)),
         of(5, 3), positive(3), of(3)));
+    rnn(c, RnnMode.RNN_TANH, 2, 1, false, true);
+    rnn(c, RnnMode.RNN_RELU, 4, 1, false, false);  // more units: fewer of them are cut off by relu
+    rnn(c, RnnMode.GRU, 2, 1, false, true);
+    rnn(c, RnnMode.GRU_PYTORCH, 2, 1, false, true);
+    rnn(c, RnnMode.LSTM, 2, 1, false, true);
+    rnn(c, RnnMode.LSTM, 2, 2, true, true);
+    rnn(c, RnnMode.GRU, 2, 2, true, false);
     c.add(GradCheck.of("softmax composed", l -> {
       Tensor x = l.get(0);
       return x.sub(x.logsumexp(1, true)).exp();
@@ -134,6 +141,47 @@ class GradCheckTest {
     long c = x.shape()[1];
     return Functional.batchNorm(x, Tensor.zeros(DType.FLOAT64, c), Tensor.ones(DType.FLOAT64, c), gamma, beta,
         true, 0.1, 1e-5);
+  }
+
+  /**
+   * Functional.rnn on T=3, N=2, I=3 and hidden size h (float64: the reference
+   * kernel), the loss over output, hn and cn together; inputs x, [h0, c0,] then
+   * the weights.
+   */
+  private static void rnn(List<Case> c, RnnMode mode, long h, int layers, boolean bidirectional,
+      boolean withState) {
+    long t = 3;
+    long n = 2;
+    long i = 3;
+    int d = bidirectional ? 2 : 1;
+    long rows = (mode == RnnMode.LSTM ? 4 : mode == RnnMode.GRU || mode == RnnMode.GRU_PYTORCH ? 3 : 1) * h;
+    boolean lstm = mode == RnnMode.LSTM;
+    int states = withState ? (lstm ? 2 : 1) : 0;
+    List<Input> inputs = new ArrayList<>();
+    inputs.add(of(t, n, i));
+    for (int s = 0; s < states; s++) {
+      inputs.add(of(layers * d, n, h));
+    }
+    for (int k = 0; k < layers; k++) {
+      for (int dir = 0; dir < d; dir++) {
+        inputs.add(of(rows, k == 0 ? i : d * h));
+        inputs.add(of(rows, h));
+        inputs.add(of(rows));
+        inputs.add(of(rows));
+      }
+    }
+    String name = "rnn " + mode + " H=" + h + " layers=" + layers + (bidirectional ? " bidirectional" : "")
+        + (withState ? " with h0" : " zero state");
+    c.add(new Case(name, l -> {
+      Tensor h0 = states > 0 ? l.get(1) : null;
+      Tensor c0 = states > 1 ? l.get(2) : null;
+      RnnResult r = Functional.rnn(mode, l.get(0), h0, c0, l.subList(1 + states, l.size()), layers, bidirectional);
+      List<Tensor> parts = new ArrayList<>(List.of(r.output().flatten(), r.hn().flatten()));
+      if (r.cn() != null) {
+        parts.add(r.cn().flatten());
+      }
+      return Tensor.cat(parts, 0);
+    }, inputs, 1e-6, 1e-6));
   }
 
   private static void unary(List<Case> c, String name, Function<Tensor, Tensor> f,

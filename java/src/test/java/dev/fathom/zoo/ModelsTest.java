@@ -2,6 +2,7 @@ package dev.fathom.zoo;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fathom.nn.Module;
@@ -107,6 +108,26 @@ class ModelsTest {
         assertTrue(s.contains(want), want + " in " + s);
       }
     }
+  }
+
+  @Test
+  void alexnetAndVggSizeTheirHeadForTheInput() {
+    long baseline = dev.fathom.tensor.Tensor.liveNativeBytes();
+    try (Module m = Models.create("alexnet", 10, 1, 96, new Generator(0))) {
+      List<String> s = shapes(m, 96);
+      // 96 -> conv 11/4: 22 -> pools: 10, 4, 1, so the first dense layer takes 256 features.
+      assertTrue(s.contains("12 [1,256,1,1]") && s.contains("13 [1,256]") && s.contains("20 [1,10]"), s.toString());
+    }
+    try (Module m = Models.create("vgg11", 10, 1, 64, new Generator(0))) {
+      List<String> s = shapes(m, 64);
+      assertTrue(s.contains("20 [1,512,2,2]") && s.contains("21 [1,2048]") && s.contains("28 [1,10]"), s.toString());
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Models.create("alexnet", 10, 1, 40, new Generator(0)));
+    assertTrue(e.getMessage().contains("alexnet: input side 40 is too small"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Models.create("vgg11", 10, 1, 16, new Generator(0)));
+    assertTrue(e.getMessage().contains("vgg: input side 16 is too small"), e.getMessage());
+    assertEquals(baseline, dev.fathom.tensor.Tensor.liveNativeBytes(), "a refused input size leaves no parameters");
   }
 
   @Test

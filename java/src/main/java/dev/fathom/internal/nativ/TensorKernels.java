@@ -25,41 +25,65 @@ public final class TensorKernels {
 
   public static final int MAX_DIMS = fathom.FATHOM_MAX_DIMS;
 
-  /** Nine descriptor slots per thread: enough for the widest op (batch norm backward: 8). */
+  /**
+   * Descriptor slots, one contiguous native array per thread, so that a run of
+   * slots is also a C array of descriptors (the RNN weights). Nine suffice for
+   * every fixed-arity op (batch norm backward: 8).
+   */
   public static final class Slots {
     static final int DESC_BYTES = 16 + 16 * 8;
-    private final fathom_tensor_desc[] descs = new fathom_tensor_desc[9];
-    private final ByteBuffer[] views = new ByteBuffer[9];
+    private final fathom_tensor_desc block;
+    private final fathom_tensor_desc[] descs;
+    private final ByteBuffer view;
 
-    private Slots() {
-      for (int i = 0; i < descs.length; i++) {
-        descs[i] = new fathom_tensor_desc();
-        views[i] = view(descs[i].address(), DESC_BYTES);
+    private Slots(int capacity) {
+      block = new fathom_tensor_desc(capacity);
+      descs = new fathom_tensor_desc[capacity];
+      for (int i = 0; i < capacity; i++) {
+        descs[i] = block.getPointer(i);
       }
+      view = view(block.address(), (long) capacity * DESC_BYTES);
+    }
+
+    public int capacity() {
+      return descs.length;
     }
 
     /** Describes operand `slot`: element (0..0) at `address`, strides in elements. */
     public Slots set(int slot, long address, int dtype, long[] shape, long[] strides) {
-      ByteBuffer v = views[slot];
-      v.putLong(0, address);
-      v.putInt(8, dtype);
-      v.putInt(12, shape.length);
+      int at = slot * DESC_BYTES;
+      ByteBuffer v = view;
+      v.putLong(at, address);
+      v.putInt(at + 8, dtype);
+      v.putInt(at + 12, shape.length);
       for (int i = 0; i < shape.length; i++) {
-        v.putLong(16 + 8 * i, shape[i]);
-        v.putLong(80 + 8 * i, strides[i]);
+        v.putLong(at + 16 + 8 * i, shape[i]);
+        v.putLong(at + 80 + 8 * i, strides[i]);
       }
       return this;
     }
 
+    /** Slot `slot` (null for -1); slots slot, slot+1, ... follow it in memory. */
     fathom_tensor_desc get(int slot) {
       return slot < 0 ? null : descs[slot];
     }
   }
 
-  private static final ThreadLocal<Slots> SLOTS = ThreadLocal.withInitial(Slots::new);
+  private static final ThreadLocal<Slots> SLOTS = ThreadLocal.withInitial(() -> new Slots(9));
+  private static final ThreadLocal<Slots> WIDE_SLOTS = new ThreadLocal<>();
 
   public static Slots slots() {
     return SLOTS.get();
+  }
+
+  /** At least `capacity` slots (grown per thread as needed), for ops with operand lists. */
+  public static Slots slots(int capacity) {
+    Slots s = WIDE_SLOTS.get();
+    if (s == null || s.capacity() < capacity) {
+      s = new Slots(Math.max(capacity, 32));
+      WIDE_SLOTS.set(s);
+    }
+    return s;
   }
 
   public static long alloc(long bytes) {

@@ -41,7 +41,7 @@ public class fathom extends dev.fathom.presets.fathom {
 // #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-public static final int FATHOM_ABI_VERSION = 3;
+public static final int FATHOM_ABI_VERSION = 4;
 
 /** enum fathom_status */
 public static final int
@@ -450,6 +450,116 @@ public static native @Cast("fathom_status") int fathom_batch_norm_backward(@Cons
  */
 public static native @Cast("fathom_status") int fathom_resize_bilinear(@Const fathom_tensor_desc src,
                                                 @Const fathom_tensor_desc dst);
+
+/* ------------------------------------------------------------------------
+ * Recurrent layers (ABI 4): a whole sequence through a multi-layer,
+ * optionally bidirectional RNN (tanh or ReLU), GRU or LSTM in one call,
+ * forward and backward through time. F32 runs on oneDNN's RNN primitives,
+ * F64 (and FATHOM_RNN_REFERENCE) on the reference kernels, the specification.
+ *
+ * Sizes: T = seq_len, N = batch, I = input_size, H = hidden_size,
+ * L = layers, D = 2 if bidirectional else 1, G = gates (1 RNN, 3 GRU, 4 LSTM).
+ * Tensors (contiguous, row-major, one float dtype):
+ *   src (T,N,I) time-major; src_iter h0 and src_iter_c c0 (L*D,N,H), row
+ *   k*D + dir for layer k and direction dir (0 forward, 1 reverse);
+ *   dst (T,N,D*H), the last layer's h_t with the forward half first;
+ *   dst_iter hn and dst_iter_c cn (L*D,N,H).
+ * Weights: 4*L*D tensors in PyTorch's order and layout, for k in layers, for
+ * dir in (forward, reverse): w_ih (G*H, I_k), w_hh (G*H, H), b_ih (G*H),
+ * b_hh (G*H), with I_0 = I and I_k = D*H above; gate rows in PyTorch's order,
+ * LSTM (i,f,g,o) and GRU (r,z,n). Equations (sigma = logistic):
+ *   RNN:  h = act(x W_ih^T + b_ih + h' W_hh^T + b_hh), act = tanh or relu
+ *   LSTM: i,f,o = sigma(.), g = tanh(.) of x W_ih^T + b_ih + h' W_hh^T + b_hh
+ *         rows; c = f*c' + i*g; h = o*tanh(c)
+ *   GRU:  r = sigma(x W_ir^T + b_ir + h' W_hr^T + b_hr), z likewise,
+ *         h = z*h' + (1-z)*n, with n per mode below.
+ * (h', c' are the previous step's state: h0/c0, or zeros when null.)
+ * The weight layout and gate order are translated natively for oneDNN
+ * (native/src/ops/dnnl/rnn_dnnl.cpp documents the mapping).
+ * ---------------------------------------------------------------------- */
+
+/** enum fathom_rnn_mode */
+public static final int
+    FATHOM_RNN_TANH = 0,
+    FATHOM_RNN_RELU = 1,
+    /* The notes' GRU (oneDNN vanilla_gru): n = tanh(x W_in^T + b_in + (r*h') W_hn^T + b_hn) */
+    FATHOM_RNN_GRU = 2,
+    /* torch.nn.GRU (oneDNN lbr_gru): n = tanh(x W_in^T + b_in + r*(h' W_hn^T + b_hn)) */
+    FATHOM_RNN_GRU_PYTORCH = 3,
+    FATHOM_RNN_LSTM = 4;
+
+/** enum fathom_rnn_backend */
+public static final int
+    FATHOM_RNN_AUTO = 0,      /* oneDNN for F32, reference for F64 */
+    FATHOM_RNN_REFERENCE = 1, /* plain loops, F32 and F64 */
+    FATHOM_RNN_ONEDNN = 3;     /* F32 only */
+// Targeting ../fathom_rnn_params.java
+
+
+
+/*
+ * Bytes of the workspace that training forward writes and backward reads, for
+ * tensors of this dtype under p->backend. Its contents are private to the
+ * backend that wrote them (saved gates and states); a 64-byte header names the
+ * backend, dtype and params, and backward refuses a workspace that another
+ * backend, dtype or params wrote.
+ */
+public static native @Cast("fathom_status") int fathom_rnn_workspace_bytes(@Const fathom_rnn_params p, int dtype,
+                                                    @Cast("int64_t*") LongPointer bytes);
+public static native @Cast("fathom_status") int fathom_rnn_workspace_bytes(@Const fathom_rnn_params p, int dtype,
+                                                    @Cast("int64_t*") LongBuffer bytes);
+public static native @Cast("fathom_status") int fathom_rnn_workspace_bytes(@Const fathom_rnn_params p, int dtype,
+                                                    @Cast("int64_t*") long[] bytes);
+
+/*
+ * Forward over the whole sequence. weights points to weights_count = 4*L*D
+ * descriptors (order above). src_iter and src_iter_c are nullable (zeros);
+ * src_iter_c and dst_iter_c are for LSTM only (null otherwise; dst_iter_c is
+ * required for LSTM). training != 0 needs workspace: a contiguous, 64-byte
+ * aligned BOOL tensor of exactly fathom_rnn_workspace_bytes elements;
+ * training == 0 needs a null workspace. dst, dst_iter and dst_iter_c are
+ * overwritten.
+ */
+public static native @Cast("fathom_status") int fathom_rnn_forward(@Const fathom_rnn_params p, int training,
+                                            @Const fathom_tensor_desc src,
+                                            @Const fathom_tensor_desc src_iter,
+                                            @Const fathom_tensor_desc src_iter_c,
+                                            @Const fathom_tensor_desc weights,
+                                            int weights_count,
+                                            @Const fathom_tensor_desc dst,
+                                            @Const fathom_tensor_desc dst_iter,
+                                            @Const fathom_tensor_desc dst_iter_c,
+                                            @Const fathom_tensor_desc workspace);
+
+/*
+ * Backward through time from a training forward: the same params, src,
+ * src_iter(_c) (null again where forward had null), weights and forward
+ * outputs dst, dst_iter(_c), plus its workspace. diff_dst (T,N,D*H) is
+ * required; diff_dst_iter and diff_dst_iter_c are nullable (zeros).
+ * Outputs, all overwritten and nullable (not wanted): diff_src,
+ * diff_src_iter, diff_src_iter_c (LSTM only), and diff_weights, an array of
+ * diff_weights_count = 4*L*D descriptors shaped like the weights (null with
+ * count 0 for none). Where two weights enter as one sum (b_ih + b_hh) their
+ * gradients are equal.
+ */
+public static native @Cast("fathom_status") int fathom_rnn_backward(@Const fathom_rnn_params p,
+                                             @Const fathom_tensor_desc src,
+                                             @Const fathom_tensor_desc src_iter,
+                                             @Const fathom_tensor_desc src_iter_c,
+                                             @Const fathom_tensor_desc weights,
+                                             int weights_count,
+                                             @Const fathom_tensor_desc dst,
+                                             @Const fathom_tensor_desc dst_iter,
+                                             @Const fathom_tensor_desc dst_iter_c,
+                                             @Const fathom_tensor_desc diff_dst,
+                                             @Const fathom_tensor_desc diff_dst_iter,
+                                             @Const fathom_tensor_desc diff_dst_iter_c,
+                                             @Const fathom_tensor_desc workspace,
+                                             @Const fathom_tensor_desc diff_src,
+                                             @Const fathom_tensor_desc diff_src_iter,
+                                             @Const fathom_tensor_desc diff_src_iter_c,
+                                             @Const fathom_tensor_desc diff_weights,
+                                             int diff_weights_count);
 
 // #ifdef __cplusplus
 // #endif

@@ -1,0 +1,97 @@
+package dev.fathom.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fathom.data.NativeMemory;
+import dev.fathom.text.PerplexityCsv;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** train --model char-*, generate and ngram from the command line, on tiny corpora. */
+class LanguageModelCommandsTest {
+  @TempDir
+  Path dir;
+  private String out;
+  private String err;
+
+  private int run(String... args) {
+    PrintStream savedOut = System.out;
+    PrintStream savedErr = System.err;
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+    try {
+      return Main.run(args);
+    } finally {
+      System.setOut(savedOut);
+      System.setErr(savedErr);
+      out = o.toString(StandardCharsets.UTF_8);
+      err = e.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void trainsFromAZipThenGeneratesFromTheCheckpoint() throws Exception {
+    long baseline = NativeMemory.baseline();
+    Path zip = dir.resolve("corpus.txt.zip");
+    try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
+      z.putNextEntry(new ZipEntry("corpus.txt"));
+      z.write("the time machine\n".repeat(30).getBytes(StandardCharsets.UTF_8));
+      z.closeEntry();
+    }
+    Path runDir = dir.resolve("run");
+    assertEquals(0, run("train", "--model", "char-gru", "--data", zip.toString(), "--epochs", "8", "--hidden", "32",
+        "--steps", "8", "--batch-size", "4", "--join-lines", "--out", runDir.toString(), "--prefix", "the"), err);
+    List<String> rows = Files.readAllLines(runDir.resolve("metrics.csv"));
+    assertEquals(PerplexityCsv.HEADER, rows.get(0));
+    assertEquals(9, rows.size());
+    double first = Double.parseDouble(rows.get(1).split(",")[2]);
+    double last = Double.parseDouble(rows.get(8).split(",")[2]);
+    assertTrue(last < first / 2, "perplexity " + first + " -> " + last);
+    assertTrue(err.contains("epoch 8/8: loss"), err);
+    assertTrue(out.startsWith("char-gru: perplexity"), out);
+    assertTrue(out.contains("greedy:  the"), out);
+
+    assertEquals(0, run("generate", "--checkpoint", runDir.toString(), "--prefix", "the ", "--length", "12"), err);
+    assertTrue(out.startsWith("the "), out);
+    assertEquals(17, out.strip().length() + 1, out);   // 4 prefix chars + 12 generated, newline stripped
+    NativeMemory.assertBackTo(baseline);
+  }
+
+  @Test
+  void ngramPrintsAPerplexityPerOrder() throws Exception {
+    Path txt = dir.resolve("t.txt");
+    Files.writeString(txt, "abcabcabd".repeat(50));
+    assertEquals(0, run("ngram", "--data", txt.toString(), "--k", "0.5"), err);
+    assertTrue(out.contains("order,held_out_perplexity,train_perplexity"), out);
+    for (String order : new String[] {"\n1,", "\n2,", "\n3,", "\ninterpolated"}) {
+      assertTrue(out.contains(order), out);
+    }
+  }
+
+  @Test
+  void badArgumentsExitTwoAndMissingDataOne() {
+    assertEquals(2, run("train", "--model", "char-lstm", "--sampling", "shuffled"));
+    assertTrue(err.contains("--sampling must be random or sequential"), err);
+    assertEquals(2, run("train", "--model", "char-lstm", "--gru", "pytorch"));
+    assertTrue(err.contains("--gru applies to --model char-gru only"), err);
+    assertEquals(2, run("train", "--model", "char-rnn", "--steps", "0"));
+    assertEquals(1, run("train", "--model", "char-rnn", "--data", dir.resolve("none.txt").toString()));
+    assertTrue(err.contains("does not exist"), err);
+    assertEquals(2, run("generate", "--prefix", "x"));
+    assertTrue(err.contains("--checkpoint DIR and --prefix TEXT are required"), err);
+    assertEquals(1, run("generate", "--checkpoint", dir.toString(), "--prefix", "x"));
+    assertTrue(err.contains("has no model.json"), err);
+    assertEquals(2, run("ngram", "--tokens", "bytes"));
+  }
+}
