@@ -8,9 +8,6 @@ import dev.fathom.data.FashionMnist;
 import dev.fathom.io.SafeTensors;
 import dev.fathom.train.Trainer;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,20 +23,10 @@ class CommandsTest {
   private String err;
 
   private int run(String... args) {
-    PrintStream savedOut = System.out;
-    PrintStream savedErr = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-    try {
-      return Main.run(args);
-    } finally {
-      System.setOut(savedOut);
-      System.setErr(savedErr);
-      out = o.toString(StandardCharsets.UTF_8);
-      err = e.toString(StandardCharsets.UTF_8);
-    }
+    Console.Result r = Console.run(args);
+    out = r.out();
+    err = r.err();
+    return r.code();
   }
 
   @Test
