@@ -70,7 +70,11 @@ public final class Predictor implements AutoCloseable {
     return builder(ModelSpec.fromMetadata(SafeTensors.readMetadata(weights)), weights);
   }
 
-  /** Builds the zoo model `spec` and loads `weights` into it (e.g. a state dict saved by PyTorch). */
+  /**
+   * Builds the zoo model `spec` and loads `weights` into it (e.g. a state dict saved by
+   * PyTorch). The model is loaded now, checked strictly (names, shapes, dtypes), and
+   * handed to the predictor by {@link Builder#build()}.
+   */
   public static Builder builder(ModelSpec spec, Path weights) {
     Module model = spec.create(new Generator(0));
     try {
