@@ -11,15 +11,15 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code fathom bench gemm|tensor|train|layers|infer}. */
+/** {@code fathom bench gemm|tensor|train|layers|infer|charlm}. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks (ci/bench-*.sh add the PyTorch baselines).",
     subcommands = {BenchCommand.Gemm.class, BenchCommand.TensorOps.class, BenchCommand.Train.class,
-        BenchCommand.Layers.class, BenchCommand.Infer.class})
+        BenchCommand.Layers.class, BenchCommand.Infer.class, BenchCommand.CharLm.class})
 final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() {
-    throw new IllegalArgumentException("bench: expected gemm, tensor, train, layers or infer");
+    throw new IllegalArgumentException("bench: expected gemm, tensor, train, layers, infer or charlm");
   }
 
   @Command(name = "gemm", mixinStandardHelpOptions = true,
@@ -90,6 +90,28 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       InferenceBenchmark.run(System.out);
+      return 0;
+    }
+  }
+
+  @Command(name = "charlm", mixinStandardHelpOptions = true,
+      description = "Character language-model training tokens/s (hidden 256, 35 steps, batch 32).")
+  static final class CharLm implements Callable<Integer> {
+    @Option(names = "--data", paramLabel = "TEXT", description = "corpus (default ../shared/data/timemachine.txt)")
+    Path data;
+
+    @Option(names = "--cell", paramLabel = "CELL", split = ",",
+        description = "rnn, gru (torch.nn.GRU's cell), lstm, gru-notes; default all")
+    List<String> cells;
+
+    @Option(names = "--epochs", paramLabel = "E", defaultValue = "1", description = "epochs per cell (default 1)")
+    int epochs;
+
+    @Override
+    public Integer call() {
+      Path corpus = data != null ? data : Path.of(Examples.defaultDataDir(), "timemachine.txt");
+      dev.fathom.bench.CharLmBenchmark.run(corpus, cells != null ? cells : dev.fathom.bench.CharLmBenchmark.CELLS,
+          Checks.atLeast("bench charlm", "--epochs", epochs, 1), System.out);
       return 0;
     }
   }

@@ -118,4 +118,15 @@ class CommandsTest {
     assertTrue(out.contains("test image 0 (true class: ankle boot)"), out);
     assertTrue(out.contains("  1. ") && out.contains("  2. ") && !out.contains("  3. "), out);
   }
+
+  @Test
+  void benchCharlmRunsTheLibraryTrainerOnACorpus(@TempDir Path dir) throws Exception {
+    Path corpus = dir.resolve("tiny.txt");
+    Files.writeString(corpus, "the time traveller, for so it will be convenient to speak of him. ".repeat(200));
+    assertEquals(0, run("--threads", "1", "bench", "charlm", "--cell", "lstm,gru-notes", "--data", corpus.toString()), err);
+    assertTrue(out.contains("\"cell\": \"lstm\"") && out.contains("\"cell\": \"gru-notes\""), out);
+    assertTrue(out.contains("\"tok_per_s_median_iter\""), out);
+    assertEquals(2, run("bench", "charlm", "--cell", "transformer", "--data", corpus.toString()));
+    assertTrue(err.contains("unknown cell 'transformer'"), err);
+  }
 }
