@@ -6,13 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** {@code fathom example linreg|house-prices}. */
+/** {@code fathom example linreg|house-prices|svm}. */
 final class Examples {
   private Examples() {}
 
   static int run(List<String> raw) {
     if (raw.isEmpty()) {
-      throw new IllegalArgumentException("example: expected linreg or house-prices");
+      throw new IllegalArgumentException("example: expected linreg, house-prices or svm");
     }
     String name = raw.get(0);
     List<String> rest = raw.subList(1, raw.size());
@@ -33,9 +33,10 @@ final class Examples {
         HousePrices.run(data, Path.of(a.string("--out", "runs/house-prices")), cfg, System.out);
         return 0;
       }
-      case "svm": return dev.fathom.examples.SvmFashionMnist.run(rest, System.out);
+      case "svm":
+        return dev.fathom.examples.SvmFashionMnist.run(rest, System.out);
       default:
-        throw new IllegalArgumentException("example: unknown example '" + name + "' (linreg, house-prices)");
+        throw new IllegalArgumentException("example: unknown example '" + name + "' (linreg, house-prices, svm)");
     }
   }
 
