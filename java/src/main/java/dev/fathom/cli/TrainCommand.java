@@ -175,7 +175,9 @@ final class TrainCommand implements Callable<Integer> {
       case "mlp" -> new double[] {0.1, 0.9};
       case "lenet-sigmoid" -> new double[] {0.9, 0};
       case "lenet-bn" -> new double[] {0.1, 0.9};
-      case "alexnet", "vgg11" -> new double[] {0.01, 0.9};
+      // Deep nets without batch norm: an effective step of 0.1 (the notes' plain-SGD rate); NiN and
+      // GoogLeNet at 0.05 with momentum 0.9 (effective 0.5) stayed at chance for a whole epoch.
+      case "alexnet", "vgg11", "nin", "googlenet" -> new double[] {0.01, 0.9};
       case "resnet18", "densenet" -> new double[] {0.05, 0.9};
       default -> new double[] {0.05, 0.9};
     };
