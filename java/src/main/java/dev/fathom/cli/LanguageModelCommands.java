@@ -15,12 +15,14 @@ import dev.fathom.text.TextCorpus;
 import dev.fathom.text.TextGenerator;
 import dev.fathom.text.Tokenizer;
 import dev.fathom.text.Vocab;
+import dev.fathom.train.CurvesPlot;
 import dev.fathom.train.ProgressBar;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.jfree.data.xy.XYSeries;
 
 /**
  * The language-model commands: {@code train --model char-rnn|char-gru|char-lstm}, {@code generate}
@@ -168,8 +170,15 @@ final class LanguageModelCommands {
         PerplexityCsv csv = new PerplexityCsv(o.out().resolve("metrics.csv"))) {
       LanguageModelTrainer trainer = LanguageModelTrainer.builder(model, opt).epochs(o.epochs())
           .clipGradNorm(o.clip()).build();
+      XYSeries lossCurve = new XYSeries("train loss");
+      XYSeries perplexityCurve = new XYSeries("perplexity");
       List<LanguageModelTrainer.EpochResult> history = trainer.fit(sampler, List.of(new ProgressBar()), csv, r -> {
         LanguageModelCheckpoint.save(o.out(), model, vocab, Tokenizer.CHAR);
+        lossCurve.add(r.epoch(), r.trainLoss());
+        perplexityCurve.add(r.epoch(), r.perplexity());
+        CurvesPlot.write(o.out().resolve("curves.png"), o.model() + ", " + o.corpus().data().getFileName(),
+            List.of(new CurvesPlot.Panel("cross-entropy", List.of(lossCurve), false),
+                new CurvesPlot.Panel("perplexity", List.of(perplexityCurve), false)));
         String sample = TextGenerator.generate(model, vocab, Tokenizer.CHAR, prefix, 50, 0, 0);
         err.printf(Locale.ROOT, "epoch %d/%d: loss %.4f perplexity %.3f | %.1f s (%.0f tokens/s) | %s%n", r.epoch(),
             o.epochs(), r.trainLoss(), r.perplexity(), r.seconds(), r.tokensPerSecond(), oneLine(sample));

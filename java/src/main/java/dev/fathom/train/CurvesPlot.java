@@ -72,12 +72,25 @@ public final class CurvesPlot implements TrainListener {
       add(trainAcc, m.epoch(), m.trainAcc());
       add(testAcc, m.epoch(), m.testAcc());
     }
+    write(file, title, List.of(new Panel("loss", List.of(trainLoss, testLoss), false),
+        new Panel("accuracy", List.of(trainAcc, testAcc), true)));
+  }
+
+  /** One stacked chart: a y-axis label and its series; unitRange pins the axis top at 1 (accuracies). */
+  public record Panel(String label, List<XYSeries> series, boolean unitRange) {}
+
+  /**
+   * Writes panels sharing an epoch axis into a PNG, atomically (temporary file,
+   * then rename), so a reader never sees half a file.
+   */
+  public static void write(Path file, String title, List<Panel> panels) {
     NumberAxis epochAxis = new NumberAxis("epoch");
     epochAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
     CombinedDomainXYPlot plot = new CombinedDomainXYPlot(epochAxis);
     plot.setGap(12);
-    plot.add(subplot("loss", trainLoss, testLoss, false), 1);
-    plot.add(subplot("accuracy", trainAcc, testAcc, true), 1);
+    for (Panel p : panels) {
+      plot.add(subplot(p.label(), p.series(), p.unitRange()), 1);
+    }
     JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
     chart.setBackgroundPaint(Color.WHITE);
     try {
@@ -101,23 +114,27 @@ public final class CurvesPlot implements TrainListener {
     }
   }
 
-  private static XYPlot subplot(String label, XYSeries train, XYSeries test, boolean unitRange) {
+  private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c)};
+
+  private static XYPlot subplot(String label, List<XYSeries> series, boolean unitRange) {
     XYSeriesCollection data = new XYSeriesCollection();
-    data.addSeries(train);
-    data.addSeries(test);
     NumberAxis axis = new NumberAxis(label);
     axis.setAutoRangeIncludesZero(false);
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
-    r.setSeriesPaint(0, new Color(0x1f77b4));
-    r.setSeriesPaint(1, new Color(0xff7f0e));
-    r.setSeriesStroke(0, new BasicStroke(2f));
-    r.setSeriesStroke(1, new BasicStroke(2f));
+    double lo = Double.POSITIVE_INFINITY;
+    int points = 0;
+    for (int i = 0; i < series.size(); i++) {
+      data.addSeries(series.get(i));
+      r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+      r.setSeriesStroke(i, new BasicStroke(2f));
+      lo = Math.min(lo, min(series.get(i)));
+      points += series.get(i).getItemCount();
+    }
     XYPlot plot = new XYPlot(data, null, axis, r);
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-    if (unitRange && train.getItemCount() + test.getItemCount() > 0) {
-      double lo = Math.min(min(train), min(test));
+    if (unitRange && points > 0) {
       axis.setRange(Math.max(0, lo - 0.02), 1.0);
     }
     return plot;

@@ -49,6 +49,8 @@ class LanguageModelCommandsTest {
     assertTrue(err.contains("epoch 8/8: loss"), err);
     assertTrue(out.startsWith("char-gru: perplexity"), out);
     assertTrue(out.contains("greedy:  the"), out);
+    java.awt.image.BufferedImage curves = javax.imageio.ImageIO.read(runDir.resolve("curves.png").toFile());
+    assertEquals(900, curves.getWidth());
 
     assertEquals(0, run("generate", "--checkpoint", runDir.toString(), "--prefix", "the ", "--length", "12"), err);
     assertTrue(out.startsWith("the "), out);
