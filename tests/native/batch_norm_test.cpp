@@ -1,7 +1,7 @@
 // fathom_batch_norm_*: training and inference against a plain double loop
 // written here (mean, biased variance, output, running statistics over two
 // steps), backward against the reference kernel and against central
-// differences in f64, oneDNN against the reference in f32, the dense (S=1) and
+// differences in f64, the fast F32 kernels against the reference, the dense (S=1) and
 // N=1 edges, nullable operands, and bad input for both entry points.
 #include <gtest/gtest.h>
 
@@ -234,8 +234,9 @@ TEST(BatchNorm, inferenceUsesRunningStats) {
         }
 }
 
-// Fast f32 (FATHOM_CNN_ONEDNN: the hand kernels) vs reference f32, and reference f32 vs f64, forward and backward,
-// training and inference (whose backward treats the statistics as constants).
+// Fast f32 (FATHOM_CNN_ONEDNN: the hand kernels) vs reference f32, and
+// reference f32 vs f64, forward and backward, training and inference (whose
+// backward treats the statistics as constants).
 TEST(BatchNorm, backwardMatchesReference) {
     uint32_t seed = 500;
     std::vector<std::vector<int64_t>> shapes = kShapes;
