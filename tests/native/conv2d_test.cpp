@@ -400,6 +400,17 @@ TEST(Conv2d, tunedChoicesMatchReference) {
     ASSERT_EQ(0, unsetenv("FATHOM_CONV_TUNE"));
 }
 
+// A 1x1 input whose one output sees a single kernel tap runs as the 1x1
+// convolution with that tap (backward-weights zeroes the other taps).
+TEST(Conv2d, singleTapInputsMatchReference) {
+    check_all(conv(6, 24, 1, 1, 40, 3, 1, 1, 1, 1, true), 21);        // ResNet-18 s4 at 28x28
+    check_all(conv(3, 8, 1, 1, 12, 5, 1, 2, 1, 2, true, true), 22);   // 5x5 p2, groups, relu
+    check_all(conv(2, 16, 1, 1, 16, 3, 2, 1), 23);                    // stride 2, no bias
+    Shape s = conv(4, 6, 1, 1, 10, 3, 1, 0);                          // kh 1, kw 3, pw 1
+    s.kh = 1, s.pw = 1;
+    check_all(s, 24);
+}
+
 // 2x2 input [[1,2],[3,4]], 2x2 kernel [[1,2],[3,4]], by hand.
 TEST(Conv2d, handComputedSmallCase) {
     for (fathom_dtype dt : {FATHOM_F32, FATHOM_F64})

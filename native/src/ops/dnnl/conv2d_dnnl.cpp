@@ -509,10 +509,43 @@ void run(const Conv2dParams& p, Pass pass, int threads, void* const* buffers) {
 
 void* mut(const float* p) { return const_cast<float*>(p); }
 
+// A 1x1 input whose single output position sees one kernel tap, (ph, pw), the
+// others falling on padding (ResNet-18's last stage at 28x28: 512x1x1, 3x3,
+// padding 1): the convolution is exactly the 1x1 convolution with that tap.
+// oneDNN runs the full 3x3 over padding: with 256x512x1x1 -> 512, 2 threads,
+// forward 3.6-5.0 ms, backward-data 3.4 ms and backward-weights 18 ms, for
+// what is a (256x512)x(512x512) product (134 MFLOP, about 1 ms).
+bool single_tap(const Conv2dParams& p) {
+    return p.h == 1 && p.w == 1 && p.oh == 1 && p.ow == 1 && p.dh == 1 && p.dw == 1 &&
+           p.ph < p.kh && p.pw < p.kw && (p.kh > 1 || p.kw > 1);
+}
+
+Conv2dParams tap_params(const Conv2dParams& p) {
+    Conv2dParams q = p;
+    q.kh = q.kw = q.sh = q.sw = 1;
+    q.ph = q.pw = 0;
+    q.raw.kh = q.raw.kw = q.raw.sh = q.raw.sw = 1;
+    q.raw.ph = q.raw.pw = 0;
+    return q;
+}
+
+// The (K, Cg) tap of (K, Cg, KH, KW) weights, copied into a per-thread buffer.
+const float* gather_tap(const Conv2dParams& p, const float* weights) {
+    thread_local std::vector<float> tap;
+    const int64_t rows = p.k * p.cg(), taps = p.kh * p.kw, at = p.ph * p.kw + p.pw;
+    tap.resize(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; ++i) tap[i] = weights[i * taps + at];
+    return tap.data();
+}
+
 }  // namespace
 
 void conv2d_forward_dnnl(const Conv2dParams& p, const float* src, const float* weights,
                          const float* bias, float* dst, int threads) {
+    if (single_tap(p)) {
+        conv2d_forward_dnnl(tap_params(p), src, gather_tap(p, weights), bias, dst, threads);
+        return;
+    }
     void* with_bias[] = {mut(src), mut(weights), mut(bias), dst};
     void* without[] = {mut(src), mut(weights), dst};
     run(p, Pass::Forward, threads, p.has_bias ? with_bias : without);
@@ -520,12 +553,28 @@ void conv2d_forward_dnnl(const Conv2dParams& p, const float* src, const float* w
 
 void conv2d_backward_data_dnnl(const Conv2dParams& p, const float* diff_dst,
                                const float* weights, float* diff_src, int threads) {
+    if (single_tap(p)) {
+        conv2d_backward_data_dnnl(tap_params(p), diff_dst, gather_tap(p, weights), diff_src,
+                                  threads);
+        return;
+    }
     void* buffers[] = {mut(diff_dst), mut(weights), diff_src};
     run(p, Pass::BackwardData, threads, buffers);
 }
 
 void conv2d_backward_weights_dnnl(const Conv2dParams& p, const float* src, const float* diff_dst,
                                   float* diff_weights, float* diff_bias, int threads) {
+    if (single_tap(p)) {
+        // The other taps only ever multiply padding: their gradient is zero.
+        thread_local std::vector<float> tap;
+        const int64_t rows = p.k * p.cg(), taps = p.kh * p.kw, at = p.ph * p.kw + p.pw;
+        tap.resize(static_cast<size_t>(rows));
+        conv2d_backward_weights_dnnl(tap_params(p), src, diff_dst, tap.data(), diff_bias,
+                                     threads);
+        std::memset(diff_weights, 0, static_cast<size_t>(rows * taps) * sizeof(float));
+        for (int64_t i = 0; i < rows; ++i) diff_weights[i * taps + at] = tap[i];
+        return;
+    }
     void* buffers[] = {mut(src), mut(diff_dst), diff_weights, diff_bias};
     run(p, Pass::BackwardWeights, threads, buffers);
 }
