@@ -1,13 +1,17 @@
 // oneDNN backend for fathom_conv2d_*: convolution_forward,
 // convolution_backward_data and convolution_backward_weights on F32.
 //
-// Layouts. Every primitive is created with format_tag::any for src, weights
-// and dst (diff_* alike), so oneDNN picks its blocked layouts (nChw16c,
+// Layouts. Primitives are created with format_tag::any for src, weights and
+// dst (diff_* alike), so oneDNN picks its blocked layouts (nChw16c,
 // OIhw16i16o, nhwc, ...) and a JIT/brgemm kernel; the caller's plain NCHW /
 // OIHW (GOIHW for groups) buffers are reordered into those layouts before the
 // primitive runs and back after it. NOTE: plain nchw descriptors made oneDNN
-// fall back to a reference kernel at 0.3 GFLOP/s (DESIGN.md section 4).
+// fall back to a reference kernel at 0.3 GFLOP/s (DESIGN.md section 4), so a
+// plain-activation (nchw) primitive is only used where tuning measured it
+// faster, and reference implementations are never tried (see "Autotuning").
 // Reordered weights are not kept across calls: they change every step.
+// A 1x1 input that meets a single kernel tap runs as a 1x1 convolution
+// (single_tap, at the end).
 //
 // prop_kind. forward_training unless post_relu, which is fused as an
 // eltwise_relu post-op into a forward_inference primitive: the ABI allows
