@@ -400,6 +400,23 @@ TEST(Conv2d, tunedChoicesMatchReference) {
     ASSERT_EQ(0, unsetenv("FATHOM_CONV_TUNE"));
 }
 
+// Tuning runs candidates on the caller's buffers; a dst that is also the src
+// (not forbidden by the ABI) must not be tuned on, so the one run reads the
+// original input.
+TEST(Conv2d, tuningSkipsOverlappingBuffers) {
+    if (!kHaveDnnl) GTEST_SKIP() << "no oneDNN in this build";
+    ASSERT_EQ(0, setenv("FATHOM_CONV_TUNE", "all", 1));
+    const Shape s = conv(3, 16, 6, 5, 16, 3, 1, 1, 1, 1, true);  // dst shape == src shape
+    const TestTensor x = random_f32(src_shape(s), 31), w = random_f32(weights_shape(s), 32);
+    const TestTensor b = random_f32(bias_shape(s), 33);
+    TestTensor want = filled(FATHOM_F32, dst_shape(s), kNaN);
+    ASSERT_EQ(FATHOM_OK, forward(s, FATHOM_CNN_REFERENCE, x, w, b, want));
+    TestTensor inout = x;
+    ASSERT_EQ(FATHOM_OK, forward(s, FATHOM_CNN_ONEDNN, inout, w, b, inout)) << fathom_last_error();
+    EXPECT_EQ("", storage_mismatch(inout, want, 1e-4, 1.0));
+    ASSERT_EQ(0, unsetenv("FATHOM_CONV_TUNE"));
+}
+
 // A 1x1 input whose one output sees a single kernel tap runs as the 1x1
 // convolution with that tap (backward-weights zeroes the other taps).
 TEST(Conv2d, singleTapInputsMatchReference) {

@@ -376,18 +376,19 @@ double timed(ThreadState& ts, ConvEntry& e, void* const* buffers) {
 // fastest, and the per-call reorders are part of the cost. Measured on the
 // 2-core AVX-512 VM (batch 256, layout any + reorders, ms): LeNet conv1 (1 input
 // channel) backward-data jit:avx512_core 18.6 vs x64:gemm:jit 4.1; ResNet-18's
-// 28x28 stem (1 -> 64, 3x3) forward 18.8 vs gemm 8.4 and backward-data 37.7 vs
-// 8.5; the 1x1/2 projection forward 16.4 vs gemm 11.9, backward-data
-// brgconv_strided 25.5 vs gemm 12.1; s4's 3x3/2 (256x6x6 -> 512) backward-data
-// brgconv_strided 94 vs jit:avx512_core 56. So, the first time a key is seen in
-// the process, every non-reference implementation for `any` and for plain nchw
-// (no activation reorders) is run once on the caller's own buffers (outputs are
-// overwritten anyway) and the fastest is kept. Cheap calls (oneDNN's first
-// choice under kTuneMinMillis) are not tuned, and tuning stops after about
-// kTuneBudget times the first choice's time, so it costs a few training steps
-// at most. FATHOM_CONV_TUNE=0 keeps oneDNN's first choice; =all tunes every
-// call (tests). The choice is per process: results of the same call are
-// reproducible within a process, not bitwise across processes.
+// 96x96 stem (1 -> 64, 7x7/2) backward-data 405 vs gemm 57; a 1 -> 64 3x3 on
+// 28x28 forward 18.8 vs gemm 8.4; the 1x1/2 projection (64x24x24 -> 128)
+// backward-data brgconv_strided 25.5 vs gemm 12.1; s4's 3x3/2 (256x6x6 -> 512)
+// backward-data brgconv_strided 79-94 vs jit:avx512_core 46-56. So, the first
+// time a key is seen in the process, every non-reference implementation for
+// `any` and for plain nchw (no activation reorders) is run once on the
+// caller's own buffers (outputs are overwritten anyway) and the fastest is
+// kept. Cheap calls (oneDNN's first choice under kTuneMinMillis) are not
+// tuned, and tuning stops after about kTuneBudget times the first choice's
+// time, so it costs a few training steps at most. FATHOM_CONV_TUNE=0 keeps
+// oneDNN's first choice; =all tunes every call (tests); FATHOM_CONV_TUNE_DEBUG=1
+// prints each candidate's time. The choice is per process: results of the
+// same call are reproducible within a process, not bitwise across processes.
 constexpr double kTuneMinMillis = 1.0;
 constexpr double kTuneBudget = 8.0;
 
@@ -404,6 +405,24 @@ TuneMode tune_mode() {
 bool acceptable(const std::string& impl) {
     // Reference kernels are 10-100x slower; sse41 never won and takes time to try.
     return impl.find("ref") == std::string::npos && impl.find("sse41") == std::string::npos;
+}
+
+// Candidates run on the caller's buffers, so an output that overlaps an input
+// (the ABI does not forbid it; Java never does it) would feed later candidates
+// garbage: such calls are not tuned.
+bool outputs_overlap_inputs(const ConvEntry& e, void* const* buffers) {
+    for (size_t o = 0; o < e.ports.size(); ++o) {
+        if (!e.ports[o].output || buffers[o] == nullptr) continue;
+        const auto* out = static_cast<const char*>(buffers[o]);
+        const size_t out_bytes = e.ports[o].user.get_desc().get_size();
+        for (size_t i = 0; i < e.ports.size(); ++i) {
+            if (e.ports[i].output || buffers[i] == nullptr) continue;
+            const auto* in = static_cast<const char*>(buffers[i]);
+            const size_t in_bytes = e.ports[i].user.get_desc().get_size();
+            if (out < in + in_bytes && in < out + out_bytes) return true;
+        }
+    }
+    return false;
 }
 
 // Process-wide choices, so threads (and cache evictions) agree and tune once.
@@ -433,7 +452,8 @@ ConvEntry first_entry(ThreadState& ts, const ConvKey& key, const Conv2dParams& p
     if (mode != TuneMode::Off) {
         const auto tune_start = std::chrono::steady_clock::now();
         double best_ms = timed(ts, best, buffers);  // cold: scratch pages, caches
-        if (mode == TuneMode::All || best_ms >= kTuneMinMillis) {
+        const bool worth = mode == TuneMode::All || best_ms >= kTuneMinMillis;
+        if (worth && !outputs_overlap_inputs(best, buffers)) {
             best_ms = std::min(best_ms, timed(ts, best, buffers));
             const double budget = kTuneBudget * best_ms;
             const bool debug = std::getenv("FATHOM_CONV_TUNE_DEBUG") != nullptr;
@@ -502,7 +522,8 @@ void run(const Conv2dParams& p, Pass pass, int threads, void* const* buffers) {
     key.pass = static_cast<int32_t>(pass);
     auto it = ts.cache.find(key);
     if (it == ts.cache.end()) {
-        if (ts.cache.size() >= kMaxCachedPerThread) ts.cache.clear();  // bounded: shapes churn rarely
+        // Bounded: shapes churn rarely, and the process-wide choices survive.
+        if (ts.cache.size() >= kMaxCachedPerThread) ts.cache.clear();
         bool done = false;
         ConvEntry entry = first_entry(ts, key, p, pass, buffers, done);
         it = ts.cache.emplace(key, std::move(entry)).first;
