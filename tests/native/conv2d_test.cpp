@@ -417,12 +417,14 @@ TEST(Conv2d, tuningSkipsOverlappingBuffers) {
     ASSERT_EQ(0, unsetenv("FATHOM_CONV_TUNE"));
 }
 
-// A 1x1 input whose one output sees a single kernel tap runs as the 1x1
-// convolution with that tap (backward-weights zeroes the other taps).
+// A 1x1 input whose one output sees a single kernel tap runs as matrix
+// products with that tap (groups == 1) or as the 1x1 convolution with it
+// (groups > 1); backward-weights zeroes the other taps.
 TEST(Conv2d, singleTapInputsMatchReference) {
     check_all(conv(6, 24, 1, 1, 40, 3, 1, 1, 1, 1, true), 21);        // ResNet-18 s4 at 28x28
     check_all(conv(3, 8, 1, 1, 12, 5, 1, 2, 1, 2, true, true), 22);   // 5x5 p2, groups, relu
     check_all(conv(2, 16, 1, 1, 16, 3, 2, 1), 23);                    // stride 2, no bias
+    check_all(conv(5, 8, 1, 1, 12, 3, 1, 1, 1, 1, true, true), 25);   // post_relu (matmul path)
     Shape s = conv(4, 6, 1, 1, 10, 3, 1, 0);                          // kh 1, kw 3, pw 1
     s.kh = 1, s.pw = 1;
     check_all(s, 24);
