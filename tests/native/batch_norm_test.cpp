@@ -1,7 +1,7 @@
 // fathom_batch_norm_*: training and inference against a plain double loop
 // written here (mean, biased variance, output, running statistics over two
 // steps), backward against the reference kernel and against central
-// differences in f64, oneDNN against the reference in f32, the dense (S=1) and
+// differences in f64, the fast F32 kernels against the reference, the dense (S=1) and
 // N=1 edges, nullable operands, and bad input for both entry points.
 #include <gtest/gtest.h>
 
@@ -234,13 +234,16 @@ TEST(BatchNorm, inferenceUsesRunningStats) {
         }
 }
 
-// oneDNN f32 vs reference f32, and reference f32 vs f64, forward and backward,
-// training and inference (whose backward treats the statistics as constants).
+// Fast f32 (FATHOM_CNN_ONEDNN: the hand kernels) vs reference f32, and
+// reference f32 vs f64, forward and backward, training and inference (whose
+// backward treats the statistics as constants).
 TEST(BatchNorm, backwardMatchesReference) {
     uint32_t seed = 500;
     std::vector<std::vector<int64_t>> shapes = kShapes;
     shapes.push_back({8, 64, 24, 24});  // ResNet-18 stage 1 at batch 8
     shapes.push_back({3, 1, 1, 1});
+    shapes.push_back({16, 130});        // dense, channel blocks of 64 and a tail
+    shapes.push_back({9, 70, 1, 1});    // ResNet-18's last stage at 28x28 is (N,512,1,1)
     for (const auto& shape : shapes)
         for (int32_t training : {1, 0}) {
             ++seed;
@@ -280,24 +283,32 @@ TEST(BatchNorm, backwardMatchesReference) {
         }
 }
 
-// The fast conv backward (one thread per channel) gives the same bits with 1
-// and 2 threads; the header promises results independent of the budget.
-TEST(BatchNorm, convBackwardIndependentOfThreadCount) {
-    const std::vector<int64_t> shape{16, 5, 7, 9};
-    const auto p = make_params(shape, 1, FATHOM_CNN_ONEDNN);
-    int32_t saved = 0;
-    ASSERT_EQ(FATHOM_OK, fathom_get_num_threads(&saved));
-    Bn one(FATHOM_F32, shape, 77), two(FATHOM_F32, shape, 77);
-    ASSERT_EQ(FATHOM_OK, fathom_set_num_threads(1));
-    ASSERT_EQ(FATHOM_OK, one.forward(p)) << fathom_last_error();
-    ASSERT_EQ(FATHOM_OK, one.backward(p)) << fathom_last_error();
-    ASSERT_EQ(FATHOM_OK, fathom_set_num_threads(2));
-    ASSERT_EQ(FATHOM_OK, two.forward(p)) << fathom_last_error();
-    ASSERT_EQ(FATHOM_OK, two.backward(p)) << fathom_last_error();
-    ASSERT_EQ(FATHOM_OK, fathom_set_num_threads(saved));
-    EXPECT_EQ("", storage_mismatch(two.dx, one.dx, 0.0, 0.0));
-    EXPECT_EQ("", storage_mismatch(two.dgamma, one.dgamma, 0.0, 0.0));
-    EXPECT_EQ("", storage_mismatch(two.dbeta, one.dbeta, 0.0, 0.0));
+// The fast kernels (one thread per channel or channel block, no split of N)
+// give the same bits with 1 and 2 threads, forward and backward, conv and
+// dense: the header promises results independent of the budget.
+TEST(BatchNorm, resultsIndependentOfThreadCount) {
+    for (const std::vector<int64_t>& shape :
+         {std::vector<int64_t>{16, 5, 7, 9}, std::vector<int64_t>{33, 150}}) {
+        SCOPED_TRACE(shape.size() == 4 ? "conv" : "dense");
+        const auto p = make_params(shape, 1, FATHOM_CNN_ONEDNN);
+        int32_t saved = 0;
+        ASSERT_EQ(FATHOM_OK, fathom_get_num_threads(&saved));
+        Bn one(FATHOM_F32, shape, 77), two(FATHOM_F32, shape, 77);
+        ASSERT_EQ(FATHOM_OK, fathom_set_num_threads(1));
+        ASSERT_EQ(FATHOM_OK, one.forward(p)) << fathom_last_error();
+        ASSERT_EQ(FATHOM_OK, one.backward(p)) << fathom_last_error();
+        ASSERT_EQ(FATHOM_OK, fathom_set_num_threads(2));
+        ASSERT_EQ(FATHOM_OK, two.forward(p)) << fathom_last_error();
+        ASSERT_EQ(FATHOM_OK, two.backward(p)) << fathom_last_error();
+        ASSERT_EQ(FATHOM_OK, fathom_set_num_threads(saved));
+        EXPECT_EQ("", storage_mismatch(two.y, one.y, 0.0, 0.0));
+        EXPECT_EQ("", storage_mismatch(two.save_mean, one.save_mean, 0.0, 0.0));
+        EXPECT_EQ("", storage_mismatch(two.save_invstd, one.save_invstd, 0.0, 0.0));
+        EXPECT_EQ("", storage_mismatch(two.running_var, one.running_var, 0.0, 0.0));
+        EXPECT_EQ("", storage_mismatch(two.dx, one.dx, 0.0, 0.0));
+        EXPECT_EQ("", storage_mismatch(two.dgamma, one.dgamma, 0.0, 0.0));
+        EXPECT_EQ("", storage_mismatch(two.dbeta, one.dbeta, 0.0, 0.0));
+    }
 }
 
 // A channel far from zero (mean 1000, spread 1): oneDNN's variance must not

@@ -1,5 +1,5 @@
 // Batch normalization: parameter and descriptor checks, then dispatch to the
-// reference or oneDNN kernels (semantics in ops/batch_norm.h). Everything is
+// reference or fast F32 kernels (semantics in ops/batch_norm.h). Everything is
 // checked before anything is written.
 #include "ops/batch_norm.h"
 
@@ -147,11 +147,10 @@ BatchNormArgs check_batch_norm_backward(
 }
 
 void batch_norm_forward(const BatchNormArgs& a) {
+    // The fast backend (F32) runs the hand kernels of ops/cpu/batch_norm_nchw.cpp.
     if (a.backend == FATHOM_CNN_ONEDNN) {
-#ifdef FATHOM_WITH_DNNL
         ThreadGrant grant(batch_norm_work(a.p));
-        batch_norm_forward_dnnl(a, grant.threads());
-#endif
+        batch_norm_forward_nchw(a, grant.threads());
         return;
     }
     with_float_dtype(a.dtype, [&](auto zero) {
@@ -169,14 +168,7 @@ void batch_norm_forward(const BatchNormArgs& a) {
 void batch_norm_backward(const BatchNormArgs& a) {
     if (a.backend == FATHOM_CNN_ONEDNN) {
         ThreadGrant grant(batch_norm_work(a.p));
-        // Dense (S == 1) stays on oneDNN: a per-channel loop would stride by C there.
-        if (a.p.s > 1) {
-            batch_norm_backward_nchw(a, grant.threads());
-            return;
-        }
-#ifdef FATHOM_WITH_DNNL
-        batch_norm_backward_dnnl(a, grant.threads());
-#endif
+        batch_norm_backward_nchw(a, grant.threads());
         return;
     }
     with_float_dtype(a.dtype, [&](auto zero) {

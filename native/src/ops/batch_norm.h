@@ -14,8 +14,6 @@
 // Nullable: gamma (1) and beta (0) for affine=False, running_* in training
 // (track_running_stats=False), save_*, diff_gamma, diff_beta.
 // Not here: momentum=None (cumulative average): Java passes 1/num_batches_tracked.
-// NOTE: oneDNN's dense (S == 1) kernel splits N across threads, so F32 results
-// there can differ in the last bits between thread counts (see batch_norm_dnnl.cpp).
 #pragma once
 
 #include <cstdint>
@@ -59,7 +57,7 @@ void batch_norm_forward(const BatchNormArgs& a);
 void batch_norm_backward(const BatchNormArgs& a);
 
 // The running-statistics update above, for channel c, in double. Every backend
-// calls it (oneDNN only returns the batch mean and biased variance).
+// calls it with the batch mean and biased variance.
 template <typename T, typename S>
 void batch_norm_update_running(const fathom_batch_norm_params& p, const S* batch_mean,
                                const S* batch_var, T* running_mean, T* running_var) {
@@ -94,11 +92,10 @@ void batch_norm_backward_ref(const fathom_batch_norm_params& p, const double* sr
                              const double* save_mean, const double* save_invstd,
                              double* diff_src, double* diff_gamma, double* diff_beta);
 
-// oneDNN batch_normalization on plain memory ((N,C) when S == 1, else (N,C,S)).
-void batch_norm_forward_dnnl(const BatchNormArgs& a, int threads);
-void batch_norm_backward_dnnl(const BatchNormArgs& a, int threads);
-// F32 backward for S > 1 by hand (ops/cpu/batch_norm_nchw.cpp): faster than
-// oneDNN's plain-layout kernel; the fast backend uses it for conv batch norm.
+// F32 forward and backward by hand (ops/cpu/batch_norm_nchw.cpp), the fast
+// backend (FATHOM_CNN_ONEDNN): faster than oneDNN's plain-layout kernels, no
+// thread barrier inside a call, results independent of the thread count.
+void batch_norm_forward_nchw(const BatchNormArgs& a, int threads);
 void batch_norm_backward_nchw(const BatchNormArgs& a, int threads);
 
 }  // namespace fathom

@@ -5,14 +5,234 @@
 // in parallel, two vectorised passes over each channel's contiguous rows (the
 // two sums, then dx), so every element is read twice and written once.
 // One thread owns each channel and sums in double, so results do not depend
-// on the thread count (oneDNN's dense kernel splits N, see batch_norm_dnnl.cpp).
+// on the thread count (oneDNN's dense kernel split N across threads, so its F32
+// results varied in the last bits with the thread count).
+//
+// Forward (any S) and the dense case S == 1 (N,C rows, as after ResNet-18's
+// last stage at 28x28, 512x1x1) are here too. oneDNN's bnorm_jit on 256x512
+// took 0.13 ms alone but a median of 16-24 ms (2 threads) while other
+// processes ran: it synchronises its threads several times per call, and each
+// barrier waits for a descheduled thread. In a ResNet-18 training step at 28x28
+// the four 512x1x1 batch norms took 63 ms forward and 31 ms backward of a
+// 636 ms step (ONEDNN_VERBOSE=profile_exec). These kernels have one parallel
+// loop over channels and no barrier inside it. S == 1 walks rows (channels
+// contiguous) in blocks of kDenseBlock channels per thread. With them that step
+// took 517-528 ms instead of 624-633 (two alternating runs each), and the
+// 256x64x48x48 forward 58-60 ms instead of oneDNN's ncsp_bnorm 101-107 ms
+// (same machine, same time, busy). oneDNN's batch-norm primitives were removed.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "ops/batch_norm.h"
 
 namespace fathom {
 
+namespace {
+
+constexpr int64_t kDenseBlock = 64;
+
+// S == 1: x is (N, C) row-major. Channels [c0, c1) per block, sums over rows
+// in double (each channel's sum in row order: thread-count independent).
+void backward_dense(const BatchNormArgs& a, int threads) {
+    const fathom_batch_norm_params& p = a.p;
+    const auto* x = reinterpret_cast<const float*>(a.src);
+    const auto* dy = reinterpret_cast<const float*>(a.diff_dst);
+    const auto* gamma = reinterpret_cast<const float*>(a.gamma);
+    const auto* mean = reinterpret_cast<const float*>(a.save_mean);
+    const auto* invstd = reinterpret_cast<const float*>(a.save_invstd);
+    auto* dx = reinterpret_cast<float*>(a.dst);
+    auto* dgamma = reinterpret_cast<float*>(a.diff_gamma);
+    auto* dbeta = reinterpret_cast<float*>(a.diff_beta);
+    const int64_t n_count = p.n, c_count = p.c;
+    const double m = static_cast<double>(n_count);
+    const bool training = p.training != 0;
+    const int64_t blocks = (c_count + kDenseBlock - 1) / kDenseBlock;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t c0 = b * kDenseBlock;
+        const int64_t len = std::min(kDenseBlock, c_count - c0);
+        double sum_dy[kDenseBlock] = {}, sum_dy_xc[kDenseBlock] = {};
+        for (int64_t n = 0; n < n_count; ++n) {
+            const float* xr = x + n * c_count + c0;
+            const float* dyr = dy + n * c_count + c0;
+            const float* mu = mean + c0;
+#pragma omp simd
+            for (int64_t j = 0; j < len; ++j) {
+                sum_dy[j] += dyr[j];
+                sum_dy_xc[j] += static_cast<double>(dyr[j] * (xr[j] - mu[j]));
+            }
+        }
+        float k_dy[kDenseBlock], k_x[kDenseBlock], k_0[kDenseBlock];
+        for (int64_t j = 0; j < len; ++j) {
+            const int64_t c = c0 + j;
+            const double is = invstd[c];
+            const double g = gamma ? static_cast<double>(gamma[c]) : 1.0;
+            k_dy[j] = static_cast<float>(g * is);
+            k_x[j] = training ? static_cast<float>(-g * is * is * is * sum_dy_xc[j] / m) : 0.0f;
+            k_0[j] = training ? static_cast<float>(-g * is * sum_dy[j] / m) : 0.0f;
+            if (dgamma) dgamma[c] = static_cast<float>(sum_dy_xc[j] * is);
+            if (dbeta) dbeta[c] = static_cast<float>(sum_dy[j]);
+        }
+        for (int64_t n = 0; n < n_count; ++n) {
+            const float* xr = x + n * c_count + c0;
+            const float* dyr = dy + n * c_count + c0;
+            const float* mu = mean + c0;
+            float* dxr = dx + n * c_count + c0;
+#pragma omp simd
+            for (int64_t j = 0; j < len; ++j)
+                dxr[j] = k_dy[j] * dyr[j] + k_x[j] * (xr[j] - mu[j]) + k_0[j];
+        }
+    }
+}
+
+// Per channel: the statistics y uses (batch: two passes, mean then biased
+// variance; inference: running), recorded in mean_out/var_out.
+void forward_channels(const BatchNormArgs& a, int threads, double* mean_out, double* var_out) {
+    const fathom_batch_norm_params& p = a.p;
+    const auto* x = reinterpret_cast<const float*>(a.src);
+    const auto* gamma = reinterpret_cast<const float*>(a.gamma);
+    const auto* beta = reinterpret_cast<const float*>(a.beta);
+    const auto* running_mean = reinterpret_cast<const float*>(a.running_mean);
+    const auto* running_var = reinterpret_cast<const float*>(a.running_var);
+    auto* y = reinterpret_cast<float*>(a.dst);
+    const int64_t n_count = p.n, c_count = p.c, s_count = p.s;
+    const double m = static_cast<double>(n_count) * static_cast<double>(s_count);
+    const bool training = p.training != 0;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t c = 0; c < c_count; ++c) {
+        double mean, var;
+        if (training) {
+            double sum = 0.0;
+            for (int64_t n = 0; n < n_count; ++n) {
+                const float* xr = x + (n * c_count + c) * s_count;
+                float row = 0.0f;
+#pragma omp simd reduction(+ : row)
+                for (int64_t s = 0; s < s_count; ++s) row += xr[s];
+                sum += row;
+            }
+            mean = sum / m;
+            const float mu = static_cast<float>(mean);
+            double sq = 0.0;
+            for (int64_t n = 0; n < n_count; ++n) {
+                const float* xr = x + (n * c_count + c) * s_count;
+                float row = 0.0f;
+#pragma omp simd reduction(+ : row)
+                for (int64_t s = 0; s < s_count; ++s) {
+                    const float d = xr[s] - mu;
+                    row += d * d;
+                }
+                sq += row;
+            }
+            var = sq / m;
+        } else {
+            mean = running_mean[c];
+            var = running_var[c];
+        }
+        mean_out[c] = mean;
+        var_out[c] = var;
+        const double invstd = 1.0 / std::sqrt(var + p.eps);
+        const float mu = static_cast<float>(mean);
+        const float scale = static_cast<float>((gamma ? gamma[c] : 1.0) * invstd);
+        const float shift = beta ? beta[c] : 0.0f;
+        for (int64_t n = 0; n < n_count; ++n) {
+            const float* xr = x + (n * c_count + c) * s_count;
+            float* yr = y + (n * c_count + c) * s_count;
+#pragma omp simd
+            for (int64_t s = 0; s < s_count; ++s) yr[s] = (xr[s] - mu) * scale + shift;
+        }
+    }
+}
+
+// S == 1, (N, C) rows: the same statistics, channel blocks per thread.
+void forward_dense(const BatchNormArgs& a, int threads, double* mean_out, double* var_out) {
+    const fathom_batch_norm_params& p = a.p;
+    const auto* x = reinterpret_cast<const float*>(a.src);
+    const auto* gamma = reinterpret_cast<const float*>(a.gamma);
+    const auto* beta = reinterpret_cast<const float*>(a.beta);
+    const auto* running_mean = reinterpret_cast<const float*>(a.running_mean);
+    const auto* running_var = reinterpret_cast<const float*>(a.running_var);
+    auto* y = reinterpret_cast<float*>(a.dst);
+    const int64_t n_count = p.n, c_count = p.c;
+    const double m = static_cast<double>(n_count);
+    const bool training = p.training != 0;
+    const int64_t blocks = (c_count + kDenseBlock - 1) / kDenseBlock;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t c0 = b * kDenseBlock;
+        const int64_t len = std::min(kDenseBlock, c_count - c0);
+        double* mean = mean_out + c0;
+        double* var = var_out + c0;
+        if (training) {
+            double sum[kDenseBlock] = {}, sq[kDenseBlock] = {};
+            for (int64_t n = 0; n < n_count; ++n) {
+                const float* xr = x + n * c_count + c0;
+#pragma omp simd
+                for (int64_t j = 0; j < len; ++j) sum[j] += xr[j];
+            }
+            float mu[kDenseBlock];
+            for (int64_t j = 0; j < len; ++j) {
+                mean[j] = sum[j] / m;
+                mu[j] = static_cast<float>(mean[j]);
+            }
+            for (int64_t n = 0; n < n_count; ++n) {
+                const float* xr = x + n * c_count + c0;
+#pragma omp simd
+                for (int64_t j = 0; j < len; ++j) {
+                    const float d = xr[j] - mu[j];
+                    sq[j] += static_cast<double>(d * d);
+                }
+            }
+            for (int64_t j = 0; j < len; ++j) var[j] = sq[j] / m;
+        } else {
+            for (int64_t j = 0; j < len; ++j) {
+                mean[j] = running_mean[c0 + j];
+                var[j] = running_var[c0 + j];
+            }
+        }
+        float mu[kDenseBlock], scale[kDenseBlock], shift[kDenseBlock];
+        for (int64_t j = 0; j < len; ++j) {
+            const int64_t c = c0 + j;
+            mu[j] = static_cast<float>(mean[j]);
+            scale[j] = static_cast<float>((gamma ? gamma[c] : 1.0) / std::sqrt(var[j] + p.eps));
+            shift[j] = beta ? beta[c] : 0.0f;
+        }
+        for (int64_t n = 0; n < n_count; ++n) {
+            const float* xr = x + n * c_count + c0;
+            float* yr = y + n * c_count + c0;
+#pragma omp simd
+            for (int64_t j = 0; j < len; ++j) yr[j] = (xr[j] - mu[j]) * scale[j] + shift[j];
+        }
+    }
+}
+
+}  // namespace
+
+void batch_norm_forward_nchw(const BatchNormArgs& a, int threads) {
+    const fathom_batch_norm_params& p = a.p;
+    std::vector<double> mean(p.c), var(p.c);
+    if (p.s == 1)
+        forward_dense(a, threads, mean.data(), var.data());
+    else
+        forward_channels(a, threads, mean.data(), var.data());
+    auto* save_mean = reinterpret_cast<float*>(a.save_mean);
+    auto* save_invstd = reinterpret_cast<float*>(a.save_invstd);
+    for (int64_t c = 0; c < p.c; ++c) {
+        if (save_mean) save_mean[c] = static_cast<float>(mean[c]);
+        if (save_invstd) save_invstd[c] = static_cast<float>(1.0 / std::sqrt(var[c] + p.eps));
+    }
+    if (p.training)
+        batch_norm_update_running(p, mean.data(), var.data(),
+                                  reinterpret_cast<float*>(a.running_mean),
+                                  reinterpret_cast<float*>(a.running_var));
+}
+
 void batch_norm_backward_nchw(const BatchNormArgs& a, int threads) {
+    if (a.p.s == 1) {
+        backward_dense(a, threads);
+        return;
+    }
     const fathom_batch_norm_params& p = a.p;
     const auto* x = reinterpret_cast<const float*>(a.src);
     const auto* dy = reinterpret_cast<const float*>(a.diff_dst);
