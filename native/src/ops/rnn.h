@@ -38,7 +38,8 @@ struct RnnParams {
     // Input width of layer k: I for the first layer, D*H above it.
     int64_t input_of(int64_t layer) const { return layer == 0 ? I : D * H; }
     int64_t weights_count() const { return 4 * L * D; }
-    // Flops of a training step (forward, and backward at about twice that).
+    // Forward flops of one time step (the widest layer), which sizes the thread
+    // grant: threads join at every step (see rnn.cpp).
     // Every pass opens its ThreadGrant with this one estimate, so the
     // forward, the backward and the workspace size use the same cached
     // oneDNN primitives.
