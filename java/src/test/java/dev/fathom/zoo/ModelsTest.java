@@ -131,6 +131,42 @@ class ModelsTest {
   }
 
   @Test
+  void everyZooModelTrainsOneStepAtItsDocumentedSize() {
+    // The notes' input sizes: one forward and backward at batch 2 (batch norm needs more than one
+    // value per channel), every parameter gets a finite gradient, and memory goes back.
+    long baseline = Tensor.liveNativeBytes();
+    for (String name : List.of("alexnet", "vgg11", "nin", "googlenet", "resnet18", "densenet")) {
+      int size = Models.inputSize(name);
+      try (Module m = Models.create(name, 10, new Generator(3)); Scope s = Scope.open()) {
+        Tensor y = m.forward(Tensor.randn(new Generator(4), 2, 1, size, size));
+        assertArrayEquals(new long[] {2, 10}, y.shape(), name);
+        y.square().mean().backward();
+        for (Map.Entry<String, Tensor> p : m.namedParameters().entrySet()) {
+          Tensor g = p.getValue().grad();
+          assertTrue(g != null, name + " " + p.getKey() + " got no gradient");
+          assertTrue(Double.isFinite(g.abs().sum().item()), name + " " + p.getKey() + " has a non-finite gradient");
+        }
+        m.zeroGrad();
+      }
+    }
+    try (Module m = Models.create("alexnet", 10, new Generator(0))) {
+      List<String> s = shapes(m, 224);
+      for (String want : List.of("0 [1,96,54,54]", "2 [1,96,26,26]", "3 [1,256,26,26]", "5 [1,256,12,12]",
+          "10 [1,256,12,12]", "12 [1,256,5,5]", "13 [1,6400]", "20 [1,10]")) {
+        assertTrue(s.contains(want), want + " in " + s);
+      }
+    }
+    try (Module m = Models.create("vgg11", 10, new Generator(0))) {
+      List<String> s = shapes(m, 224);
+      for (String want : List.of("2 [1,64,112,112]", "5 [1,128,56,56]", "10 [1,256,28,28]", "15 [1,512,14,14]",
+          "20 [1,512,7,7]", "21 [1,25088]", "28 [1,10]")) {
+        assertTrue(s.contains(want), want + " in " + s);
+      }
+    }
+    dev.fathom.data.NativeMemory.assertBackTo(baseline);
+  }
+
+  @Test
   void forwardAndBackwardAtReducedSize() {
     // A training step per small model: gradients reach every parameter.
     for (String name : List.of("lenet", "lenet-bn", "lenet-sigmoid")) {
