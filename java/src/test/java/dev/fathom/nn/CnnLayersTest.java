@@ -1,36 +1,20 @@
 package dev.fathom.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Functional;
 import dev.fathom.tensor.Generator;
-import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.ScopedLeakCheck;
 import dev.fathom.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** CNN layers: shapes, oneDNN (float32) against the reference kernels (float64), modes. */
+@ExtendWith(ScopedLeakCheck.class)
 class CnnLayersTest {
-  private long baseline;
-  private Scope scope;
-
-  @BeforeEach
-  void open() {
-    baseline = Tensor.liveNativeBytes();
-    scope = Scope.open();
-  }
-
-  @AfterEach
-  void close() {
-    scope.close();
-    assertEquals(baseline, Tensor.liveNativeBytes(), "leaked native bytes");
-  }
-
   @Test
   void outputShapesFollowTheFormula() {
     Tensor x = Tensor.zeros(2, 3, 28, 28);

@@ -9,29 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Generator;
-import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.ScopedLeakCheck;
 import dev.fathom.tensor.Tensor;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(ScopedLeakCheck.class)
 class NnTest {
-  private long baseline;
-  private Scope scope;
-
-  @BeforeEach
-  void open() {
-    baseline = Tensor.liveNativeBytes();
-    scope = Scope.open();
-  }
-
-  @AfterEach
-  void close() {
-    scope.close();
-    assertEquals(baseline, Tensor.liveNativeBytes(), "leaked native bytes");
-  }
-
   @Test
   void gradientsOfParameterisedModules() {
     Generator g = new Generator(3);

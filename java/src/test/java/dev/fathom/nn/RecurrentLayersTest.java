@@ -10,30 +10,15 @@ import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.RnnMode;
 import dev.fathom.tensor.RnnResult;
-import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.ScopedLeakCheck;
 import dev.fathom.tensor.Tensor;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** RNN, GRU, LSTM and Embedding modules: PyTorch's parameters, options, gradients, errors. */
+@ExtendWith(ScopedLeakCheck.class)
 class RecurrentLayersTest {
-  private long baseline;
-  private Scope scope;
-
-  @BeforeEach
-  void open() {
-    baseline = Tensor.liveNativeBytes();
-    scope = Scope.open();
-  }
-
-  @AfterEach
-  void close() {
-    scope.close();
-    assertEquals(baseline, Tensor.liveNativeBytes(), "leaked native bytes");
-  }
-
   @Test
   void parametersAreNamedAndShapedAsPytorch() {
     try (LSTM lstm = LSTM.builder(10, 20).numLayers(2).bidirectional(true).build()) {

@@ -9,14 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.RnnMode;
 import dev.fathom.tensor.RnnResult;
-import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.ScopedLeakCheck;
 import dev.fathom.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -24,22 +23,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The Tensor-op reference against a scalar loop written straight from the equations (PyTorch's
  * documentation for RNN, LSTM and GRU_PYTORCH; the notes for GRU), in float64.
  */
+@ExtendWith(ScopedLeakCheck.class)
 class RnnReferenceTest {
-  private long baseline;
-  private Scope scope;
-
-  @BeforeEach
-  void open() {
-    baseline = Tensor.liveNativeBytes();
-    scope = Scope.open();
-  }
-
-  @AfterEach
-  void close() {
-    scope.close();
-    assertEquals(baseline, Tensor.liveNativeBytes(), "leaked native bytes");
-  }
-
   @ParameterizedTest
   @EnumSource(RnnMode.class)
   void matchesScalarLoop(RnnMode mode) {
