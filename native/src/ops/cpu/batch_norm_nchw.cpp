@@ -33,18 +33,41 @@ namespace {
 
 constexpr int64_t kDenseBlock = 64;
 
+// The F32 operands of one call, typed once (nullable ones stay null).
+struct ForwardOperands {
+    const float *x, *gamma, *beta, *running_mean, *running_var;
+    float* y;
+    explicit ForwardOperands(const BatchNormArgs& a)
+        : x(reinterpret_cast<const float*>(a.src)),
+          gamma(reinterpret_cast<const float*>(a.gamma)),
+          beta(reinterpret_cast<const float*>(a.beta)),
+          running_mean(reinterpret_cast<const float*>(a.running_mean)),
+          running_var(reinterpret_cast<const float*>(a.running_var)),
+          y(reinterpret_cast<float*>(a.dst)) {}
+};
+
+struct BackwardOperands {
+    const float *x, *dy, *gamma, *mean, *invstd;
+    float *dx, *dgamma, *dbeta;
+    explicit BackwardOperands(const BatchNormArgs& a)
+        : x(reinterpret_cast<const float*>(a.src)),
+          dy(reinterpret_cast<const float*>(a.diff_dst)),
+          gamma(reinterpret_cast<const float*>(a.gamma)),
+          mean(reinterpret_cast<const float*>(a.save_mean)),
+          invstd(reinterpret_cast<const float*>(a.save_invstd)),
+          dx(reinterpret_cast<float*>(a.dst)),
+          dgamma(reinterpret_cast<float*>(a.diff_gamma)),
+          dbeta(reinterpret_cast<float*>(a.diff_beta)) {}
+};
+
+
 // S == 1: x is (N, C) row-major. Channels [c0, c1) per block, sums over rows
 // in double (each channel's sum in row order: thread-count independent).
 void backward_dense(const BatchNormArgs& a, int threads) {
     const fathom_batch_norm_params& p = a.p;
-    const auto* x = reinterpret_cast<const float*>(a.src);
-    const auto* dy = reinterpret_cast<const float*>(a.diff_dst);
-    const auto* gamma = reinterpret_cast<const float*>(a.gamma);
-    const auto* mean = reinterpret_cast<const float*>(a.save_mean);
-    const auto* invstd = reinterpret_cast<const float*>(a.save_invstd);
-    auto* dx = reinterpret_cast<float*>(a.dst);
-    auto* dgamma = reinterpret_cast<float*>(a.diff_gamma);
-    auto* dbeta = reinterpret_cast<float*>(a.diff_beta);
+    const BackwardOperands o(a);
+    const auto *x = o.x, *dy = o.dy, *gamma = o.gamma, *mean = o.mean, *invstd = o.invstd;
+    auto *dx = o.dx, *dgamma = o.dgamma, *dbeta = o.dbeta;
     const int64_t n_count = p.n, c_count = p.c;
     const double m = static_cast<double>(n_count);
     const bool training = p.training != 0;
@@ -91,12 +114,10 @@ void backward_dense(const BatchNormArgs& a, int threads) {
 // variance; inference: running), recorded in mean_out/var_out.
 void forward_channels(const BatchNormArgs& a, int threads, double* mean_out, double* var_out) {
     const fathom_batch_norm_params& p = a.p;
-    const auto* x = reinterpret_cast<const float*>(a.src);
-    const auto* gamma = reinterpret_cast<const float*>(a.gamma);
-    const auto* beta = reinterpret_cast<const float*>(a.beta);
-    const auto* running_mean = reinterpret_cast<const float*>(a.running_mean);
-    const auto* running_var = reinterpret_cast<const float*>(a.running_var);
-    auto* y = reinterpret_cast<float*>(a.dst);
+    const ForwardOperands o(a);
+    const auto *x = o.x, *gamma = o.gamma, *beta = o.beta;
+    const auto *running_mean = o.running_mean, *running_var = o.running_var;
+    auto* y = o.y;
     const int64_t n_count = p.n, c_count = p.c, s_count = p.s;
     const double m = static_cast<double>(n_count) * static_cast<double>(s_count);
     const bool training = p.training != 0;
@@ -148,12 +169,10 @@ void forward_channels(const BatchNormArgs& a, int threads, double* mean_out, dou
 // S == 1, (N, C) rows: the same statistics, channel blocks per thread.
 void forward_dense(const BatchNormArgs& a, int threads, double* mean_out, double* var_out) {
     const fathom_batch_norm_params& p = a.p;
-    const auto* x = reinterpret_cast<const float*>(a.src);
-    const auto* gamma = reinterpret_cast<const float*>(a.gamma);
-    const auto* beta = reinterpret_cast<const float*>(a.beta);
-    const auto* running_mean = reinterpret_cast<const float*>(a.running_mean);
-    const auto* running_var = reinterpret_cast<const float*>(a.running_var);
-    auto* y = reinterpret_cast<float*>(a.dst);
+    const ForwardOperands o(a);
+    const auto *x = o.x, *gamma = o.gamma, *beta = o.beta;
+    const auto *running_mean = o.running_mean, *running_var = o.running_var;
+    auto* y = o.y;
     const int64_t n_count = p.n, c_count = p.c;
     const double m = static_cast<double>(n_count);
     const bool training = p.training != 0;
@@ -234,14 +253,9 @@ void batch_norm_backward_nchw(const BatchNormArgs& a, int threads) {
         return;
     }
     const fathom_batch_norm_params& p = a.p;
-    const auto* x = reinterpret_cast<const float*>(a.src);
-    const auto* dy = reinterpret_cast<const float*>(a.diff_dst);
-    const auto* gamma = reinterpret_cast<const float*>(a.gamma);
-    const auto* mean = reinterpret_cast<const float*>(a.save_mean);
-    const auto* invstd = reinterpret_cast<const float*>(a.save_invstd);
-    auto* dx = reinterpret_cast<float*>(a.dst);
-    auto* dgamma = reinterpret_cast<float*>(a.diff_gamma);
-    auto* dbeta = reinterpret_cast<float*>(a.diff_beta);
+    const BackwardOperands o(a);
+    const auto *x = o.x, *dy = o.dy, *gamma = o.gamma, *mean = o.mean, *invstd = o.invstd;
+    auto *dx = o.dx, *dgamma = o.dgamma, *dbeta = o.dbeta;
     const int64_t n_count = p.n, c_count = p.c, s_count = p.s;
     const double m = static_cast<double>(n_count) * static_cast<double>(s_count);
     const bool training = p.training != 0;
