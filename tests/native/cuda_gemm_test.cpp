@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "gemm_reference.h"
@@ -11,12 +12,30 @@ using namespace fathom_test;
 
 namespace {
 
-bool has_gpu() {
+std::string runtime_info() {
     int64_t needed = 0;
     fathom_runtime_info(nullptr, 0, &needed);
     std::string s(static_cast<size_t>(needed), '\0');
     fathom_runtime_info(s.data(), needed, &needed);
+    return s;
+}
+
+bool has_gpu() {
+    const std::string s = runtime_info();
     return s.find("cuda.devices=0") == std::string::npos && s.find("cuda.built=true") != std::string::npos;
+}
+
+// Prints the cuda.* lines, so a GPU run's log says which GEMM path was tested.
+TEST(CudaRuntime, reportsDevicesAndGemmPath) {
+    if (!has_gpu()) GTEST_SKIP() << "no CUDA device";
+    const std::string s = runtime_info();
+    EXPECT_NE(s.find("cuda.cublas="), std::string::npos) << s;
+    size_t at = 0;
+    while ((at = s.find("cuda.", at)) != std::string::npos) {
+        const size_t end = s.find('\n', at);
+        std::printf("%s\n", s.substr(at, end - at).c_str());
+        at = end;
+    }
 }
 
 class CudaGemm : public ::testing::TestWithParam<GemmCase> {
