@@ -3,7 +3,7 @@ PyTorch CPU, the baseline for `./fathom bench layers` (same shapes, same
 method: median of repetitions; backward = dL/dinput and dL/dweights).
 usage: python3 pytorch_layers.py BATCH THREADS [out.jsonl]
 """
-import json, sys, time, statistics
+import json, os, sys, time, statistics
 import torch
 from torch.nn import functional as F
 
@@ -57,7 +57,7 @@ for name, kind, (c, h, w), p in LAYERS:
         yy = f(); t = time.perf_counter(); yy.backward(seed); return time.perf_counter() - t
     bwd(); bwd()
     bwds = statistics.median([bwd() for _ in range(reps)])
-    r = {"bench": "layer", "lib": "pytorch", "layer": name, "batch": batch, "threads": threads,
+    r = {"bench": "layer", "lib": os.environ.get("FATHOM_BENCH_TAG", "pytorch"), "layer": name, "batch": batch, "threads": threads,
          "forward_ms": fwd * 1e3, "backward_ms": bwds * 1e3}
     print("RESULT " + json.dumps(r), flush=True)
     if out:

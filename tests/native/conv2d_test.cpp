@@ -564,6 +564,34 @@ std::vector<std::string> conv_impls(const std::string& log) {
     return impls;
 }
 
+// The implementations that ran the forward, backward-data and backward-weights
+// passes of `s` (after a first round that creates, and may tune, them); empty
+// when this oneDNN build prints no verbose lines.
+std::vector<std::string> pass_impls(const Shape& s) {
+    const TestTensor x = random_f32(src_shape(s), 1), w = random_f32(weights_shape(s), 2);
+    const TestTensor b = random_f32(bias_shape(s), 3), dy = random_f32(dst_shape(s), 4);
+    TestTensor y = filled(FATHOM_F32, dst_shape(s), 0);
+    TestTensor dx = filled(FATHOM_F32, src_shape(s), 0);
+    TestTensor dw = filled(FATHOM_F32, weights_shape(s), 0), db = filled(FATHOM_F32, {s.k}, 0);
+    EXPECT_EQ(FATHOM_OK, forward(s, FATHOM_CNN_ONEDNN, x, w, b, y)) << fathom_last_error();
+    EXPECT_EQ(FATHOM_OK, backward_data(s, FATHOM_CNN_ONEDNN, dy, w, dx)) << fathom_last_error();
+    EXPECT_EQ(FATHOM_OK, backward_weights(s, FATHOM_CNN_ONEDNN, x, dy, dw, db))
+        << fathom_last_error();
+    testing::internal::CaptureStdout();
+    dnnl_set_verbose(1);
+    const fathom_status st[3] = {forward(s, FATHOM_CNN_ONEDNN, x, w, b, y),
+                                 backward_data(s, FATHOM_CNN_ONEDNN, dy, w, dx),
+                                 backward_weights(s, FATHOM_CNN_ONEDNN, x, dy, dw, db)};
+    dnnl_set_verbose(0);
+    const std::string log = testing::internal::GetCapturedStdout();
+    for (fathom_status status : st) EXPECT_EQ(FATHOM_OK, status) << fathom_last_error();
+    const auto impls = conv_impls(log);
+    if (!impls.empty()) EXPECT_EQ(3u, impls.size()) << log;
+    for (const std::string& impl : impls)
+        std::cout << "[ conv2d   ] " << describe(s) << ": " << impl << "\n";
+    return impls;
+}
+
 TEST(Conv2d, onednnPicksJitKernels) {
     const std::vector<Shape> shapes = {conv(2, 64, 24, 24, 64, 3, 1, 1),
                                        conv(2, 64, 24, 24, 128, 3, 2, 1, 1, 1, true),
@@ -571,33 +599,43 @@ TEST(Conv2d, onednnPicksJitKernels) {
                                        conv(4, 6, 12, 12, 16, 5, 1, 0, 1, 1, true)};
     for (const Shape& s : shapes) {
         SCOPED_TRACE(describe(s));
-        const TestTensor x = random_f32(src_shape(s), 1), w = random_f32(weights_shape(s), 2);
-        const TestTensor b = random_f32(bias_shape(s), 3), dy = random_f32(dst_shape(s), 4);
-        TestTensor y = filled(FATHOM_F32, dst_shape(s), 0);
-        TestTensor dx = filled(FATHOM_F32, src_shape(s), 0);
-        TestTensor dw = filled(FATHOM_F32, weights_shape(s), 0), db = filled(FATHOM_F32, {s.k}, 0);
-        // First calls create (and may tune, running several candidates); the
-        // second round runs only the kept primitives.
-        ASSERT_EQ(FATHOM_OK, forward(s, FATHOM_CNN_ONEDNN, x, w, b, y)) << fathom_last_error();
-        ASSERT_EQ(FATHOM_OK, backward_data(s, FATHOM_CNN_ONEDNN, dy, w, dx)) << fathom_last_error();
-        ASSERT_EQ(FATHOM_OK, backward_weights(s, FATHOM_CNN_ONEDNN, x, dy, dw, db))
-            << fathom_last_error();
-        testing::internal::CaptureStdout();
-        dnnl_set_verbose(1);
-        const fathom_status st[3] = {forward(s, FATHOM_CNN_ONEDNN, x, w, b, y),
-                                     backward_data(s, FATHOM_CNN_ONEDNN, dy, w, dx),
-                                     backward_weights(s, FATHOM_CNN_ONEDNN, x, dy, dw, db)};
-        dnnl_set_verbose(0);
-        const std::string log = testing::internal::GetCapturedStdout();
-        for (fathom_status status : st) ASSERT_EQ(FATHOM_OK, status) << fathom_last_error();
-        const auto impls = conv_impls(log);
+        const auto impls = pass_impls(s);
         if (impls.empty()) GTEST_SKIP() << "this oneDNN build prints no verbose lines";
-        ASSERT_EQ(3u, impls.size()) << log;
         for (const std::string& impl : impls) {
-            std::cout << "[ conv2d   ] " << describe(s) << ": " << impl << "\n";
             EXPECT_NE(0u, impl.rfind("ref", 0)) << impl;
             EXPECT_EQ(std::string::npos, impl.find("gemm:ref")) << impl;
         }
+    }
+}
+
+// With tuning off, the shape rules in conv2d_dnnl.cpp pick the kernel family
+// (passes: 0 forward, 1 backward-data, 2 backward-weights), and the numbers
+// still match the reference. Shapes unique to this test: choices are cached
+// per process.
+TEST(Conv2d, shapeRulesPickKernelFamilies) {
+    ASSERT_EQ(0, unsetenv("FATHOM_CONV_TUNE"));
+    struct Rule {
+        const char* why;
+        Shape s;
+        std::vector<int> passes;
+        const char* family;
+    };
+    const std::vector<Rule> rules = {
+        {"weights-heavy (batch 1, late stage)", conv(1, 96, 5, 5, 160, 3, 1, 1), {0, 1, 2}, "gemm"},
+        {"backward-data into one channel", conv(3, 1, 20, 18, 12, 5, 1, 2), {1}, "gemm"},
+        {"strided 1x1 projection", conv(3, 40, 10, 10, 72, 1, 2, 0), {0, 1, 2}, "gemm"},
+        {"strided backward-data onto 3x3", conv(16, 48, 6, 6, 96, 3, 2, 1), {1}, "jit:"},
+    };
+    for (size_t i = 0; i < rules.size(); ++i) {
+        const Rule& r = rules[i];
+        SCOPED_TRACE(std::string(r.why) + ": " + describe(r.s));
+        check_all(r.s, 40 + static_cast<uint32_t>(i));
+        const auto impls = pass_impls(r.s);
+        if (impls.empty()) GTEST_SKIP() << "this oneDNN build prints no verbose lines";
+        ASSERT_EQ(3u, impls.size());
+        for (int pass : r.passes)
+            EXPECT_NE(std::string::npos, impls[pass].find(r.family))
+                << "pass " << pass << " ran " << impls[pass];
     }
 }
 #endif

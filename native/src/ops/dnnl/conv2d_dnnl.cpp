@@ -7,8 +7,9 @@
 // OIHW (GOIHW for groups) buffers are reordered into those layouts before the
 // primitive runs and back after it. NOTE: plain nchw descriptors made oneDNN
 // fall back to a reference kernel at 0.3 GFLOP/s (DESIGN.md section 4), so a
-// plain-activation (nchw) primitive is only used where tuning measured it
-// faster, and reference implementations are never tried (see "Autotuning").
+// plain-activation (nchw) primitive (oneDNN's im2col + GEMM) is only used where
+// a shape rule or tuning measured it faster, and reference implementations are
+// never tried (see "Shape rules" and "Autotuning").
 // Reordered weights are not kept across calls: they change every step.
 // A 1x1 input that meets a single kernel tap runs as a 1x1 convolution
 // (single_tap, at the end).
@@ -47,6 +48,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "ops/conv2d.h"
 #include "ops/gemm.h"
 
@@ -310,12 +312,59 @@ ConvEntry entry_of(const dnnl::convolution_backward_weights::primitive_desc& pd,
 
 constexpr size_t kMaxCachedPerThread = 256;
 
+bool acceptable(const std::string& impl) {
+    // Reference kernels are 10-100x slower; sse41 never won and takes time to try.
+    return impl.find("ref") == std::string::npos && impl.find("sse41") == std::string::npos;
+}
+
 // Which primitive serves a key: the activations' layout and oneDNN's name for
-// the implementation (empty: oneDNN's first choice).
+// the implementation (empty: oneDNN's first choice), or the first one whose
+// name contains `impl` when `family` is set.
 struct Choice {
     tag act = tag::any;
     std::string impl;
+    bool family = false;
 };
+
+// Shape rules: where oneDNN's first choice measured slow, a family of
+// implementations chosen from the shape alone, so every process picks the
+// same kernel (tuning, below, is opt-in because it does not). Measured on the
+// 2-core AVX-512 VM, 2 threads, ms (first choice -> rule):
+//  - Weights-heavy problems, few output positions per weight (batch 1; the
+//    late ResNet stages at small batches): im2col + GEMM on plain layouts. The
+//    direct kernels need the weights reordered into blocks on every call and
+//    that reorder costs more than the convolution. Batch 1, s4 3x3 512->512 on
+//    3x3: forward 1.34 -> 0.61, backward-data 0.92 -> 0.60, backward-weights
+//    1.79 -> 0.55; s3 3x3 256->256 on 6x6 forward 0.58 -> 0.30; s2 3x3
+//    128->128 on 12x12 forward 0.40 -> 0.27. Where weights and activations
+//    are of a size (s1 at batch 1, every ResNet-18 layer at batch 256) the
+//    blocked direct kernels win.
+//  - Backward-data into images of one to three channels (a network's first
+//    layer): GEMM. Batch 256, the 96x96 stem 1->64 7x7/2: 204 -> 28; LeNet's
+//    conv1: 7.0 -> 2.1. With 6 channels (LeNet conv2) the direct kernel wins.
+//  - 1x1 convolutions with stride (ResNet projections): GEMM. Batch 256,
+//    64x24x24 -> 128, 1x1/2: forward 7.9 -> 5.1, backward-data 10.6 -> 4.6,
+//    backward-weights 9.0 -> 6.5.
+//  - Strided backward-data onto a small output (<= 16 positions): the
+//    direct jit kernel instead of brgconv_strided. Batch 256, s4 3x3/2
+//    256x6x6 -> 512: 33.3 -> 21.7 (with 36 positions, s3, brgconv wins).
+bool weights_dominate(const Conv2dParams& p) {
+    const double weights = static_cast<double>(p.k) * p.cg() * p.kh * p.kw;
+    const double activations =
+        static_cast<double>(p.n) * (p.c * p.h * p.w + p.k * p.oh * p.ow);
+    return weights >= 2.0 * activations;
+}
+
+Choice default_choice(const Conv2dParams& p, Pass pass) {
+    const Choice gemm{tag::nchw, "gemm", /*family=*/true};
+    const bool strided = p.sh > 1 || p.sw > 1;
+    if (weights_dominate(p)) return gemm;
+    if (pass == Pass::BackwardData && p.cg() <= 3) return gemm;
+    if (p.kh == 1 && p.kw == 1 && strided) return gemm;
+    if (pass == Pass::BackwardData && strided && p.oh * p.ow <= 16)
+        return Choice{tag::any, "jit:", /*family=*/true};
+    return Choice{};
+}
 
 // The entry for a choice; oneDNN's first choice if the named one is gone.
 ConvEntry create(const Conv2dParams& p, Pass pass, const Choice& c) {
@@ -323,7 +372,10 @@ ConvEntry create(const Conv2dParams& p, Pass pass, const Choice& c) {
     bool found = false;
     if (!c.impl.empty()) {
         for_each_impl(p, pass, c.act, [&](const auto& pd) {
-            if (c.impl != pd.impl_info_str()) return true;
+            const std::string name = pd.impl_info_str();
+            if (c.family ? !acceptable(name) || name.find(c.impl) == std::string::npos
+                         : c.impl != name)
+                return true;
             e = entry_of(pd, p);
             found = true;
             return false;
@@ -343,9 +395,26 @@ struct ThreadState {
     ScratchSlot slots[kMaxPorts + 1];
 };
 
+// Reorders of small operands run on the calling thread alone: idle workers
+// sleep (passive waiting), and waking one for a reorder of a few hundred KB
+// costs more than the reorder (batch 1: three such wake-ups were 0.2 ms of a
+// 0.4 ms ResNet-18 s1 convolution). NOTE: oneDNN sizes a parallel region from
+// the calling thread's OpenMP ICV at execution time, so setting it is enough.
+constexpr size_t kSerialReorderBytes = 256 * 1024;
+
+void reorder(ThreadState& ts, Port& port, int threads) {
+    const bool serial = threads > 1 && port.user.get_desc().get_size() < kSerialReorderBytes;
+    if (serial) apply_omp_threads(1);
+    if (port.output)
+        port.reorder.execute(*ts.stream, port.inner, port.user);
+    else
+        port.reorder.execute(*ts.stream, port.user, port.inner);
+    if (serial) apply_omp_threads(threads);
+}
+
 // Inputs reordered into their blocked copies, the primitive, outputs
-// reordered back. `buffers` follow e.ports.
-void execute(ThreadState& ts, ConvEntry& e, void* const* buffers) {
+// reordered back. `buffers` follow e.ports; `threads` is the call's grant.
+void execute(ThreadState& ts, ConvEntry& e, void* const* buffers, int threads) {
     for (size_t i = 0; i < e.ports.size(); ++i) {
         Port& port = e.ports[i];
         port.user.set_data_handle(buffers[i]);
@@ -355,10 +424,10 @@ void execute(ThreadState& ts, ConvEntry& e, void* const* buffers) {
     if (e.scratchpad_bytes > 0)
         e.scratchpad.set_data_handle(ts.slots[kScratchpadSlot].get(e.scratchpad_bytes));
     for (Port& port : e.ports)
-        if (port.reordered && !port.output) port.reorder.execute(*ts.stream, port.user, port.inner);
+        if (port.reordered && !port.output) reorder(ts, port, threads);
     e.primitive.execute(*ts.stream, e.args);
     for (Port& port : e.ports)
-        if (port.reordered && port.output) port.reorder.execute(*ts.stream, port.inner, port.user);
+        if (port.reordered && port.output) reorder(ts, port, threads);
     ts.stream->wait();
 }
 
@@ -367,9 +436,9 @@ double millis_since(std::chrono::steady_clock::time_point t0) {
         .count();
 }
 
-double timed(ThreadState& ts, ConvEntry& e, void* const* buffers) {
+double timed(ThreadState& ts, ConvEntry& e, void* const* buffers, int threads) {
     const auto t0 = std::chrono::steady_clock::now();
-    execute(ts, e, buffers);
+    execute(ts, e, buffers, threads);
     return millis_since(t0);
 }
 
@@ -405,11 +474,6 @@ TuneMode tune_mode() {
     return TuneMode::On;
 }
 
-bool acceptable(const std::string& impl) {
-    // Reference kernels are 10-100x slower; sse41 never won and takes time to try.
-    return impl.find("ref") == std::string::npos && impl.find("sse41") == std::string::npos;
-}
-
 // Candidates run on the caller's buffers, so an output that overlaps an input
 // (the ABI does not forbid it; Java never does it) would feed later candidates
 // garbage: such calls are not tuned.
@@ -442,7 +506,7 @@ std::unordered_map<ConvKey, Choice, ConvKeyHash>& choices() {
 // the process, tunes. Either way the call's outputs are computed on return
 // (`done` says whether the returned entry already ran on these buffers).
 ConvEntry first_entry(ThreadState& ts, const ConvKey& key, const Conv2dParams& p, Pass pass,
-                      void* const* buffers, bool& done) {
+                      void* const* buffers, int threads, bool& done) {
     done = false;
     {
         std::lock_guard<std::mutex> lock(choices_mutex());
@@ -450,17 +514,18 @@ ConvEntry first_entry(ThreadState& ts, const ConvKey& key, const Conv2dParams& p
         if (it != choices().end()) return create(p, pass, it->second);
     }
     const TuneMode mode = tune_mode();
-    ConvEntry best = create(p, pass, Choice{});
-    Choice best_choice;
+    Choice best_choice = default_choice(p, pass);
+    ConvEntry best = create(p, pass, best_choice);
     if (mode != TuneMode::Off) {
         const auto tune_start = std::chrono::steady_clock::now();
-        double best_ms = timed(ts, best, buffers);  // cold: scratch pages, caches
+        double best_ms = timed(ts, best, buffers, threads);  // cold: scratch pages, caches
         const bool worth = mode == TuneMode::All || best_ms >= kTuneMinMillis;
         if (worth && !outputs_overlap_inputs(best, buffers)) {
-            best_ms = std::min(best_ms, timed(ts, best, buffers));
+            best_ms = std::min(best_ms, timed(ts, best, buffers, threads));
             const double budget = kTuneBudget * best_ms;
             const bool debug = std::getenv("FATHOM_CONV_TUNE_DEBUG") != nullptr;
-            std::vector<std::string> tried = {"any " + best.impl};
+            std::vector<std::string> tried = {
+                (best_choice.act == tag::any ? "any " : "nchw ") + best.impl};
             bool over_budget = false;
             for (tag act : {tag::any, tag::nchw}) {
                 try {
@@ -476,8 +541,8 @@ ConvEntry first_entry(ThreadState& ts, const ConvKey& key, const Conv2dParams& p
                             return false;
                         }
                         ConvEntry e = entry_of(pd, p);
-                        double ms = timed(ts, e, buffers);
-                        if (ms < 1.5 * best_ms) ms = std::min(ms, timed(ts, e, buffers));
+                        double ms = timed(ts, e, buffers, threads);
+                        if (ms < 1.5 * best_ms) ms = std::min(ms, timed(ts, e, buffers, threads));
                         if (debug)
                             std::fprintf(stderr, "conv2d tune pass %d %s: %s %.3f ms (best %.3f)\n",
                                          static_cast<int>(pass), p.str().c_str(), id.c_str(), ms,
@@ -496,7 +561,7 @@ ConvEntry first_entry(ThreadState& ts, const ConvKey& key, const Conv2dParams& p
                 }
                 if (over_budget) break;
             }
-            execute(ts, best, buffers);  // the last candidate run may not be the best
+            execute(ts, best, buffers, threads);  // the last candidate run may not be the best
         }
         done = true;
     }
@@ -528,11 +593,11 @@ void run(const Conv2dParams& p, Pass pass, int threads, void* const* buffers) {
         // Bounded: shapes churn rarely, and the process-wide choices survive.
         if (ts.cache.size() >= kMaxCachedPerThread) ts.cache.clear();
         bool done = false;
-        ConvEntry entry = first_entry(ts, key, p, pass, buffers, done);
+        ConvEntry entry = first_entry(ts, key, p, pass, buffers, threads, done);
         it = ts.cache.emplace(key, std::move(entry)).first;
         if (done) return;
     }
-    execute(ts, it->second, buffers);
+    execute(ts, it->second, buffers, threads);
 }
 
 void* mut(const float* p) { return const_cast<float*>(p); }
