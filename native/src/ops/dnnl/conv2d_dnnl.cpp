@@ -328,26 +328,31 @@ struct Choice {
 
 // Shape rules: where oneDNN's first choice measured slow, a family of
 // implementations chosen from the shape alone, so every process picks the
-// same kernel (tuning, below, is opt-in because it does not). Measured on the
-// 2-core AVX-512 VM, 2 threads, ms (first choice -> rule):
-//  - Weights-heavy problems, few output positions per weight (batch 1; the
-//    late ResNet stages at small batches): im2col + GEMM on plain layouts. The
-//    direct kernels need the weights reordered into blocks on every call and
-//    that reorder costs more than the convolution. Batch 1, s4 3x3 512->512 on
-//    3x3: forward 1.34 -> 0.61, backward-data 0.92 -> 0.60, backward-weights
-//    1.79 -> 0.55; s3 3x3 256->256 on 6x6 forward 0.58 -> 0.30; s2 3x3
-//    128->128 on 12x12 forward 0.40 -> 0.27. Where weights and activations
-//    are of a size (s1 at batch 1, every ResNet-18 layer at batch 256) the
-//    blocked direct kernels win.
+// same kernel (tuning, below, is opt-in because it does not). Each rule is as
+// narrow as the measurements behind it (2-core AVX-512 VM, 2 threads, ms,
+// first choice -> rule); outside them oneDNN's first choice stays.
+//  - Single images whose weights outweigh the activations (batch-1 inference
+//    of the late ResNet stages): im2col + GEMM on plain layouts. The direct
+//    kernels need the weights reordered into blocks on every call, which then
+//    costs more than the convolution. s4 3x3 512->512 on 3x3: forward 1.34 ->
+//    0.61, backward-data 0.92 -> 0.60, backward-weights 1.79 -> 0.55; s3 3x3
+//    256->256 on 6x6 forward 0.58 -> 0.30; s2 3x3 128->128 on 12x12 forward
+//    0.40 -> 0.27. Not for batches: the GEMM kernel re-reads the weights for
+//    every image, and at batch 4 it lost two passes of three, at 16 and 256
+//    all (s4 3x3/2 256x2x2 -> 512 at batch 256: forward 2.5 -> 11.5).
 //  - Backward-data into images of one to three channels (a network's first
 //    layer): GEMM. Batch 256, the 96x96 stem 1->64 7x7/2: 204 -> 28; LeNet's
-//    conv1: 7.0 -> 2.1. With 6 channels (LeNet conv2) the direct kernel wins.
-//  - 1x1 convolutions with stride (ResNet projections): GEMM. Batch 256,
-//    64x24x24 -> 128, 1x1/2: forward 7.9 -> 5.1, backward-data 10.6 -> 4.6,
-//    backward-weights 9.0 -> 6.5.
-//  - Strided backward-data onto a small output (<= 16 positions): the
-//    direct jit kernel instead of brgconv_strided. Batch 256, s4 3x3/2
-//    256x6x6 -> 512: 33.3 -> 21.7 (with 36 positions, s3, brgconv wins).
+//    conv1: 7.0 -> 2.1; batch 1, the stem: 1.30 -> 0.18. With 6 channels
+//    (LeNet conv2) the direct kernel wins.
+//  - Strided 1x1 convolutions (ResNet projections) onto at least 16 output
+//    positions: GEMM. Batch 256, 64x24x24 -> 128: forward 7.9 -> 5.1,
+//    backward-data 10.6 -> 4.6, backward-weights 9.0 -> 6.5; 64x7x7 -> 128:
+//    0.77 / 0.82 / 0.99 -> 0.69 / 0.64 / 0.81. Onto 2x2 or 1x1 outputs the
+//    jit_1x1 kernels win.
+//  - Strided backward-data from at least 6x6 onto at most 3x3 positions: the
+//    direct jit kernel instead of brgconv_strided. s4 3x3/2 256x6x6 -> 512:
+//    batch 256 33.3 -> 21.7, batch 16 2.8 -> 1.7, batch 4 1.14 -> 0.68. From
+//    4x4 onto 2x2 (ResNet-18 s3 at 28x28) brgconv_strided won, 2.8 vs 3.5.
 bool weights_dominate(const Conv2dParams& p) {
     const double weights = static_cast<double>(p.k) * p.cg() * p.kh * p.kw;
     const double activations =
@@ -358,10 +363,10 @@ bool weights_dominate(const Conv2dParams& p) {
 Choice default_choice(const Conv2dParams& p, Pass pass) {
     const Choice gemm{tag::nchw, "gemm", /*family=*/true};
     const bool strided = p.sh > 1 || p.sw > 1;
-    if (weights_dominate(p)) return gemm;
+    if (p.n == 1 && weights_dominate(p)) return gemm;
     if (pass == Pass::BackwardData && p.cg() <= 3) return gemm;
-    if (p.kh == 1 && p.kw == 1 && strided) return gemm;
-    if (pass == Pass::BackwardData && strided && p.oh * p.ow <= 16)
+    if (p.kh == 1 && p.kw == 1 && strided && p.oh * p.ow >= 16) return gemm;
+    if (pass == Pass::BackwardData && strided && p.oh * p.ow <= 9 && p.h * p.w >= 36)
         return Choice{tag::any, "jit:", /*family=*/true};
     return Choice{};
 }
