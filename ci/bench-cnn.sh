@@ -1,22 +1,72 @@
 #!/usr/bin/env bash
 # LeNet and ResNet-18: training images/s and inference latency of Fathom and
-# PyTorch CPU in one run (the PyTorch reference scripts' method), 2 threads.
+# PyTorch CPU in one run (the PyTorch reference scripts' method), 2 threads;
+# prints a ratio table. Each library runs in both waiting modes, so that each
+# ratio compares like with like: idle threads sleeping (Fathom's default;
+# PyTorch with OMP_WAIT_POLICY=PASSIVE) and spinning (Fathom with a bounded
+# GOMP_SPINCOUNT=3000; PyTorch's default).
 # usage: ci/bench-cnn.sh [out.jsonl]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/build/bench-cnn.jsonl}
 ref=${FATHOM_PYTORCH_BENCH:-$root/../shared/bench/pytorch}
 mkdir -p "$(dirname "$out")"
+: > "$out"
 have_torch() { [[ -f "$ref/train_fmnist.py" ]] && /usr/bin/python3 -c "import torch" 2>/dev/null; }
+# Fathom's RESULT lines, tagged with the waiting mode.
+fathom() {
+  local wait=$1; shift
+  local env=(env)
+  [[ $wait == spin ]] && env+=(GOMP_SPINCOUNT=3000)
+  "${env[@]}" "$root/fathom" --threads 2 "$@" | grep '^RESULT ' \
+    | sed -e 's/^RESULT {/{"wait": "'"$wait"'", /' >> "$out"
+}
 for model in lenet resnet18; do
-  "$root/fathom" --threads 2 bench train --model "$model" --iters 60 | tee -a "$out"
+  for wait in sleep spin; do
+    fathom "$wait" bench train --model "$model" --iters 60
+  done
   if have_torch; then
     (cd "$ref" && /usr/bin/python3 train_fmnist.py --model "$model" --threads 2 --max-iters 65 --no-eval \
-      --out "$out" | grep -oE '"img_per_s_median_iter": [0-9.]+') || echo "PyTorch baseline failed" >&2
+      --out "$out" --tag spin > /dev/null && OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 train_fmnist.py \
+      --model "$model" --threads 2 --max-iters 65 --no-eval --out "$out" --tag sleep > /dev/null) \
+      || echo "PyTorch baseline failed" >&2
   fi
 done
-"$root/fathom" --threads 2 bench infer | tee -a "$out"
+for wait in sleep spin; do
+  fathom "$wait" bench infer
+done
 if have_torch; then
-  (cd "$ref" && /usr/bin/python3 infer_bench.py "$out" > /dev/null) || echo "PyTorch baseline failed" >&2
+  (cd "$ref" && /usr/bin/python3 infer_bench.py "$out" > /dev/null \
+    && OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 infer_bench.py "$out" > /dev/null) \
+    || echo "PyTorch baseline failed" >&2
 fi
+/usr/bin/python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+val = {}
+for r in rows:
+    b = r.get("bench")
+    if b == "fathom_train_fmnist":
+        val[("train", r["model"], 28, 256, "fathom", r["wait"])] = r["img_per_s_median_iter"]
+    elif b == "train_fmnist":
+        val[("train", r["model"], 28, 256, "pytorch", r["tag"])] = r["img_per_s_median_iter"]
+    elif b == "fathom_infer":
+        val[("infer", r["model"], r["size"], r["batch"], "fathom", r["wait"])] = r["latency_ms_median"]
+    elif b == "infer":
+        wait = "sleep" if r.get("OMP_WAIT_POLICY") == "PASSIVE" else "spin"
+        val[("infer", r["model"], r["size"], r["batch"], "pytorch", wait)] = r["latency_ms"]["median"]
+nan = float("nan")
+keys = sorted({k[:4] for k in val}, key=lambda k: (k[0] != "train", k[1], k[2], k[3]))
+print(f"{'measurement':36s} {'Fathom':>9s} {'PyTorch':>9s} {'dflt':>6s} {'sleep':>6s} {'spin':>6s}")
+for kind, model, size, batch in keys:
+    g = lambda lib, wait: val.get((kind, model, size, batch, lib, wait), nan)
+    fs, fp, ts, tp = g("fathom", "sleep"), g("fathom", "spin"), g("pytorch", "spin"), g("pytorch", "sleep")
+    if kind == "train":  # images/s: higher is better
+        name, ratio = f"{model} training img/s", lambda f, t: f / t
+    else:                # latency: lower is better
+        name, ratio = f"{model}@{size} inference ms, batch {batch}", lambda f, t: t / f
+    print(f"{name:36s} {fs:9.4g} {ts:9.4g} {ratio(fs, ts):6.2f} {ratio(fs, tp):6.2f} {ratio(fp, ts):6.2f}")
+print("ratio > 1: Fathom faster. dflt: both defaults (Fathom sleeps, PyTorch spins); sleep: both sleep;")
+print("spin: both spin (Fathom with GOMP_SPINCOUNT=3000). Fathom/PyTorch columns: the defaults.")
+PY
 echo "bench-cnn: results in $out"

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Per-layer forward/backward times (LeNet and ResNet-18 shapes) of Fathom and
 # PyTorch CPU in one run, at batch 256 and batch 1; prints a ratio table.
+# Each library runs twice, so that every ratio compares like with like: with
+# idle threads sleeping (Fathom's default; PyTorch with OMP_WAIT_POLICY=PASSIVE)
+# and with spinning (Fathom with a bounded GOMP_SPINCOUNT=3000; PyTorch's
+# default), plus the two defaults against each other.
 # usage: ci/bench-layers.sh [out.jsonl] [threads]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,10 +14,9 @@ mkdir -p "$(dirname "$out")"
 : > "$out"
 for batch in 256 1; do
   "$root/fathom" --threads "$threads" bench layers --batch "$batch" | grep RESULT | sed 's/^RESULT //' >> "$out"
+  GOMP_SPINCOUNT=3000 "$root/fathom" --threads "$threads" bench layers --batch "$batch" | grep RESULT \
+    | sed -e 's/^RESULT //' -e 's/"lib": "fathom"/"lib": "fathom-spin"/' >> "$out"
   if /usr/bin/python3 -c "import torch" 2>/dev/null; then
-    # Twice: PyTorch's default (OpenMP threads spin between regions) and with
-    # passive waiting, which is Fathom's default; at batch 1 the wake-ups of
-    # passive threads are a large part of a layer's time.
     /usr/bin/python3 "$root/tests/bench/pytorch_layers.py" "$batch" "$threads" "$out" > /dev/null
     OMP_WAIT_POLICY=PASSIVE FATHOM_BENCH_TAG=pytorch-passive \
       /usr/bin/python3 "$root/tests/bench/pytorch_layers.py" "$batch" "$threads" "$out" > /dev/null
@@ -25,16 +28,22 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 by = {}
 for r in rows:
     by.setdefault((r["layer"], r["batch"]), {})[r["lib"]] = r
-print(f"{'layer':22s} {'batch':>5s} {'fwd ms':>8s} {'torch':>8s} {'ratio':>5s} {'passv':>5s}"
-      f" {'bwd ms':>8s} {'torch':>8s} {'ratio':>5s} {'passv':>5s}")
 nan = float("nan")
+def t(libs, lib, key):
+    return libs[lib][key] if lib in libs else nan
+print(f"{'':28s} {'forward':^37s} | {'backward':^37s}")
+print(f"{'layer':22s} {'batch':>5s} {'Fathom':>8s} {'PyTorch':>8s} {'dflt':>6s} {'sleep':>6s} {'spin':>6s} |"
+      f" {'Fathom':>8s} {'PyTorch':>8s} {'dflt':>6s} {'sleep':>6s} {'spin':>6s}")
 for (layer, batch), libs in by.items():
-    f, t, p = libs.get("fathom"), libs.get("pytorch"), libs.get("pytorch-passive")
-    if not f or not t:
+    if "fathom" not in libs or "pytorch" not in libs:
         continue
-    pf = p["forward_ms"] / f["forward_ms"] if p else nan
-    pb = p["backward_ms"] / f["backward_ms"] if p else nan
-    print(f"{layer:22s} {batch:5d} {f['forward_ms']:8.3f} {t['forward_ms']:8.3f} {t['forward_ms']/f['forward_ms']:5.2f} {pf:5.2f}"
-          f" {f['backward_ms']:8.3f} {t['backward_ms']:8.3f} {t['backward_ms']/f['backward_ms']:5.2f} {pb:5.2f}")
-print("ratio = PyTorch time / Fathom time (> 1: Fathom faster); passv = the same against PyTorch with OMP_WAIT_POLICY=PASSIVE")
+    cells = []
+    for key in ("forward_ms", "backward_ms"):
+        f, fs = t(libs, "fathom", key), t(libs, "fathom-spin", key)
+        p, pp = t(libs, "pytorch", key), t(libs, "pytorch-passive", key)
+        cells.append(f"{f:8.3f} {p:8.3f} {p / f:6.2f} {pp / f:6.2f} {p / fs:6.2f}")
+    print(f"{layer:22s} {batch:5d} {cells[0]} | {cells[1]}")
+print("ratios = PyTorch time / Fathom time (> 1: Fathom faster). dflt: both defaults (Fathom's idle threads")
+print("sleep, PyTorch's spin); sleep: both sleep (PyTorch with OMP_WAIT_POLICY=PASSIVE); spin: both spin")
+print("(Fathom with GOMP_SPINCOUNT=3000, PyTorch's default).")
 PY
