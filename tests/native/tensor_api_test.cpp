@@ -3,7 +3,13 @@
 // naming the entry point and the shapes, for every entry point.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <iterator>
 #include <set>
+#include <string>
+
+#include <unistd.h>
 
 #include "tensor_util.h"
 
@@ -48,6 +54,39 @@ TEST(Alloc, badRequestsAreRefused) {
     EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
               fathom_free(static_cast<int64_t>(reinterpret_cast<intptr_t>(foreign + 64))));
     EXPECT_NE(std::string::npos, std::string(fathom_last_error()).find("free: address"));
+}
+
+int64_t cached_bytes() {
+    int64_t needed = 0;
+    fathom_runtime_info(nullptr, 0, &needed);
+    std::string info(static_cast<size_t>(needed), '\0');
+    fathom_runtime_info(info.data(), needed, &needed);
+    const std::string key = "alloc.cached_bytes=";
+    const size_t at = info.find(key);
+    return at == std::string::npos ? -1 : std::stoll(info.substr(at + key.size()));
+}
+
+// Freed blocks are kept up to the peak of live bytes (floor 256 MiB), so a
+// training step that frees more than 256 MiB finds its blocks again in the
+// next step instead of faulting in fresh pages.
+TEST(Alloc, cacheKeepsFreedBlocksUpToThePeakOfLiveBytes) {
+    if (std::getenv("FATHOM_ALLOC_CACHE_MB") != nullptr)
+        GTEST_SKIP() << "FATHOM_ALLOC_CACHE_MB fixes the cache size";
+    const int64_t block = int64_t{120} << 20;
+    if (static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 4 < 5 * block)
+        GTEST_SKIP() << "too little physical memory for this test";
+    // Four blocks live at once make the peak 480 MiB; once freed, at least
+    // three stay cached (what an earlier test left cached may be evicted first).
+    ASSERT_GE(cached_bytes(), 0);
+    int64_t a[4] = {};
+    for (int64_t& address : a) ASSERT_EQ(FATHOM_OK, fathom_alloc(block, &address));
+    for (int64_t address : a) ASSERT_EQ(FATHOM_OK, fathom_free(address));
+    EXPECT_GE(cached_bytes(), 3 * (block + 64)) << "more than the 256 MiB floor is cached";
+    int64_t again = 0;
+    ASSERT_EQ(FATHOM_OK, fathom_alloc(block, &again));
+    EXPECT_TRUE(std::find(std::begin(a), std::end(a), again) != std::end(a))
+        << "a cached block is reused";
+    ASSERT_EQ(FATHOM_OK, fathom_free(again));
 }
 
 // Asserts status INVALID_ARGUMENT and a message containing every part.
