@@ -357,6 +357,13 @@ TEST(Pool2dWorkspace, otherBackendDtypeOrParamsIsRefused) {
     EXPECT_NE(std::string::npos, msg.find("workspace was written for other pooling params"))
         << msg;
 
+    // A reference payload changed after forward: an argmax outside its plane
+    // is refused (not written through), naming the cause.
+    TestTensor bad = from_ref.ws;
+    for (int64_t k = 0; k < 4; ++k) bad.set_storage(64 + 5 * 4 + k, 1.0);  // 0x01010101
+    msg = backward_error(ref, dy, &bad, dx);
+    EXPECT_NE(std::string::npos, msg.find("argmax outside its plane")) << msg;
+
     TestTensor zeros = make_tensor(FATHOM_BOOL, {workspace_bytes(ref, FATHOM_F32)});
     msg = backward_error(ref, dy, &zeros, dx);
     EXPECT_NE(std::string::npos, msg.find("workspace was not written by pool2d_forward")) << msg;

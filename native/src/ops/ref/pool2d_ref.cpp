@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/error.h"
 #include "ops/pool2d.h"
 #include "ops/reduce.h"
 
@@ -78,7 +79,14 @@ void backward(const fathom_pool2d_params& p, const T* diff_dst, const int32_t* a
             for (int64_t ow = 0; ow < ow_n; ++ow) {
                 const int64_t o = oh * ow_n + ow;
                 if (p.algorithm == FATHOM_POOL_MAX) {
-                    dx[argmax[plane * oh_n * ow_n + o]] += dy[o];
+                    // The workspace is the caller's memory: refuse an argmax
+                    // outside its plane rather than write through it.
+                    const int64_t at = argmax[plane * oh_n * ow_n + o];
+                    if (at < 0 || at >= p.h * p.w)
+                        fail(FATHOM_INVALID_ARGUMENT,
+                             "pool2d_backward: the workspace holds an argmax outside its plane "
+                             "(it was changed after pool2d_forward wrote it)");
+                    dx[at] += dy[o];
                     continue;
                 }
                 const Window win = window_of(p, oh, ow);
