@@ -87,6 +87,19 @@ TEST(Alloc, cacheKeepsFreedBlocksUpToThePeakOfLiveBytes) {
     EXPECT_TRUE(std::find(std::begin(a), std::end(a), again) != std::end(a))
         << "a cached block is reused";
     ASSERT_EQ(FATHOM_OK, fathom_free(again));
+
+    // Other sizes now (cache misses): stale blocks are evicted so that live +
+    // cached stays within max(peak, live + 256 MiB).
+    const int64_t peak = 4 * (block + 64);
+    int64_t b[4] = {};
+    int64_t live = 0;
+    for (int64_t& address : b) {
+        ASSERT_EQ(FATHOM_OK, fathom_alloc(block - (1 << 20), &address));
+        live += block - (1 << 20) + 64;
+        EXPECT_LE(live + cached_bytes(), std::max(peak, live + (int64_t{256} << 20)) + (1 << 20))
+            << "live " << live;
+    }
+    for (int64_t address : b) ASSERT_EQ(FATHOM_OK, fathom_free(address));
 }
 
 // Asserts status INVALID_ARGUMENT and a message containing every part.

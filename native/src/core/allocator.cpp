@@ -17,8 +17,9 @@
 // quarter of physical memory. So a step's freed blocks serve the next step
 // even when one step churns more than 256 MiB (a batch-norm backward on
 // 256x64x48x48 took 90 ms with a 256 MiB cap, refaulting its 151 MB blocks,
-// and 44 ms with them cached), while the cache never holds more than the
-// process already had live at its peak: a long run's memory does not grow.
+// and 44 ms with them cached). Live plus cached bytes stay at most the peak
+// of live bytes or live plus 256 MiB (trim_after_miss): a long run's memory
+// does not grow, and a change of sizes does not keep stale blocks around.
 #include "core/allocator.h"
 
 #include <algorithm>
@@ -98,6 +99,19 @@ public:
         return cached_;
     }
 
+    // After a block was allocated fresh (a miss) with `live` bytes now live:
+    // evicts until live + cached is at most the peak of live bytes, or live
+    // plus the floor. A workload whose sizes change (training, then
+    // evaluation at another batch size) then never holds more than its peak
+    // or the old fixed 256 MiB of stale blocks.
+    void trim_after_miss(int64_t live) {
+        if (fixed_ || capacity_ == 0) return;
+        const int64_t peak = g_peak_live_block_bytes.load(std::memory_order_relaxed);
+        const int64_t allowance = std::max(capacity_, peak - live);
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (cached_ > allowance) evict(cached_ - allowance);
+    }
+
 private:
     int64_t effective_capacity() const {
         if (fixed_ || capacity_ == 0) return capacity_;
@@ -143,7 +157,8 @@ void* tensor_alloc(int64_t bytes) {
         fail(FATHOM_OUT_OF_MEMORY, "alloc: cannot allocate ", bytes, " bytes");
     const int64_t total = total_size(bytes);
     void* base = block_cache().take(total);
-    if (base == nullptr) base = std::aligned_alloc(kAlignment, static_cast<size_t>(total));
+    const bool fresh = base == nullptr;
+    if (fresh) base = std::aligned_alloc(kAlignment, static_cast<size_t>(total));
     if (base == nullptr) fail(FATHOM_OUT_OF_MEMORY, "alloc: cannot allocate ", bytes, " bytes");
     auto* header = static_cast<Header*>(base);
     header->bytes = bytes;
@@ -154,6 +169,7 @@ void* tensor_alloc(int64_t bytes) {
     while (live > peak &&
            !g_peak_live_block_bytes.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
     }
+    if (fresh && total >= kCacheMinBlock) block_cache().trim_after_miss(live);
     return static_cast<char*>(base) + kAlignment;
 }
 
