@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "runtime_info_util.h"
 #include "tensor_util.h"
 
 using namespace fathom_test;
@@ -57,13 +58,8 @@ TEST(Alloc, badRequestsAreRefused) {
 }
 
 int64_t cached_bytes() {
-    int64_t needed = 0;
-    fathom_runtime_info(nullptr, 0, &needed);
-    std::string info(static_cast<size_t>(needed), '\0');
-    fathom_runtime_info(info.data(), needed, &needed);
-    const std::string key = "alloc.cached_bytes=";
-    const size_t at = info.find(key);
-    return at == std::string::npos ? -1 : std::stoll(info.substr(at + key.size()));
+    const std::string value = runtime_info_value("alloc.cached_bytes");
+    return value.empty() ? -1 : std::stoll(value);
 }
 
 // Freed blocks are kept up to the peak of live bytes (floor 256 MiB), so a

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cmath>
 #include <fstream>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "gemm_reference.h"
+#include "runtime_info_util.h"
 
 using namespace fathom_test;
 
@@ -50,6 +52,14 @@ void hammer(fathom_gemm_backend backend, int callers, int iterations, std::atomi
             }
         });
     for (auto& t : threads) t.join();
+}
+
+// With idle workers sleeping (ctest sets OMP_WAIT_POLICY=PASSIVE here), a call
+// wakes one more thread per 16 MFLOP of work; threads_spin_test.cpp checks the
+// spinning case.
+TEST(Threads, workPerThreadAssumesSleepingWorkers) {
+    if (std::getenv("GOMP_SPINCOUNT") != nullptr) GTEST_SKIP() << "GOMP_SPINCOUNT is set";
+    EXPECT_DOUBLE_EQ(16e6, std::stod(runtime_info_value("threads.flops_per_thread")));
 }
 
 TEST(Threads, concurrentCallersGetCorrectResults) {

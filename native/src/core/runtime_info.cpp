@@ -56,6 +56,7 @@ std::string runtime_info_text() {
     os << "fathom.abi_version=" << FATHOM_ABI_VERSION << '\n';
     os << "threads.intra_op=" << num_threads() << '\n';
     os << "threads.default=" << default_num_threads() << '\n';
+    os << "threads.flops_per_thread=" << flops_per_thread() << '\n';
     os << "alloc.live_bytes=" << tensor_live_bytes() << '\n';
     os << "alloc.cached_bytes=" << tensor_cached_bytes() << '\n';
     os << "env.OMP_WAIT_POLICY=" << env_or("OMP_WAIT_POLICY", "") << '\n';

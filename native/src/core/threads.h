@@ -24,6 +24,9 @@ void set_num_threads(int n);
 // Work (in flops) that justifies waking one more worker thread; see README
 // "Threads" for the measurement behind it.
 constexpr double kFlopsPerThread = 16e6;
+// What ThreadGrant uses: kFlopsPerThread, or a quarter of it when OpenMP was
+// told to spin (read once from GOMP_SPINCOUNT / OMP_WAIT_POLICY).
+double flops_per_thread();
 
 class ThreadGrant {
 public:
