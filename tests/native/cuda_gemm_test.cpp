@@ -7,34 +7,23 @@
 #include <string>
 
 #include "gemm_reference.h"
+#include "runtime_info_util.h"
 
 using namespace fathom_test;
 
 namespace {
 
-std::string runtime_info() {
-    int64_t needed = 0;
-    fathom_runtime_info(nullptr, 0, &needed);
-    std::string s(static_cast<size_t>(needed), '\0');
-    fathom_runtime_info(s.data(), needed, &needed);
-    return s;
-}
-
 bool has_gpu() {
-    const std::string s = runtime_info();
-    return s.find("cuda.devices=0") == std::string::npos && s.find("cuda.built=true") != std::string::npos;
+    return runtime_info_value("cuda.built") == "true" && runtime_info_value("cuda.devices") != "0";
 }
 
-// Prints the cuda.* lines, so a GPU run's log says which GEMM path was tested.
+// Prints the cuda.* values, so a GPU run's log says which GEMM path was tested.
 TEST(CudaRuntime, reportsDevicesAndGemmPath) {
     if (!has_gpu()) GTEST_SKIP() << "no CUDA device";
-    const std::string s = runtime_info();
-    EXPECT_NE(s.find("cuda.cublas="), std::string::npos) << s;
-    size_t at = 0;
-    while ((at = s.find("cuda.", at)) != std::string::npos) {
-        const size_t end = s.find('\n', at);
-        std::printf("%s\n", s.substr(at, end - at).c_str());
-        at = end;
+    for (const char* key : {"cuda.built", "cuda.cublas", "cuda.devices"}) {
+        const std::string value = runtime_info_value(key);
+        EXPECT_FALSE(value.empty()) << key;
+        std::printf("%s=%s\n", key, value.c_str());
     }
 }
 
