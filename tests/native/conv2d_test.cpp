@@ -813,8 +813,8 @@ TEST(Conv2d, forwardRefusesBadInput) {
     }
     {
         ForwardCall c;
-        c.p.reserved = 1;
-        expect_refused(c, kBad, {op + "reserved=1 must be 0"});
+        c.p.layouts = 4;
+        expect_refused(c, kBad, {op + "layouts=4 has unknown bits"});
     }
     {
         ForwardCall c;

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-#define FATHOM_ABI_VERSION 4
+#define FATHOM_ABI_VERSION 5
 
 typedef enum fathom_status {
     FATHOM_OK = 0,
@@ -338,6 +338,29 @@ typedef enum fathom_cnn_backend {
 } fathom_cnn_backend;
 
 /*
+ * Activation layouts (ABI 5). A descriptor always states the logical NCHW
+ * shape with contiguous strides; a layout flag says how the bytes are really
+ * ordered. FATHOM_LAYOUT_NCHW16C is oneDNN's nChw16c (aBcd16b): element
+ * (n, c, h, w) at ((n * C/16 + c/16) * H*W + h*W + w) * 16 + c%16, for C a
+ * multiple of 16 (the same bytes as NCHW when H*W == 1). Keeping activations
+ * in it between layers saves the reorders the JIT kernels otherwise need on
+ * every call.
+ */
+typedef enum fathom_layout {
+    FATHOM_LAYOUT_NCHW = 0,
+    FATHOM_LAYOUT_NCHW16C = 1
+} fathom_layout;
+
+/*
+ * Copies an (N,C,H,W) tensor between layouts (src and dst: contiguous
+ * descriptors of one shape and dtype of 1, 4 or 8 bytes, not overlapping;
+ * NCHW16C needs C % 16 == 0).
+ */
+FATHOM_API fathom_status fathom_convert_layout(const fathom_tensor_desc* src, int32_t src_layout,
+                                               const fathom_tensor_desc* dst,
+                                               int32_t dst_layout);
+
+/*
  * 2-D convolution (cross-correlation, as PyTorch): src (N,C,H,W),
  * weights (K, C/groups, KH, KW), bias (K) -> dst (N,K,OH,OW) with
  * OH = (H + 2*ph - dh*(kh-1) - 1) / sh + 1 (same for OW). Dilation 1 = dense.
@@ -353,8 +376,32 @@ typedef struct fathom_conv2d_params {
     int32_t has_bias;
     int32_t post_relu; /* forward only: dst = relu(conv + bias), fused (inference) */
     int32_t backend;   /* fathom_cnn_backend */
-    int32_t reserved;  /* 0 */
+    int32_t layouts;   /* fathom_conv2d_layout bits; 0 = NCHW everywhere (ABI < 5: reserved, 0) */
 } fathom_conv2d_params;
+
+/*
+ * Layout bits of fathom_conv2d_params.layouts: which activations are
+ * FATHOM_LAYOUT_NCHW16C. SRC covers src (forward, backward-weights) and
+ * diff_src (backward-data); DST covers dst and diff_dst. F32 only.
+ */
+typedef enum fathom_conv2d_layout {
+    FATHOM_CONV2D_SRC_NCHW16C = 1, /* needs C % 16 == 0 */
+    FATHOM_CONV2D_DST_NCHW16C = 2  /* needs K % 16 == 0 */
+} fathom_conv2d_layout;
+
+typedef enum fathom_conv2d_pass {
+    FATHOM_CONV2D_FORWARD = 0,
+    FATHOM_CONV2D_BACKWARD_DATA = 1,
+    FATHOM_CONV2D_BACKWARD_WEIGHTS = 2
+} fathom_conv2d_pass;
+
+/*
+ * The layout bits whose activations the kernel for (p, pass) reads or writes
+ * without a reorder (p->layouts is ignored): passing those layouts saves the
+ * copies. 0 for F64/reference, and where the kernel wants plain NCHW.
+ */
+FATHOM_API fathom_status fathom_conv2d_native_layouts(const fathom_conv2d_params* p, int32_t pass,
+                                                      int32_t* layouts);
 
 /* Writes (N, K, OH, OW) into out[4]; fails when the params are inconsistent. */
 FATHOM_API fathom_status fathom_conv2d_output_shape(const fathom_conv2d_params* p, int64_t* out);
@@ -395,6 +442,9 @@ typedef struct fathom_pool2d_params {
     int64_t ph, pw;
     int32_t algorithm; /* fathom_pool_algorithm */
     int32_t backend;   /* fathom_cnn_backend */
+    int32_t layout;    /* ABI 5: fathom_layout of src, dst and their diffs (F32); backward
+                          takes the forward's, which the workspace records */
+    int32_t reserved;  /* 0 */
 } fathom_pool2d_params;
 
 FATHOM_API fathom_status fathom_pool2d_output_shape(const fathom_pool2d_params* p, int64_t* out);
@@ -442,6 +492,8 @@ typedef struct fathom_batch_norm_params {
     double momentum;
     int32_t training;
     int32_t backend; /* fathom_cnn_backend */
+    int32_t layout;  /* ABI 5: fathom_layout of src, dst, diff_dst, diff_src (NCHW16C: S = H*W, C % 16 == 0) */
+    int32_t reserved; /* 0 */
 } fathom_batch_norm_params;
 
 FATHOM_API fathom_status fathom_batch_norm_forward(const fathom_batch_norm_params* p,

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "fathom/fathom.h"
 #include "ops/conv2d.h"
+#include "ops/layout.h"
 
 using fathom::fail;
 using fathom::guarded;
@@ -21,6 +22,24 @@ fathom_status fathom_conv2d_output_shape(const fathom_conv2d_params* p, int64_t*
         out[2] = cp.oh;
         out[3] = cp.ow;
     });
+}
+
+fathom_status fathom_conv2d_native_layouts(const fathom_conv2d_params* p, int32_t pass,
+                                          int32_t* layouts) {
+    return guarded("conv2d_native_layouts", [&] {
+        const char* op = "conv2d_native_layouts";
+        const fathom::Conv2dParams cp = fathom::check_conv2d_params(op, p);
+        if (!layouts) fail(FATHOM_INVALID_ARGUMENT, op, ": layouts is null");
+        if (pass < FATHOM_CONV2D_FORWARD || pass > FATHOM_CONV2D_BACKWARD_WEIGHTS)
+            fail(FATHOM_INVALID_ARGUMENT, op, ": unknown pass ", pass, " (", cp.str(), ")");
+        *layouts = fathom::conv2d_native_layouts(cp, pass);
+    });
+}
+
+fathom_status fathom_convert_layout(const fathom_tensor_desc* src, int32_t src_layout,
+                                    const fathom_tensor_desc* dst, int32_t dst_layout) {
+    return guarded("convert_layout",
+                   [&] { fathom::convert_layout_api(src, src_layout, dst, dst_layout); });
 }
 
 fathom_status fathom_conv2d_forward(const fathom_conv2d_params* p, const fathom_tensor_desc* src,

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "ops/layout.h"
 #include "ops/nchw_args.h"
 #include "ops/strided_loop.h"
 
@@ -21,6 +22,7 @@ std::string describe(const fathom_batch_norm_params& p) {
     std::ostringstream os;
     os << "n=" << p.n << " c=" << p.c << " s=" << p.s << " eps=" << p.eps
        << " momentum=" << p.momentum << " training=" << p.training << " backend=" << p.backend;
+    if (p.layout != 0) os << " layout=" << p.layout;
     return os.str();
 }
 
@@ -38,6 +40,13 @@ const fathom_batch_norm_params& check_params(const char* op, const fathom_batch_
     if (p.backend != FATHOM_CNN_AUTO && p.backend != FATHOM_CNN_REFERENCE &&
         p.backend != FATHOM_CNN_ONEDNN)
         fail(FATHOM_INVALID_ARGUMENT, op, ": unknown backend ", p.backend);
+    if (p.layout != FATHOM_LAYOUT_NCHW && p.layout != FATHOM_LAYOUT_NCHW16C)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": unknown layout ", p.layout, " (", describe(p), ")");
+    if (p.layout == FATHOM_LAYOUT_NCHW16C && p.c % 16 != 0)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs c divisible by 16 (",
+             describe(p), ")");
+    if (p.reserved != 0)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": reserved=", p.reserved, " must be 0");
     return p;
 }
 
@@ -94,6 +103,9 @@ BatchNormArgs check_batch_norm_forward(
     require_same_shape(op, y, "dst", x, "src");
     require_same_dtype(op, y, "dst", x, "src");
     a.dtype = x.dtype;
+    if (p.layout != FATHOM_LAYOUT_NCHW && a.dtype != FATHOM_F32)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs float32, src ", shape_str(x),
+             " is ", dtype_name(a.dtype));
     a.backend = resolve_cnn_backend(op, p.backend, a.dtype);
     a.src = x.data;
     a.dst = y.data;
@@ -129,6 +141,9 @@ BatchNormArgs check_batch_norm_backward(
     require_same_dtype(op, dy, "diff_dst", x, "src");
     require_same_dtype(op, dx, "diff_src", x, "src");
     a.dtype = x.dtype;
+    if (p.layout != FATHOM_LAYOUT_NCHW && a.dtype != FATHOM_F32)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs float32, src ", shape_str(x),
+             " is ", dtype_name(a.dtype));
     a.backend = resolve_cnn_backend(op, p.backend, a.dtype);
     a.src = x.data;
     a.diff_dst = dy.data;
@@ -153,6 +168,19 @@ void batch_norm_forward(const BatchNormArgs& a) {
         batch_norm_forward_nchw(a, grant.threads());
         return;
     }
+    if (a.p.layout != FATHOM_LAYOUT_NCHW) {  // F32: the reference on NCHW copies
+        const fathom_batch_norm_params& p = a.p;
+        PlainCopy x(reinterpret_cast<const float*>(a.src), p.layout, p.n, p.c, p.s);
+        PlainCopy y(reinterpret_cast<float*>(a.dst), p.layout, p.n, p.c, p.s);
+        batch_norm_forward_ref(p, x.plain(), reinterpret_cast<const float*>(a.gamma),
+                               reinterpret_cast<const float*>(a.beta),
+                               reinterpret_cast<float*>(a.running_mean),
+                               reinterpret_cast<float*>(a.running_var),
+                               reinterpret_cast<float*>(a.save_mean),
+                               reinterpret_cast<float*>(a.save_invstd), y.plain_mut());
+        y.write_back();
+        return;
+    }
     with_float_dtype(a.dtype, [&](auto zero) {
         using T = decltype(zero);
         batch_norm_forward_ref(a.p, reinterpret_cast<const T*>(a.src),
@@ -169,6 +197,19 @@ void batch_norm_backward(const BatchNormArgs& a) {
     if (a.backend == FATHOM_CNN_ONEDNN) {
         ThreadGrant grant(batch_norm_work(a.p));
         batch_norm_backward_nchw(a, grant.threads());
+        return;
+    }
+    if (a.p.layout != FATHOM_LAYOUT_NCHW) {
+        const fathom_batch_norm_params& p = a.p;
+        PlainCopy x(reinterpret_cast<const float*>(a.src), p.layout, p.n, p.c, p.s);
+        PlainCopy dy(reinterpret_cast<const float*>(a.diff_dst), p.layout, p.n, p.c, p.s);
+        PlainCopy dx(reinterpret_cast<float*>(a.dst), p.layout, p.n, p.c, p.s);
+        batch_norm_backward_ref(p, x.plain(), dy.plain(), reinterpret_cast<const float*>(a.gamma),
+                                reinterpret_cast<const float*>(a.save_mean),
+                                reinterpret_cast<const float*>(a.save_invstd), dx.plain_mut(),
+                                reinterpret_cast<float*>(a.diff_gamma),
+                                reinterpret_cast<float*>(a.diff_beta));
+        dx.write_back();
         return;
     }
     with_float_dtype(a.dtype, [&](auto zero) {

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "ops/layout.h"
 
 namespace fathom {
 
@@ -22,7 +23,7 @@ std::string describe_params(const fathom_conv2d_params& p) {
        << " kh=" << p.kh << " kw=" << p.kw << " sh=" << p.sh << " sw=" << p.sw << " ph=" << p.ph
        << " pw=" << p.pw << " dh=" << p.dh << " dw=" << p.dw << " groups=" << p.groups
        << " has_bias=" << p.has_bias << " post_relu=" << p.post_relu << " backend=" << p.backend;
-    if (p.reserved != 0) os << " reserved=" << p.reserved;
+    if (p.layouts != 0) os << " layouts=" << p.layouts;
     return os.str();
 }
 
@@ -201,6 +202,9 @@ void check_dtypes(const Checker& ck, const Conv2dParams& p, const TensorView* vi
     if (p.backend == FATHOM_CNN_ONEDNN)
         ck.fail_with(FATHOM_UNSUPPORTED, "this build has no oneDNN backend");
 #endif
+    if (p.layouts != 0 && first.dtype != FATHOM_F32)
+        ck.fail_with(FATHOM_INVALID_ARGUMENT, "layouts=", p.layouts,
+                     " (nChw16c activations) needs float32, got ", dtype_name(first.dtype));
 }
 
 }  // namespace
@@ -242,7 +246,12 @@ Conv2dParams check_conv2d_params(const char* op, const fathom_conv2d_params* raw
     if (r.backend != FATHOM_CNN_AUTO && r.backend != FATHOM_CNN_REFERENCE &&
         r.backend != FATHOM_CNN_ONEDNN)
         bad("unknown backend ", r.backend);
-    if (r.reserved != 0) bad("reserved=", r.reserved, " must be 0");
+    if ((r.layouts & ~(FATHOM_CONV2D_SRC_NCHW16C | FATHOM_CONV2D_DST_NCHW16C)) != 0)
+        bad("layouts=", r.layouts, " has unknown bits (1: src nChw16c, 2: dst nChw16c)");
+    if ((r.layouts & FATHOM_CONV2D_SRC_NCHW16C) && r.c % 16 != 0)
+        bad("layouts=", r.layouts, ": nChw16c src needs c divisible by 16, c=", r.c);
+    if ((r.layouts & FATHOM_CONV2D_DST_NCHW16C) && r.k % 16 != 0)
+        bad("layouts=", r.layouts, ": nChw16c dst needs k divisible by 16, k=", r.k);
     // Extent of the dilated kernel against the padded input; below 0 there is no output.
     const int64_t span_h = r.h + 2 * r.ph - r.dh * (r.kh - 1) - 1;
     const int64_t span_w = r.w + 2 * r.pw - r.dw * (r.kw - 1) - 1;
@@ -259,6 +268,7 @@ Conv2dParams check_conv2d_params(const char* op, const fathom_conv2d_params* raw
     p.ow = span_w / r.sw + 1;
     p.has_bias = r.has_bias != 0;
     p.post_relu = r.post_relu != 0;
+    p.layouts = r.layouts;
     p.backend = static_cast<fathom_cnn_backend>(r.backend);
     p.raw = r;
     return p;
@@ -375,6 +385,16 @@ T* out(const TensorView& t) {
 
 }  // namespace
 
+int32_t conv2d_native_layouts(const Conv2dParams& p, int32_t pass) {
+#ifdef FATHOM_WITH_DNNL
+    if (resolve_conv2d_backend(p, FATHOM_F32) == FATHOM_CNN_ONEDNN)
+        return conv2d_native_layouts_dnnl(p, pass);
+#endif
+    (void)p;
+    (void)pass;
+    return 0;
+}
+
 // NOTE: a oneDNN branch compiled without FATHOM_WITH_DNNL is unreachable:
 // check_dtypes refused FATHOM_CNN_ONEDNN and AUTO resolved to the reference.
 void conv2d_forward(const Conv2dForwardArgs& a) {
@@ -388,6 +408,15 @@ void conv2d_forward(const Conv2dForwardArgs& a) {
     }
 #endif
     (void)be;
+    if (a.p.layouts != 0) {  // F32: the reference reads and writes NCHW copies
+        const Conv2dParams& p = a.p;
+        PlainCopy src(in<float>(a.src), p.src_blocked(), p.n, p.c, p.h * p.w);
+        PlainCopy dst(out<float>(a.dst), p.dst_blocked(), p.n, p.k, p.oh * p.ow);
+        conv2d_forward_ref(p, src.plain(), in<float>(a.weights), in<float>(a.bias),
+                           dst.plain_mut());
+        dst.write_back();
+        return;
+    }
     with_float_dtype(a.dst.dtype, [&](auto t) {
         using T = decltype(t);
         conv2d_forward_ref(a.p, in<T>(a.src), in<T>(a.weights), in<T>(a.bias), out<T>(a.dst));
@@ -405,6 +434,14 @@ void conv2d_backward_data(const Conv2dBackwardDataArgs& a) {
     }
 #endif
     (void)be;
+    if (a.p.layouts != 0) {
+        const Conv2dParams& p = a.p;
+        PlainCopy diff_dst(in<float>(a.diff_dst), p.dst_blocked(), p.n, p.k, p.oh * p.ow);
+        PlainCopy diff_src(out<float>(a.diff_src), p.src_blocked(), p.n, p.c, p.h * p.w);
+        conv2d_backward_data_ref(p, diff_dst.plain(), in<float>(a.weights), diff_src.plain_mut());
+        diff_src.write_back();
+        return;
+    }
     with_float_dtype(a.diff_src.dtype, [&](auto t) {
         using T = decltype(t);
         conv2d_backward_data_ref(a.p, in<T>(a.diff_dst), in<T>(a.weights), out<T>(a.diff_src));
@@ -423,6 +460,14 @@ void conv2d_backward_weights(const Conv2dBackwardWeightsArgs& a) {
     }
 #endif
     (void)be;
+    if (a.p.layouts != 0) {
+        const Conv2dParams& p = a.p;
+        PlainCopy src(in<float>(a.src), p.src_blocked(), p.n, p.c, p.h * p.w);
+        PlainCopy diff_dst(in<float>(a.diff_dst), p.dst_blocked(), p.n, p.k, p.oh * p.ow);
+        conv2d_backward_weights_ref(p, src.plain(), diff_dst.plain(), out<float>(a.diff_weights),
+                                    out<float>(a.diff_bias));
+        return;
+    }
     with_float_dtype(a.diff_weights.dtype, [&](auto t) {
         using T = decltype(t);
         conv2d_backward_weights_ref(a.p, in<T>(a.src), in<T>(a.diff_dst), out<T>(a.diff_weights),

@@ -9,7 +9,9 @@
 //   OH = (H + 2*ph - dh*(KH-1) - 1) / sh + 1   (floor; the same for OW)
 //   output channel k reads input channels g*Cg .. g*Cg+Cg-1 with g = k / Kg.
 // Every tensor is a contiguous NCHW (OIHW for weights) descriptor of exactly
-// that shape, F32 or F64, all of one dtype. Outputs are overwritten (never
+// that shape, F32 or F64, all of one dtype; with layout bits set (F32 only),
+// the flagged activations' bytes are nChw16c (ops/layout.h) behind that
+// descriptor. Outputs are overwritten (never
 // accumulated into), so their prior contents, NaN included, do not matter.
 #pragma once
 
@@ -32,9 +34,12 @@ struct Conv2dParams {
     int64_t oh = 0, ow = 0;  // derived
     bool has_bias = false;
     bool post_relu = false;
+    int32_t layouts = 0;  // fathom_conv2d_layout bits: which activations are nChw16c
     fathom_cnn_backend backend = FATHOM_CNN_AUTO;
     fathom_conv2d_params raw{};  // as the caller passed them (cache keys, messages)
 
+    bool src_blocked() const { return (layouts & FATHOM_CONV2D_SRC_NCHW16C) != 0; }
+    bool dst_blocked() const { return (layouts & FATHOM_CONV2D_DST_NCHW16C) != 0; }
     int64_t cg() const { return c / groups; }  // input channels per group
     int64_t kg() const { return k / groups; }  // output channels per group
     // 2*N*K*OH*OW*Cg*KH*KW: the multiply-adds of any of the three passes.
@@ -88,6 +93,9 @@ Conv2dBackwardWeightsArgs check_conv2d_backward_weights(const fathom_conv2d_para
                                                         const fathom_tensor_desc* diff_weights,
                                                         const fathom_tensor_desc* diff_bias);
 
+// The layout bits of fathom_conv2d_native_layouts (validated params; p.layouts ignored).
+int32_t conv2d_native_layouts(const Conv2dParams& p, int32_t pass);
+
 // The backend that runs a call: AUTO is oneDNN for F32 (when built with it) and
 // the reference kernels otherwise.
 fathom_cnn_backend resolve_conv2d_backend(const Conv2dParams& p, fathom_dtype dtype);
@@ -121,5 +129,8 @@ void conv2d_backward_data_dnnl(const Conv2dParams& p, const float* diff_dst,
                                const float* weights, float* diff_src, int threads);
 void conv2d_backward_weights_dnnl(const Conv2dParams& p, const float* src, const float* diff_dst,
                                   float* diff_weights, float* diff_bias, int threads);
+// The activations (bits as Conv2dParams::layouts) the kernel oneDNN runs for
+// (p, pass) keeps in nChw16c, so passing them so needs no reorder.
+int32_t conv2d_native_layouts_dnnl(const Conv2dParams& p, int32_t pass);
 
 }  // namespace fathom

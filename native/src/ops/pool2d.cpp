@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "ops/layout.h"
 #include "ops/nchw_args.h"
 #include "ops/strided_loop.h"
 
@@ -41,6 +42,7 @@ std::string describe(const fathom_pool2d_params& p) {
     os << "n=" << p.n << " c=" << p.c << " h=" << p.h << " w=" << p.w << " kernel=" << p.kh
        << "x" << p.kw << " stride=" << p.sh << "x" << p.sw << " padding=" << p.ph << "x" << p.pw
        << " algorithm=" << algorithm_name(p.algorithm) << " backend=" << backend_name(p.backend);
+    if (p.layout != 0) os << " layout=" << p.layout;
     return os.str();
 }
 
@@ -131,11 +133,29 @@ const fathom_pool2d_params& check_pool2d_params(const char* op, const fathom_poo
     if (p.backend != FATHOM_CNN_AUTO && p.backend != FATHOM_CNN_REFERENCE &&
         p.backend != FATHOM_CNN_ONEDNN)
         fail(FATHOM_INVALID_ARGUMENT, op, ": unknown backend ", p.backend);
+    if (p.layout != FATHOM_LAYOUT_NCHW && p.layout != FATHOM_LAYOUT_NCHW16C)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": unknown layout ", p.layout, " (", describe(p), ")");
+    if (p.layout == FATHOM_LAYOUT_NCHW16C && p.c % 16 != 0)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs c divisible by 16 (",
+             describe(p), ")");
+    if (p.reserved != 0)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": reserved=", p.reserved, " must be 0");
     return p;
 }
 
+namespace {
+
+void require_layout_dtype(const char* op, const fathom_pool2d_params& p, const TensorView& x) {
+    if (p.layout != FATHOM_LAYOUT_NCHW && x.dtype != FATHOM_F32)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs float32, got ",
+             dtype_name(x.dtype), " (", describe(p), ")");
+}
+
+}  // namespace
+
 uint64_t pool2d_params_hash(const fathom_pool2d_params& p) {
-    const int64_t v[] = {p.n, p.c, p.h, p.w, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.algorithm};
+    const int64_t v[] = {p.n,  p.c,  p.h,  p.w,          p.kh,    p.kw,
+                         p.sh, p.sw, p.ph, p.pw, p.algorithm, p.layout};
     uint64_t h = 1469598103934665603ull;
     for (int64_t x : v)
         for (int b = 0; b < 8; ++b) h = (h ^ ((static_cast<uint64_t>(x) >> (8 * b)) & 0xff)) *
@@ -160,6 +180,7 @@ Pool2dArgs check_pool2d_forward(const fathom_pool2d_params* params, const fathom
     a.x = input_view(op, "src", src);
     a.y = output_view(op, "dst", dst);
     check_operands(op, a.p, a.x, "src", a.y, "dst");
+    require_layout_dtype(op, a.p, a.x);
     a.backend = resolve_cnn_backend(op, a.p.backend, a.x.dtype);
     int64_t numel = 0;
     a.workspace = workspace_data(op, workspace, &numel);
@@ -179,6 +200,7 @@ Pool2dArgs check_pool2d_backward(const fathom_pool2d_params* params,
     a.y = input_view(op, "diff_dst", diff_dst);
     a.x = output_view(op, "diff_src", diff_src);
     check_operands(op, a.p, a.x, "diff_src", a.y, "diff_dst");
+    require_layout_dtype(op, a.p, a.x);
     a.backend = resolve_cnn_backend(op, a.p.backend, a.x.dtype);
     int64_t numel = 0;
     a.workspace = workspace_data(op, workspace, &numel);
@@ -224,6 +246,12 @@ void pool2d_forward(const Pool2dArgs& a) {
         pool2d_forward_dnnl(p, reinterpret_cast<const float*>(a.x.data),
                             reinterpret_cast<float*>(a.y.data), payload, grant.threads());
 #endif
+    } else if (p.layout != FATHOM_LAYOUT_NCHW) {  // F32: the reference on NCHW copies
+        const int64_t oh = pool2d_out_h(p), ow = pool2d_out_w(p);
+        PlainCopy x(reinterpret_cast<const float*>(a.x.data), p.layout, p.n, p.c, p.h * p.w);
+        PlainCopy y(reinterpret_cast<float*>(a.y.data), p.layout, p.n, p.c, oh * ow);
+        pool2d_forward_ref(p, x.plain(), y.plain_mut(), reinterpret_cast<int32_t*>(payload));
+        y.write_back();
     } else {
         int32_t* argmax = reinterpret_cast<int32_t*>(payload);
         with_float_dtype(a.x.dtype, [&](auto zero) {
@@ -253,6 +281,13 @@ void pool2d_backward(const Pool2dArgs& a) {
         pool2d_backward_dnnl(p, reinterpret_cast<const float*>(a.y.data), payload,
                              reinterpret_cast<float*>(a.x.data), grant.threads());
 #endif
+    } else if (p.layout != FATHOM_LAYOUT_NCHW) {
+        const int64_t oh = pool2d_out_h(p), ow = pool2d_out_w(p);
+        PlainCopy dy(reinterpret_cast<const float*>(a.y.data), p.layout, p.n, p.c, oh * ow);
+        PlainCopy dx(reinterpret_cast<float*>(a.x.data), p.layout, p.n, p.c, p.h * p.w);
+        pool2d_backward_ref(p, dy.plain(), reinterpret_cast<const int32_t*>(payload),
+                            dx.plain_mut());
+        dx.write_back();
     } else {
         const int32_t* argmax = reinterpret_cast<const int32_t*>(payload);
         with_float_dtype(a.x.dtype, [&](auto zero) {

@@ -8,6 +8,9 @@
 // on the thread count (oneDNN's dense kernel split N across threads, so its F32
 // results varied in the last bits with the thread count).
 //
+// nChw16c activations (fathom_batch_norm_params.layout, S > 1) have kernels of
+// their own: the same sums with the 16 channels of a block in vector lanes.
+//
 // Forward (any S) and the dense case S == 1 (N,C rows, as after ResNet-18's
 // last stage at 28x28, 512x1x1) are here too. oneDNN's bnorm_jit on 256x512
 // took 0.13 ms alone but a median of 16-24 ms (2 threads) while other
@@ -226,6 +229,128 @@ void forward_dense(const BatchNormArgs& a, int threads, double* mean_out, double
     }
 }
 
+// nChw16c with S > 1: x is (N, C/16, S, 16). One thread per block of 16
+// channels, the 16 lanes side by side; per (n, block), partial sums over S in
+// float and then in double, as the NCHW kernel sums each (n, c) row.
+void forward_blocked(const BatchNormArgs& a, int threads, double* mean_out, double* var_out) {
+    const fathom_batch_norm_params& p = a.p;
+    const ForwardOperands o(a);
+    const auto *x = o.x, *gamma = o.gamma, *beta = o.beta;
+    const auto *running_mean = o.running_mean, *running_var = o.running_var;
+    auto* y = o.y;
+    const int64_t n_count = p.n, cb_count = p.c / 16, s_count = p.s;
+    const double m = static_cast<double>(n_count) * static_cast<double>(s_count);
+    const bool training = p.training != 0;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t cb = 0; cb < cb_count; ++cb) {
+        double* mean = mean_out + cb * 16;
+        double* var = var_out + cb * 16;
+        if (training) {
+            double sum[16] = {}, sq[16] = {};
+            for (int64_t n = 0; n < n_count; ++n) {
+                const float* xb = x + (n * cb_count + cb) * s_count * 16;
+                float row[16] = {};
+                for (int64_t s = 0; s < s_count; ++s)
+#pragma omp simd
+                    for (int l = 0; l < 16; ++l) row[l] += xb[s * 16 + l];
+                for (int l = 0; l < 16; ++l) sum[l] += row[l];
+            }
+            float mu[16];
+            for (int l = 0; l < 16; ++l) {
+                mean[l] = sum[l] / m;
+                mu[l] = static_cast<float>(mean[l]);
+            }
+            for (int64_t n = 0; n < n_count; ++n) {
+                const float* xb = x + (n * cb_count + cb) * s_count * 16;
+                float row[16] = {};
+                for (int64_t s = 0; s < s_count; ++s)
+#pragma omp simd
+                    for (int l = 0; l < 16; ++l) {
+                        const float d = xb[s * 16 + l] - mu[l];
+                        row[l] += d * d;
+                    }
+                for (int l = 0; l < 16; ++l) sq[l] += row[l];
+            }
+            for (int l = 0; l < 16; ++l) var[l] = sq[l] / m;
+        } else {
+            for (int l = 0; l < 16; ++l) {
+                mean[l] = running_mean[cb * 16 + l];
+                var[l] = running_var[cb * 16 + l];
+            }
+        }
+        float mu[16], scale[16], shift[16];
+        for (int l = 0; l < 16; ++l) {
+            const int64_t c = cb * 16 + l;
+            mu[l] = static_cast<float>(mean[l]);
+            scale[l] = static_cast<float>((gamma ? gamma[c] : 1.0) / std::sqrt(var[l] + p.eps));
+            shift[l] = beta ? beta[c] : 0.0f;
+        }
+        for (int64_t n = 0; n < n_count; ++n) {
+            const int64_t at = (n * cb_count + cb) * s_count * 16;
+            const float* xb = x + at;
+            float* yb = y + at;
+            for (int64_t s = 0; s < s_count; ++s)
+#pragma omp simd
+                for (int l = 0; l < 16; ++l)
+                    yb[s * 16 + l] = (xb[s * 16 + l] - mu[l]) * scale[l] + shift[l];
+        }
+    }
+}
+
+void backward_blocked(const BatchNormArgs& a, int threads) {
+    const fathom_batch_norm_params& p = a.p;
+    const BackwardOperands o(a);
+    const auto *x = o.x, *dy = o.dy, *gamma = o.gamma, *mean = o.mean, *invstd = o.invstd;
+    auto *dx = o.dx, *dgamma = o.dgamma, *dbeta = o.dbeta;
+    const int64_t n_count = p.n, cb_count = p.c / 16, s_count = p.s;
+    const double m = static_cast<double>(n_count) * static_cast<double>(s_count);
+    const bool training = p.training != 0;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t cb = 0; cb < cb_count; ++cb) {
+        const float* mu = mean + cb * 16;
+        double sum_dy[16] = {}, sum_dy_xc[16] = {};
+        for (int64_t n = 0; n < n_count; ++n) {
+            const int64_t at = (n * cb_count + cb) * s_count * 16;
+            const float* xb = x + at;
+            const float* dyb = dy + at;
+            float row_dy[16] = {}, row_dy_xc[16] = {};
+            for (int64_t s = 0; s < s_count; ++s)
+#pragma omp simd
+                for (int l = 0; l < 16; ++l) {
+                    row_dy[l] += dyb[s * 16 + l];
+                    row_dy_xc[l] += dyb[s * 16 + l] * (xb[s * 16 + l] - mu[l]);
+                }
+            for (int l = 0; l < 16; ++l) {
+                sum_dy[l] += row_dy[l];
+                sum_dy_xc[l] += row_dy_xc[l];
+            }
+        }
+        // The NCHW kernel's coefficients, per lane.
+        float k_dy[16], k_x[16], k_0[16];
+        for (int l = 0; l < 16; ++l) {
+            const int64_t c = cb * 16 + l;
+            const double is = invstd[c];
+            const double g = gamma ? static_cast<double>(gamma[c]) : 1.0;
+            k_dy[l] = static_cast<float>(g * is);
+            k_x[l] = training ? static_cast<float>(-g * is * is * is * sum_dy_xc[l] / m) : 0.0f;
+            k_0[l] = training ? static_cast<float>(-g * is * sum_dy[l] / m) : 0.0f;
+            if (dgamma) dgamma[c] = static_cast<float>(sum_dy_xc[l] * is);
+            if (dbeta) dbeta[c] = static_cast<float>(sum_dy[l]);
+        }
+        for (int64_t n = 0; n < n_count; ++n) {
+            const int64_t at = (n * cb_count + cb) * s_count * 16;
+            const float* xb = x + at;
+            const float* dyb = dy + at;
+            float* dxb = dx + at;
+            for (int64_t s = 0; s < s_count; ++s)
+#pragma omp simd
+                for (int l = 0; l < 16; ++l)
+                    dxb[s * 16 + l] =
+                        k_dy[l] * dyb[s * 16 + l] + k_x[l] * (xb[s * 16 + l] - mu[l]) + k_0[l];
+        }
+    }
+}
+
 }  // namespace
 
 void batch_norm_forward_nchw(const BatchNormArgs& a, int threads) {
@@ -233,6 +358,8 @@ void batch_norm_forward_nchw(const BatchNormArgs& a, int threads) {
     std::vector<double> mean(p.c), var(p.c);
     if (p.s == 1)
         forward_dense(a, threads, mean.data(), var.data());
+    else if (p.layout == FATHOM_LAYOUT_NCHW16C)
+        forward_blocked(a, threads, mean.data(), var.data());
     else
         forward_channels(a, threads, mean.data(), var.data());
     auto* save_mean = reinterpret_cast<float*>(a.save_mean);
@@ -250,6 +377,10 @@ void batch_norm_forward_nchw(const BatchNormArgs& a, int threads) {
 void batch_norm_backward_nchw(const BatchNormArgs& a, int threads) {
     if (a.p.s == 1) {
         backward_dense(a, threads);
+        return;
+    }
+    if (a.p.layout == FATHOM_LAYOUT_NCHW16C) {
+        backward_blocked(a, threads);
         return;
     }
     const fathom_batch_norm_params& p = a.p;

@@ -45,6 +45,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -140,12 +141,16 @@ dnnl::memory::desc image_md(int64_t n, int64_t c, int64_t h, int64_t w, tag t) {
     return dnnl::memory::desc(dims{n, c, h, w}, dt::f32, t);
 }
 
-// The caller's (N,C,H,W) and (N,K,OH,OW) buffers.
-dnnl::memory::desc src_plain(const Conv2dParams& p) {
-    return image_md(p.n, p.c, p.h, p.w, tag::nchw);
+// The caller's (N,C,H,W) and (N,K,OH,OW) buffers: NCHW, or nChw16c where
+// p.layouts says so (with one position per image those are the same bytes,
+// described as NCHW).
+dnnl::memory::desc src_user(const Conv2dParams& p) {
+    const bool blocked = p.src_blocked() && p.h * p.w > 1;
+    return image_md(p.n, p.c, p.h, p.w, blocked ? tag::nChw16c : tag::nchw);
 }
-dnnl::memory::desc dst_plain(const Conv2dParams& p) {
-    return image_md(p.n, p.k, p.oh, p.ow, tag::nchw);
+dnnl::memory::desc dst_user(const Conv2dParams& p) {
+    const bool blocked = p.dst_blocked() && p.oh * p.ow > 1;
+    return image_md(p.n, p.k, p.oh, p.ow, blocked ? tag::nChw16c : tag::nchw);
 }
 
 // Weights (K,Cg,KH,KW); with groups oneDNN wants (G,Kg,Cg,KH,KW), the same bytes.
@@ -270,10 +275,10 @@ ConvEntry entry_of(const dnnl::convolution_forward::primitive_desc& pd, const Co
     ConvEntry e;
     e.impl = pd.impl_info_str();
     e.primitive = dnnl::convolution_forward(pd);
-    e.ports.push_back(make_port(src_plain(p), pd.src_desc(), false));
+    e.ports.push_back(make_port(src_user(p), pd.src_desc(), false));
     e.ports.push_back(make_port(weights_md(p, false), pd.weights_desc(), false));
     if (p.has_bias) e.ports.push_back(make_port(bias_md(p), pd.bias_desc(), false));
-    e.ports.push_back(make_port(dst_plain(p), pd.dst_desc(), true));
+    e.ports.push_back(make_port(dst_user(p), pd.dst_desc(), true));
     const int with_bias[] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST};
     const int without[] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
     finish(e, pd, p.has_bias ? with_bias : without);
@@ -286,9 +291,9 @@ ConvEntry entry_of(const dnnl::convolution_backward_data::primitive_desc& pd,
     ConvEntry e;
     e.impl = pd.impl_info_str();
     e.primitive = dnnl::convolution_backward_data(pd);
-    e.ports.push_back(make_port(dst_plain(p), pd.diff_dst_desc(), false));
+    e.ports.push_back(make_port(dst_user(p), pd.diff_dst_desc(), false));
     e.ports.push_back(make_port(weights_md(p, false), pd.weights_desc(), false));
-    e.ports.push_back(make_port(src_plain(p), pd.diff_src_desc(), true));
+    e.ports.push_back(make_port(src_user(p), pd.diff_src_desc(), true));
     const int args[] = {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC};
     finish(e, pd, args);
     return e;
@@ -300,8 +305,8 @@ ConvEntry entry_of(const dnnl::convolution_backward_weights::primitive_desc& pd,
     ConvEntry e;
     e.impl = pd.impl_info_str();
     e.primitive = dnnl::convolution_backward_weights(pd);
-    e.ports.push_back(make_port(src_plain(p), pd.src_desc(), false));
-    e.ports.push_back(make_port(dst_plain(p), pd.diff_dst_desc(), false));
+    e.ports.push_back(make_port(src_user(p), pd.src_desc(), false));
+    e.ports.push_back(make_port(dst_user(p), pd.diff_dst_desc(), false));
     e.ports.push_back(make_port(weights_md(p, false), pd.diff_weights_desc(), true));
     if (p.has_bias) e.ports.push_back(make_port(bias_md(p), pd.diff_bias_desc(), true));
     const int args[] = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS,
@@ -371,9 +376,10 @@ Choice default_choice(const Conv2dParams& p, Pass pass) {
     return Choice{};
 }
 
-// The entry for a choice; oneDNN's first choice if the named one is gone.
-ConvEntry create(const Conv2dParams& p, Pass pass, const Choice& c) {
-    ConvEntry e;
+// Calls fn(pd) with the primitive_desc of a choice; oneDNN's first choice if
+// the named one is gone.
+template <typename Fn>
+void with_chosen_pd(const Conv2dParams& p, Pass pass, const Choice& c, Fn fn) {
     bool found = false;
     if (!c.impl.empty()) {
         for_each_impl(p, pass, c.act, [&](const auto& pd) {
@@ -381,17 +387,36 @@ ConvEntry create(const Conv2dParams& p, Pass pass, const Choice& c) {
             if (c.family ? !acceptable(name) || name.find(c.impl) == std::string::npos
                          : c.impl != name)
                 return true;
-            e = entry_of(pd, p);
+            fn(pd);
             found = true;
             return false;
         });
     }
     if (!found)
         for_each_impl(p, pass, tag::any, [&](const auto& pd) {
-            e = entry_of(pd, p);
+            fn(pd);
             return false;
         });
+}
+
+ConvEntry create(const Conv2dParams& p, Pass pass, const Choice& c) {
+    ConvEntry e;
+    with_chosen_pd(p, pass, c, [&](const auto& pd) { e = entry_of(pd, p); });
     return e;
+}
+
+// The activations' descriptors of a pd: (src or diff_src, dst or diff_dst).
+std::pair<dnnl::memory::desc, dnnl::memory::desc> activation_mds(
+    const dnnl::convolution_forward::primitive_desc& pd) {
+    return {pd.src_desc(), pd.dst_desc()};
+}
+std::pair<dnnl::memory::desc, dnnl::memory::desc> activation_mds(
+    const dnnl::convolution_backward_data::primitive_desc& pd) {
+    return {pd.diff_src_desc(), pd.diff_dst_desc()};
+}
+std::pair<dnnl::memory::desc, dnnl::memory::desc> activation_mds(
+    const dnnl::convolution_backward_weights::primitive_desc& pd) {
+    return {pd.src_desc(), pd.diff_dst_desc()};
 }
 
 struct ThreadState {
@@ -650,6 +675,53 @@ void matmul(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const f
 }
 
 }  // namespace
+
+int32_t conv2d_native_layouts_dnnl(const Conv2dParams& p0, int32_t pass) {
+    if (single_tap(p0)) return 0;  // runs as a matrix product on NCHW
+    ConvKey key;
+    std::memset(&key, 0, sizeof(key));
+    key.p = p0.raw;
+    key.p.backend = 0;
+    key.p.layouts = 0;
+    key.pass = pass;
+    static std::mutex mutex;
+    static std::unordered_map<ConvKey, int32_t, ConvKeyHash> known;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        auto it = known.find(key);
+        if (it != known.end()) return it->second;
+    }
+    Conv2dParams p = p0;
+    p.layouts = p.raw.layouts = 0;
+    Choice choice = default_choice(p, static_cast<Pass>(pass));
+    {
+        // A tuned choice, where this process already made one (layouts as the key's).
+        ConvKey tuned = key;
+        std::lock_guard<std::mutex> lock(choices_mutex());
+        for (int32_t layouts = 0; layouts <= 3; ++layouts) {
+            tuned.p.layouts = layouts;
+            for (int32_t threads = 1; threads <= num_threads(); ++threads) {
+                tuned.threads = threads;
+                auto it = choices().find(tuned);
+                if (it != choices().end()) choice = it->second;
+            }
+        }
+    }
+    int32_t layouts = 0;
+    with_chosen_pd(p, static_cast<Pass>(pass), choice, [&](const auto& pd) {
+        const auto mds = activation_mds(pd);
+        if (p.c % 16 == 0 && p.h * p.w > 1 &&
+            mds.first == image_md(p.n, p.c, p.h, p.w, tag::nChw16c))
+            layouts |= FATHOM_CONV2D_SRC_NCHW16C;
+        if (p.k % 16 == 0 && p.oh * p.ow > 1 &&
+            mds.second == image_md(p.n, p.k, p.oh, p.ow, tag::nChw16c))
+            layouts |= FATHOM_CONV2D_DST_NCHW16C;
+    });
+    std::lock_guard<std::mutex> lock(mutex);
+    if (known.size() >= 4096) known.clear();
+    known.emplace(key, layouts);
+    return layouts;
+}
 
 void conv2d_forward_dnnl(const Conv2dParams& p, const float* src, const float* weights,
                          const float* bias, float* dst, int threads) {

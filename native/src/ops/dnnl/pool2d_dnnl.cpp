@@ -37,7 +37,7 @@ dnnl::stream& thread_stream() {
 }
 
 struct PoolKey {
-    int64_t v[11];  // n c h w kh kw sh sw ph pw algorithm
+    int64_t v[12];  // n c h w kh kw sh sw ph pw algorithm layout
     int threads;
     bool operator==(const PoolKey& o) const {
         return threads == o.threads && std::memcmp(v, o.v, sizeof(v)) == 0;
@@ -53,7 +53,7 @@ struct PoolKeyHash {
 };
 
 PoolKey key_of(const fathom_pool2d_params& p, int threads) {
-    return PoolKey{{p.n, p.c, p.h, p.w, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.algorithm},
+    return PoolKey{{p.n, p.c, p.h, p.w, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.algorithm, p.layout},
                    threads};
 }
 
@@ -73,11 +73,17 @@ dnnl::algorithm algorithm_of(const fathom_pool2d_params& p) {
     }
 }
 
+// nChw16c (p.layout) is pooling's own blocked layout: no transposes inside.
+tag layout_tag(const fathom_pool2d_params& p) {
+    return p.layout == FATHOM_LAYOUT_NCHW16C ? tag::nChw16c : tag::nchw;
+}
+
 dnnl::memory::desc src_md(const fathom_pool2d_params& p) {
-    return dnnl::memory::desc({p.n, p.c, p.h, p.w}, dt::f32, tag::nchw);
+    return dnnl::memory::desc({p.n, p.c, p.h, p.w}, dt::f32, layout_tag(p));
 }
 dnnl::memory::desc dst_md(const fathom_pool2d_params& p) {
-    return dnnl::memory::desc({p.n, p.c, pool2d_out_h(p), pool2d_out_w(p)}, dt::f32, tag::nchw);
+    return dnnl::memory::desc({p.n, p.c, pool2d_out_h(p), pool2d_out_w(p)}, dt::f32,
+                              layout_tag(p));
 }
 
 // NOTE: symmetric padding on both sides. oneDNN's output size is

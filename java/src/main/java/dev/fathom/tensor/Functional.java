@@ -23,6 +23,34 @@ public final class Functional {
     return s.set(slot, t.address(), t.dtype.code, t.shape, t.strides);
   }
 
+  /**
+   * Activations stay in oneDNN's nChw16c layout between layers when the
+   * kernels want it (see Storage): -Dfathom.blockedLayouts=false or
+   * FATHOM_BLOCKED_LAYOUTS=0 keeps every activation NCHW (for comparisons).
+   */
+  private static volatile boolean blockedLayouts = !"false".equals(System.getProperty("fathom.blockedLayouts",
+      "0".equals(System.getenv("FATHOM_BLOCKED_LAYOUTS")) ? "false" : "true"));
+
+  /** Tests compare both paths in one process. */
+  static void setBlockedLayouts(boolean on) {
+    blockedLayouts = on;
+  }
+
+  /** An activation operand: as is when it is nChw16c (its `bit` joins `layouts`), NCHW otherwise. */
+  private static int descActivation(Slots s, int slot, Tensor t, int bit) {
+    if (t.isBlocked()) {
+      s.set(slot, t.blockedAddress(), t.dtype.code, t.shape, t.strides);
+      return bit;
+    }
+    desc(s, slot, t);
+    return 0;
+  }
+
+  /** Whether a kernel's output `t` should be written in nChw16c (bit set in the kernel's native layouts). */
+  private static int blockedOutput(Tensor t, int nativeLayouts, int bit) {
+    return blockedLayouts && t.dtype == DType.FLOAT32 && (nativeLayouts & bit) != 0 ? bit : 0;
+  }
+
   private static void require4d(String op, String what, Tensor t) {
     t.ensureOpen(op);
     if (t.shape.length != 4) {
@@ -77,14 +105,20 @@ public final class Functional {
         dh, dw, groups, b != null, relu, CnnKernels.BACKEND_AUTO);
     long[] outShape = CnnKernels.convOutputShape(g);
     Tensor out = Tensor.empty(type, outShape);
+    boolean f32 = type == DType.FLOAT32;
     Slots s = TensorKernels.slots();
-    desc(s, 0, x);
+    int layouts = descActivation(s, 0, x, CnnKernels.CONV_SRC_NCHW16C);
     desc(s, 1, w);
     if (b != null) {
       desc(s, 2, b);
     }
-    desc(s, 3, out);
-    CnnKernels.convForward(g, s, 0, 1, b == null ? -1 : 2, 3);
+    int dstBlocked = f32 ? blockedOutput(out, CnnKernels.convNativeLayouts(g, CnnKernels.CONV_FORWARD),
+        CnnKernels.CONV_DST_NCHW16C) : 0;
+    s.set(3, out.blockedAddress(), out.dtype.code, out.shape, out.strides);
+    CnnKernels.convForward(g, layouts | dstBlocked, s, 0, 1, b == null ? -1 : 2, 3);
+    if (dstBlocked != 0) {
+      out.markBlocked();
+    }
     if (!relu && Autograd.needed(x, w, b)) {
       Tensor vx = x.save();
       Tensor vw = w.save();
@@ -101,21 +135,26 @@ public final class Functional {
         Slots s2 = TensorKernels.slots();
         if (needX) {
           dx = Tensor.empty(vx.dtype, vx.shape);
-          desc(s2, 0, gy);
+          int bwdLayouts = descActivation(s2, 0, gy, CnnKernels.CONV_DST_NCHW16C);
           desc(s2, 1, vw);
-          desc(s2, 2, dx);
-          CnnKernels.convBackwardData(gb, s2, 0, 1, 2);
+          int dxBlocked = f32 ? blockedOutput(dx, CnnKernels.convNativeLayouts(gb, CnnKernels.CONV_BACKWARD_DATA),
+              CnnKernels.CONV_SRC_NCHW16C) : 0;
+          s2.set(2, dx.blockedAddress(), dx.dtype.code, dx.shape, dx.strides);
+          CnnKernels.convBackwardData(gb, bwdLayouts | dxBlocked, s2, 0, 1, 2);
+          if (dxBlocked != 0) {
+            dx.markBlocked();
+          }
         }
         if (needW || needB) {
           dwt = Tensor.empty(vw.dtype, vw.shape);
           dbt = gb.bias() ? Tensor.empty(vw.dtype, ws[0]) : null;
-          desc(s2, 0, vx);
-          desc(s2, 1, gy);
+          int wLayouts = descActivation(s2, 0, vx, CnnKernels.CONV_SRC_NCHW16C);
+          wLayouts |= descActivation(s2, 1, gy, CnnKernels.CONV_DST_NCHW16C);
           desc(s2, 2, dwt);
           if (dbt != null) {
             desc(s2, 3, dbt);
           }
-          CnnKernels.convBackwardWeights(gb, s2, 0, 1, 2, dbt == null ? -1 : 3);
+          CnnKernels.convBackwardWeights(gb, wLayouts, s2, 0, 1, 2, dbt == null ? -1 : 3);
         }
         return gb.bias() ? new Tensor[] {dx, needW ? dwt : null, needB ? dbt : null}
             : new Tensor[] {dx, needW ? dwt : null};
@@ -150,33 +189,51 @@ public final class Functional {
     require4d(name, "input", input);
     Tensor x = input.contiguous();
     long[] xs = x.shape;
+    // nChw16c input is pooled as it is (oneDNN's own layout for pooling), and so is the output.
+    boolean blocked = x.isBlocked();
     CnnKernels.Pool g = new CnnKernels.Pool(xs[0], xs[1], xs[2], xs[3], kh, kw, sh, sw, ph, pw, algorithm,
-        CnnKernels.BACKEND_AUTO);
+        CnnKernels.BACKEND_AUTO, blocked);
     long[] outShape = CnnKernels.poolOutputShape(g);
     Tensor out = Tensor.empty(x.dtype, outShape);
     boolean grad = Autograd.needed(x);
     long wsBytes = grad ? CnnKernels.poolWorkspaceBytes(g, x.dtype.code) : 0;
     Tensor ws = wsBytes > 0 ? Tensor.empty(DType.BOOL, wsBytes) : null;
     Slots s = TensorKernels.slots();
-    desc(s, 0, x);
-    desc(s, 1, out);
+    s.set(0, blocked ? x.blockedAddress() : x.address(), x.dtype.code, x.shape, x.strides);
+    s.set(1, out.blockedAddress(), out.dtype.code, out.shape, out.strides);
     if (ws != null) {
       desc(s, 2, ws);
     }
     CnnKernels.poolForward(g, s, 0, 1, ws == null ? -1 : 2);
+    // With one position per image, nChw16c bytes are NCHW bytes.
+    boolean outBlocked = blocked && outShape[2] * outShape[3] > 1;
+    if (outBlocked) {
+      out.markBlocked();
+    }
     if (grad) {
       Tensor[] saved = ws == null ? new Tensor[0] : new Tensor[] {ws};
       Autograd.record(out, op, new Tensor[] {x}, gOut -> {
         Tensor gy = gOut.contiguous();
-        Tensor dx = Tensor.empty(gy.dtype, xs);
-        Slots s2 = TensorKernels.slots();
-        desc(s2, 0, gy);
-        if (ws != null) {
-          desc(s2, 1, ws);
+        // Backward runs in the forward's layout (its workspace follows it).
+        Tensor gyIn = outBlocked && !gy.isBlocked() ? Ops.blockedCopy(gy) : gy;
+        try {
+          Tensor dx = Tensor.empty(gy.dtype, xs);
+          Slots s2 = TensorKernels.slots();
+          s2.set(0, outBlocked ? gyIn.blockedAddress() : gyIn.address(), gy.dtype.code, gy.shape, gy.strides);
+          if (ws != null) {
+            desc(s2, 1, ws);
+          }
+          s2.set(2, dx.blockedAddress(), dx.dtype.code, dx.shape, dx.strides);
+          CnnKernels.poolBackward(g, s2, 0, ws == null ? -1 : 1, 2);
+          if (blocked) {
+            dx.markBlocked();
+          }
+          return new Tensor[] {dx};
+        } finally {
+          if (gyIn != gy) {
+            gyIn.close();
+          }
         }
-        desc(s2, 2, dx);
-        CnnKernels.poolBackward(g, s2, 0, ws == null ? -1 : 1, 2);
-        return new Tensor[] {dx};
       }, saved);
     }
     return out;
@@ -205,13 +262,16 @@ public final class Functional {
             + " must be [" + c + "] for input " + Shapes.str(x.shape));
       }
     }
-    CnnKernels.Norm g = new CnnKernels.Norm(n, c, sp, eps, momentum, training, CnnKernels.BACKEND_AUTO);
+    // nChw16c input (float32, H*W > 1) stays so: the kernels read and write it as is.
+    boolean blocked = x.isBlocked() && sp > 1;
+    CnnKernels.Norm g = new CnnKernels.Norm(n, c, sp, eps, momentum, training, CnnKernels.BACKEND_AUTO,
+        blocked);
     long[] flat = {n, c, sp};
     Tensor out = Tensor.empty(x.dtype, x.shape);
     Tensor saveMean = training ? Tensor.empty(x.dtype, c) : null;
     Tensor saveInvstd = training ? Tensor.empty(x.dtype, c) : null;
     Slots s = TensorKernels.slots();
-    s.set(0, x.address(), x.dtype.code, flat, Shapes.contiguousStrides(flat));
+    s.set(0, blocked ? x.blockedAddress() : x.address(), x.dtype.code, flat, Shapes.contiguousStrides(flat));
     desc(s, 1, gamma);
     desc(s, 2, beta);
     desc(s, 3, runningMean);
@@ -220,12 +280,15 @@ public final class Functional {
       desc(s, 5, saveMean);
       desc(s, 6, saveInvstd);
     }
-    s.set(7, out.address(), out.dtype.code, flat, Shapes.contiguousStrides(flat));
+    s.set(7, out.blockedAddress(), out.dtype.code, flat, Shapes.contiguousStrides(flat));
     try {
       CnnKernels.batchNormForward(g, s, 0, 1, 2, 3, 4, training ? 5 : -1, training ? 6 : -1, 7);
     } catch (RuntimeException e) {
       out.close();
       throw e;
+    }
+    if (blocked) {
+      out.markBlocked();
     }
     if (Autograd.needed(x, gamma, beta)) {
       if (!training) {
@@ -244,16 +307,25 @@ public final class Functional {
         Tensor dx = Tensor.empty(gy.dtype, xs);
         Tensor dGamma = Tensor.empty(gy.dtype, c);
         Tensor dBeta = Tensor.empty(gy.dtype, c);
+        // One layout for x, dy and dx: nChw16c only when both inputs are.
+        boolean blockedBack = vx.isBlocked() && gy.isBlocked() && sp > 1;
+        CnnKernels.Norm gb = blockedBack == g.blocked() ? g : new CnnKernels.Norm(n, c, sp, eps, momentum,
+            training, CnnKernels.BACKEND_AUTO, blockedBack);
         Slots s2 = TensorKernels.slots();
-        s2.set(0, vx.address(), vx.dtype.code, flat, Shapes.contiguousStrides(flat));
-        s2.set(1, gy.address(), gy.dtype.code, flat, Shapes.contiguousStrides(flat));
+        s2.set(0, blockedBack ? vx.blockedAddress() : vx.address(), vx.dtype.code, flat,
+            Shapes.contiguousStrides(flat));
+        s2.set(1, blockedBack ? gy.blockedAddress() : gy.address(), gy.dtype.code, flat,
+            Shapes.contiguousStrides(flat));
         desc(s2, 2, vGamma);
         desc(s2, 3, saveMean);
         desc(s2, 4, saveInvstd);
-        s2.set(5, dx.address(), dx.dtype.code, flat, Shapes.contiguousStrides(flat));
+        s2.set(5, dx.blockedAddress(), dx.dtype.code, flat, Shapes.contiguousStrides(flat));
         desc(s2, 6, dGamma);
         desc(s2, 7, dBeta);
-        CnnKernels.batchNormBackward(g, s2, 0, 1, 2, 3, 4, 5, 6, 7);
+        if (blockedBack) {
+          dx.markBlocked();
+        }
+        CnnKernels.batchNormBackward(gb, s2, 0, 1, 2, 3, 4, 5, 6, 7);
         return new Tensor[] {dx, dGamma, dBeta};
       }, vx, vGamma, saveMean, saveInvstd);
     } else if (training) {

@@ -1,6 +1,7 @@
 package dev.fathom.tensor;
 
 import dev.fathom.FathomException;
+import dev.fathom.internal.nativ.CnnKernels;
 import dev.fathom.internal.nativ.TensorKernels;
 import dev.fathom.internal.nativ.TensorKernels.Slots;
 import java.util.ArrayList;
@@ -25,6 +26,77 @@ final class Ops {
   private static Slots descAs(Slots s, int slot, Tensor t, long[] target, String op) {
     return s.set(slot, t.address(), t.dtype.code, target,
         Shapes.broadcastStrides(op, t.shape, t.strides, target));
+  }
+
+  /**
+   * Whether an elementwise op producing `shape` can run on nChw16c storages as
+   * they are (see Storage): every operand of exactly that shape is a whole
+   * blocked storage, every other one is a single value, and one at least is
+   * blocked. Element i of each operand is then the same logical element.
+   */
+  private static boolean blockedElementwise(long[] shape, Tensor... operands) {
+    if (shape.length != 4) {
+      return false;
+    }
+    boolean any = false;
+    for (Tensor t : operands) {
+      if (Shapes.same(t.shape, shape)) {
+        if (!t.isBlocked()) {
+          return false;
+        }
+        any = true;
+      } else if (t.numel() != 1) {
+        return false;
+      }
+    }
+    return any;
+  }
+
+  /** An nChw16c copy of a contiguous float32 (N, C, H, W) tensor, C % 16 == 0. */
+  static Tensor blockedCopy(Tensor t) {
+    Tensor out = Tensor.empty(t.dtype, t.shape);
+    long src = t.address();
+    Slots s = TensorKernels.conversionSlots();
+    s.set(0, src, t.dtype.code, t.shape, Shapes.contiguousStrides(t.shape));
+    s.set(1, out.blockedAddress(), out.dtype.code, out.shape, out.strides);
+    CnnKernels.convertLayout(s, 0, CnnKernels.LAYOUT_NCHW, 1, CnnKernels.LAYOUT_NCHW16C);
+    out.markBlocked();
+    return out;
+  }
+
+  /**
+   * For a same-shape float32 op on one nChw16c operand and one row-major one
+   * (a residual sum after a projection, or a gradient sum): an nChw16c copy of
+   * the row-major one, so that the result stays blocked like the run it joins;
+   * null otherwise.
+   */
+  private static Tensor blockedPartner(long[] shape, Tensor a, Tensor b) {
+    if (shape.length != 4 || a.dtype != DType.FLOAT32 || b.dtype != DType.FLOAT32
+        || !Shapes.same(a.shape, shape) || !Shapes.same(b.shape, shape) || shape[2] * shape[3] == 1
+        || !a.isContiguous() || !b.isContiguous()) {
+      return null;
+    }
+    boolean ba = a.isBlocked();
+    boolean bb = b.isBlocked();
+    if (ba == bb) {
+      return null;
+    }
+    return blockedCopy(ba ? b : a);
+  }
+
+  /** Operand t of a blocked elementwise op producing `shape`, as a flat vector. */
+  private static Slots flatDesc(Slots s, int slot, Tensor t, long[] shape) {
+    long n = Shapes.numel(shape);
+    if (Shapes.same(t.shape, shape)) {
+      return s.set(slot, t.blockedAddress(), t.dtype.code, new long[] {n}, new long[] {1});
+    }
+    return s.set(slot, t.address(), t.dtype.code, new long[] {n}, new long[] {0});
+  }
+
+  /** The fresh output of a blocked elementwise op: described flat, marked nChw16c. */
+  private static Slots flatOut(Slots s, int slot, Tensor out) {
+    out.markBlocked();
+    return s.set(slot, out.blockedAddress(), out.dtype.code, new long[] {out.numel()}, new long[] {1});
   }
 
   private static void requireFloat(String op, Tensor t) {
@@ -95,6 +167,12 @@ final class Ops {
   static Tensor castCopy(Tensor x, DType type) {
     Tensor out = Tensor.empty(type, x.shape);
     Slots s = TensorKernels.slots();
+    if (type == DType.FLOAT32 && blockedElementwise(x.shape, x)) {
+      flatDesc(s, 0, x, x.shape);
+      flatOut(s, 1, out);
+      TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
+      return out;
+    }
     desc(s, 0, x);
     desc(s, 1, out);
     TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
@@ -153,8 +231,13 @@ final class Ops {
     requireFloat(name(op), x);
     Tensor out = Tensor.empty(x.dtype, x.shape);
     Slots s = TensorKernels.slots();
-    desc(s, 0, x);
-    desc(s, 1, out);
+    if (blockedElementwise(x.shape, x)) {
+      flatDesc(s, 0, x, x.shape);
+      flatOut(s, 1, out);
+    } else {
+      desc(s, 0, x);
+      desc(s, 1, out);
+    }
     TensorKernels.unary(unaryCode(op), s, 0, 1, alpha, beta);
     return out;
   }
@@ -369,11 +452,26 @@ final class Ops {
       return integerBinary(op, ab, a0, b0);
     }
     Tensor out = Tensor.empty(a.dtype, shape);
-    Slots s = TensorKernels.slots();
-    descAs(s, 0, a, shape, opName);
-    descAs(s, 1, b, shape, opName);
-    desc(s, 2, out);
-    TensorKernels.binary(binaryCode(op), s, 0, 1, 2);
+    Tensor partner = blockedPartner(shape, a, b);
+    try {
+      Tensor ka = partner != null && !a.isBlocked() ? partner : a;
+      Tensor kb = partner != null && !b.isBlocked() ? partner : b;
+      Slots s = TensorKernels.slots();
+      if (blockedElementwise(shape, ka, kb)) {
+        flatDesc(s, 0, ka, shape);
+        flatDesc(s, 1, kb, shape);
+        flatOut(s, 2, out);
+      } else {
+        descAs(s, 0, ka, shape, opName);
+        descAs(s, 1, kb, shape, opName);
+        desc(s, 2, out);
+      }
+      TensorKernels.binary(binaryCode(op), s, 0, 1, 2);
+    } finally {
+      if (partner != null) {
+        partner.close();
+      }
+    }
     if (!Autograd.needed(a, b)) {
       closeTemporaries(ab, a0, b0);
       return out;
@@ -495,9 +593,15 @@ final class Ops {
     long[] shape = Shapes.broadcast(op, ab[0].shape, ab[1].shape);
     Tensor out = Tensor.empty(DType.BOOL, shape);
     Slots s = TensorKernels.slots();
-    descAs(s, 0, ab[0], shape, op);
-    descAs(s, 1, ab[1], shape, op);
-    desc(s, 2, out);
+    if (blockedElementwise(shape, ab[0], ab[1])) {
+      flatDesc(s, 0, ab[0], shape);
+      flatDesc(s, 1, ab[1], shape);
+      flatOut(s, 2, out);
+    } else {
+      descAs(s, 0, ab[0], shape, op);
+      descAs(s, 1, ab[1], shape, op);
+      desc(s, 2, out);
+    }
     TensorKernels.binary(code, s, 0, 1, 2);
     closeTemporaries(ab, a0, b0);
     return out;
@@ -521,10 +625,17 @@ final class Ops {
     long[] shape = Shapes.broadcast("where", Shapes.broadcast("where", cond.shape, a.shape), b.shape);
     Tensor out = Tensor.empty(a.dtype, shape);
     Slots s = TensorKernels.slots();
-    descAs(s, 0, cond, shape, "where");
-    descAs(s, 1, a, shape, "where");
-    descAs(s, 2, b, shape, "where");
-    desc(s, 3, out);
+    if (blockedElementwise(shape, cond, a, b)) {
+      flatDesc(s, 0, cond, shape);
+      flatDesc(s, 1, a, shape);
+      flatDesc(s, 2, b, shape);
+      flatOut(s, 3, out);
+    } else {
+      descAs(s, 0, cond, shape, "where");
+      descAs(s, 1, a, shape, "where");
+      descAs(s, 2, b, shape, "where");
+      desc(s, 3, out);
+    }
     TensorKernels.where(s, 0, 1, 2, 3);
     closeTemporaries(ab, a0, b0);
     if (Autograd.needed(a, b)) {

@@ -1,6 +1,8 @@
 package dev.fathom.tensor;
 
+import dev.fathom.internal.nativ.CnnKernels;
 import dev.fathom.internal.nativ.TensorKernels;
+import dev.fathom.internal.nativ.TensorKernels.Slots;
 import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -11,14 +13,25 @@ import org.slf4j.LoggerFactory;
  * release frees it at once; the Cleaner only catches storages that became
  * unreachable while still referenced (a leak, logged with its allocation site
  * when -Dfathom.leakSites=true).
+ *
+ * <p>Layout: the bytes are row-major for the tensor's shape, except after
+ * {@link #markBlocked}: then they hold one (N, C, H, W) tensor in oneDNN's
+ * nChw16c order, which convolution, batch norm and same-shape elementwise ops
+ * read and write as is, so that a run of such layers needs no reorders
+ * between them. Every other access goes through {@link #ensurePlain}, which
+ * converts the data once into a fresh NCHW block (the address changes; views
+ * read it per call).
  */
 final class Storage {
   private static final Logger LOG = LoggerFactory.getLogger(Storage.class);
   private static final Cleaner CLEANER = Cleaner.create();
   private static final boolean TRACK_SITES = Boolean.getBoolean("fathom.leakSites");
 
-  final long address;
+  volatile long address;
   final long bytes;
+  /** The (N, C, H, W) shape and dtype code of nChw16c contents; null when row-major. */
+  private volatile long[] blockedShape;
+  private int blockedDtype;
   private final AtomicInteger refs = new AtomicInteger(1);
   private final Freer freer;
   private final Cleaner.Cleanable cleanable;
@@ -32,6 +45,44 @@ final class Storage {
 
   static Storage allocate(long bytes) {
     return new Storage(TensorKernels.alloc(bytes), bytes);
+  }
+
+  void markBlocked(long[] shape, int dtypeCode) {
+    blockedDtype = dtypeCode;
+    blockedShape = shape.clone();
+  }
+
+  long[] blockedShape() {
+    return blockedShape;
+  }
+
+  /** Converts nChw16c contents to row-major NCHW (once; later calls return at once). */
+  void ensurePlain() {
+    if (blockedShape == null) {
+      return;
+    }
+    synchronized (this) {
+      long[] shape = blockedShape;
+      if (shape == null) {
+        return;
+      }
+      long fresh = TensorKernels.alloc(bytes);
+      try {
+        Slots s = TensorKernels.conversionSlots();
+        long[] strides = Shapes.contiguousStrides(shape);
+        s.set(0, address, blockedDtype, shape, strides);
+        s.set(1, fresh, blockedDtype, shape, strides);
+        CnnKernels.convertLayout(s, 0, CnnKernels.LAYOUT_NCHW16C, 1, CnnKernels.LAYOUT_NCHW);
+      } catch (RuntimeException e) {
+        TensorKernels.free(fresh);
+        throw e;
+      }
+      long old = address;
+      address = fresh;
+      freer.address = fresh;
+      blockedShape = null;
+      TensorKernels.free(old);
+    }
   }
 
   void retain() {
@@ -58,7 +109,7 @@ final class Storage {
   // NOTE: holds the raw address, never the Storage: a cleaning action that
   // referenced its object would keep it reachable forever.
   private static final class Freer implements Runnable {
-    private final long address;
+    volatile long address;
     private final long bytes;
     private final Throwable site;
     volatile boolean explicit;

@@ -256,10 +256,31 @@ public final class Tensor implements AutoCloseable {
     return true;
   }
 
-  /** Native address of element (0, ..., 0). */
+  /** Native address of element (0, ..., 0), of row-major data (nChw16c storage is converted first). */
   long address() {
     ensureOpen("address");
+    storage.ensurePlain();
     return storage.address + offset * dtype.bytes;
+  }
+
+  /**
+   * Whether this tensor is a whole storage holding nChw16c data (see
+   * {@link Storage}): layout-aware kernels then read {@link #blockedAddress}.
+   */
+  boolean isBlocked() {
+    long[] bs = storage.blockedShape();
+    return bs != null && offset == 0 && Arrays.equals(bs, shape) && isContiguous();
+  }
+
+  /** The address without conversion, for kernels that take nChw16c operands. */
+  long blockedAddress() {
+    ensureOpen("address");
+    return storage.address;
+  }
+
+  /** Records that a kernel wrote this (whole, contiguous, 4-D) tensor in nChw16c. */
+  void markBlocked() {
+    storage.markBlocked(shape, dtype.code);
   }
 
   void ensureOpen(String op) {

@@ -76,6 +76,16 @@ public final class TensorKernels {
     return SLOTS.get();
   }
 
+  private static final ThreadLocal<Slots> CONVERSION_SLOTS = ThreadLocal.withInitial(() -> new Slots(2));
+
+  /**
+   * Two slots of their own for layout conversions, which run while an op is
+   * filling {@link #slots()} (an operand's address converts it on first use).
+   */
+  public static Slots conversionSlots() {
+    return CONVERSION_SLOTS.get();
+  }
+
   /** At least `capacity` slots (grown per thread as needed), for ops with operand lists. */
   public static Slots slots(int capacity) {
     Slots s = WIDE_SLOTS.get();

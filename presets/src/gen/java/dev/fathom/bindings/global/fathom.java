@@ -41,7 +41,7 @@ public class fathom extends dev.fathom.presets.fathom {
 // #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-public static final int FATHOM_ABI_VERSION = 4;
+public static final int FATHOM_ABI_VERSION = 5;
 
 /** enum fathom_status */
 public static final int
@@ -350,9 +350,60 @@ public static final int
     FATHOM_CNN_AUTO = 0,      /* oneDNN for F32, reference for F64 */
     FATHOM_CNN_REFERENCE = 1, /* naive loops, F32 and F64 */
     FATHOM_CNN_ONEDNN = 3;     /* F32 only */
+
+/*
+ * Activation layouts (ABI 5). A descriptor always states the logical NCHW
+ * shape with contiguous strides; a layout flag says how the bytes are really
+ * ordered. FATHOM_LAYOUT_NCHW16C is oneDNN's nChw16c (aBcd16b): element
+ * (n, c, h, w) at ((n * C/16 + c/16) * H*W + h*W + w) * 16 + c%16, for C a
+ * multiple of 16 (the same bytes as NCHW when H*W == 1). Keeping activations
+ * in it between layers saves the reorders the JIT kernels otherwise need on
+ * every call.
+ */
+/** enum fathom_layout */
+public static final int
+    FATHOM_LAYOUT_NCHW = 0,
+    FATHOM_LAYOUT_NCHW16C = 1;
+
+/*
+ * Copies an (N,C,H,W) tensor between layouts (src and dst: contiguous
+ * descriptors of one shape and dtype of 1, 4 or 8 bytes, not overlapping;
+ * NCHW16C needs C % 16 == 0).
+ */
+public static native @Cast("fathom_status") int fathom_convert_layout(@Const fathom_tensor_desc src, int src_layout,
+                                               @Const fathom_tensor_desc dst,
+                                               int dst_layout);
 // Targeting ../fathom_conv2d_params.java
 
 
+
+/*
+ * Layout bits of fathom_conv2d_params.layouts: which activations are
+ * FATHOM_LAYOUT_NCHW16C. SRC covers src (forward, backward-weights) and
+ * diff_src (backward-data); DST covers dst and diff_dst. F32 only.
+ */
+/** enum fathom_conv2d_layout */
+public static final int
+    FATHOM_CONV2D_SRC_NCHW16C = 1, /* needs C % 16 == 0 */
+    FATHOM_CONV2D_DST_NCHW16C = 2;  /* needs K % 16 == 0 */
+
+/** enum fathom_conv2d_pass */
+public static final int
+    FATHOM_CONV2D_FORWARD = 0,
+    FATHOM_CONV2D_BACKWARD_DATA = 1,
+    FATHOM_CONV2D_BACKWARD_WEIGHTS = 2;
+
+/*
+ * The layout bits whose activations the kernel for (p, pass) reads or writes
+ * without a reorder (p->layouts is ignored): passing those layouts saves the
+ * copies. 0 for F64/reference, and where the kernel wants plain NCHW.
+ */
+public static native @Cast("fathom_status") int fathom_conv2d_native_layouts(@Const fathom_conv2d_params p, int pass,
+                                                      IntPointer layouts);
+public static native @Cast("fathom_status") int fathom_conv2d_native_layouts(@Const fathom_conv2d_params p, int pass,
+                                                      IntBuffer layouts);
+public static native @Cast("fathom_status") int fathom_conv2d_native_layouts(@Const fathom_conv2d_params p, int pass,
+                                                      int[] layouts);
 
 /* Writes (N, K, OH, OW) into out[4]; fails when the params are inconsistent. */
 public static native @Cast("fathom_status") int fathom_conv2d_output_shape(@Const fathom_conv2d_params p, @Cast("int64_t*") LongPointer out);
