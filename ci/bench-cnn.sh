@@ -4,7 +4,9 @@
 # prints a ratio table. Each library runs in both waiting modes, so that each
 # ratio compares like with like: idle threads sleeping (Fathom's default;
 # PyTorch with OMP_WAIT_POLICY=PASSIVE) and spinning (Fathom with a bounded
-# GOMP_SPINCOUNT=3000; PyTorch's default).
+# GOMP_SPINCOUNT=3000; PyTorch's default). Fathom also runs once with every
+# activation NCHW (FATHOM_BLOCKED_LAYOUTS=0, "nchw"): the last column is what
+# keeping activations in nChw16c between layers gains.
 # usage: ci/bench-cnn.sh [out.jsonl]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,11 +20,12 @@ fathom() {
   local wait=$1; shift
   local env=(env)
   [[ $wait == spin ]] && env+=(GOMP_SPINCOUNT=3000)
+  [[ $wait == nchw ]] && env+=(FATHOM_BLOCKED_LAYOUTS=0)
   "${env[@]}" "$root/fathom" --threads 2 "$@" | grep '^RESULT ' \
     | sed -e 's/^RESULT {/{"wait": "'"$wait"'", /' >> "$out"
 }
 for model in lenet resnet18; do
-  for wait in sleep spin; do
+  for wait in sleep spin nchw; do
     fathom "$wait" bench train --model "$model" --iters 60
   done
   if have_torch; then
@@ -32,7 +35,7 @@ for model in lenet resnet18; do
       || echo "PyTorch baseline failed" >&2
   fi
 done
-for wait in sleep spin; do
+for wait in sleep spin nchw; do
   fathom "$wait" bench infer
 done
 if have_torch; then
@@ -57,16 +60,19 @@ for r in rows:
         val[("infer", r["model"], r["size"], r["batch"], "pytorch", wait)] = r["latency_ms"]["median"]
 nan = float("nan")
 keys = sorted({k[:4] for k in val}, key=lambda k: (k[0] != "train", k[1], k[2], k[3]))
-print(f"{'measurement':36s} {'Fathom':>9s} {'PyTorch':>9s} {'dflt':>6s} {'sleep':>6s} {'spin':>6s}")
+print(f"{'measurement':36s} {'Fathom':>9s} {'PyTorch':>9s} {'dflt':>6s} {'sleep':>6s} {'spin':>6s} {'blocked':>7s}")
 for kind, model, size, batch in keys:
     g = lambda lib, wait: val.get((kind, model, size, batch, lib, wait), nan)
     fs, fp, ts, tp = g("fathom", "sleep"), g("fathom", "spin"), g("pytorch", "spin"), g("pytorch", "sleep")
+    fn = g("fathom", "nchw")
     if kind == "train":  # images/s: higher is better
         name, ratio = f"{model} training img/s", lambda f, t: f / t
     else:                # latency: lower is better
         name, ratio = f"{model}@{size} inference ms, batch {batch}", lambda f, t: t / f
-    print(f"{name:36s} {fs:9.4g} {ts:9.4g} {ratio(fs, ts):6.2f} {ratio(fs, tp):6.2f} {ratio(fp, ts):6.2f}")
+    print(f"{name:36s} {fs:9.4g} {ts:9.4g} {ratio(fs, ts):6.2f} {ratio(fs, tp):6.2f} {ratio(fp, ts):6.2f}"
+          f" {ratio(fs, fn):7.2f}")
 print("ratio > 1: Fathom faster. dflt: both defaults (Fathom sleeps, PyTorch spins); sleep: both sleep;")
 print("spin: both spin (Fathom with GOMP_SPINCOUNT=3000). Fathom/PyTorch columns: the defaults.")
+print("blocked: Fathom's default against Fathom with every activation NCHW (FATHOM_BLOCKED_LAYOUTS=0).")
 PY
 echo "bench-cnn: results in $out"

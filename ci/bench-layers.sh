@@ -4,7 +4,10 @@
 # Each library runs twice, so that every ratio compares like with like: with
 # idle threads sleeping (Fathom's default; PyTorch with OMP_WAIT_POLICY=PASSIVE)
 # and with spinning (Fathom with a bounded GOMP_SPINCOUNT=3000; PyTorch's
-# default), plus the two defaults against each other.
+# default), plus the two defaults against each other. Fathom runs each layer
+# NCHW in and NCHW out (FATHOM_BLOCKED_LAYOUTS=0), as PyTorch's functional
+# calls do; keeping activations blocked between layers shows in
+# ci/bench-cnn.sh's whole models.
 # usage: ci/bench-layers.sh [out.jsonl] [threads]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,8 +16,8 @@ threads=${2:-2}
 mkdir -p "$(dirname "$out")"
 : > "$out"
 for batch in 256 1; do
-  "$root/fathom" --threads "$threads" bench layers --batch "$batch" | grep RESULT | sed 's/^RESULT //' >> "$out"
-  GOMP_SPINCOUNT=3000 "$root/fathom" --threads "$threads" bench layers --batch "$batch" | grep RESULT \
+  FATHOM_BLOCKED_LAYOUTS=0 "$root/fathom" --threads "$threads" bench layers --batch "$batch" | grep RESULT | sed 's/^RESULT //' >> "$out"
+  FATHOM_BLOCKED_LAYOUTS=0 GOMP_SPINCOUNT=3000 "$root/fathom" --threads "$threads" bench layers --batch "$batch" | grep RESULT \
     | sed -e 's/^RESULT //' -e 's/"lib": "fathom"/"lib": "fathom-spin"/' >> "$out"
   if /usr/bin/python3 -c "import torch" 2>/dev/null; then
     /usr/bin/python3 "$root/tests/bench/pytorch_layers.py" "$batch" "$threads" "$out" > /dev/null

@@ -326,7 +326,8 @@ FATHOM_API fathom_status fathom_bench_plain_loop(int32_t unary, int32_t op, int6
 /* ------------------------------------------------------------------------
  * CNN kernels (ABI 3): convolution, pooling, batch normalization, resize.
  * Tensors are NCHW at this boundary (contiguous descriptors; F32 through
- * oneDNN, F64 through the reference kernels, which are the specification).
+ * oneDNN, F64 through the reference kernels, which are the specification),
+ * or, where a layout flag says so (ABI 5), F32 activations in nChw16c.
  * Backends choose internal layouts themselves and reorder at the edges.
  * oneDNN primitives are created once per (params, threads) and cached.
  * ---------------------------------------------------------------------- */

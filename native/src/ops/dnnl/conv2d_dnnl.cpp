@@ -3,9 +3,12 @@
 //
 // Layouts. Primitives are created with format_tag::any for src, weights and
 // dst (diff_* alike), so oneDNN picks its blocked layouts (nChw16c,
-// OIhw16i16o, nhwc, ...) and a JIT/brgemm kernel; the caller's plain NCHW /
-// OIHW (GOIHW for groups) buffers are reordered into those layouts before the
-// primitive runs and back after it. NOTE: plain nchw descriptors made oneDNN
+// OIhw16i16o, nhwc, ...) and a JIT/brgemm kernel; the caller's buffers (NCHW,
+// or nChw16c activations where p.layouts says so, OIHW / GOIHW weights) are
+// reordered into those layouts before the primitive runs and back after it,
+// unless they already match. Java keeps activations in nChw16c between layers
+// when fathom_conv2d_native_layouts says the kernel uses it, so inside a run
+// of layers only the weights are reordered. NOTE: plain nchw descriptors made oneDNN
 // fall back to a reference kernel at 0.3 GFLOP/s (DESIGN.md section 4), so a
 // plain-activation (nchw) primitive (oneDNN's im2col + GEMM) is only used where
 // a shape rule or tuning measured it faster, and reference implementations are
