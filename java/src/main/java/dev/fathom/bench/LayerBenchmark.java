@@ -38,12 +38,18 @@ public final class LayerBenchmark {
       new Layer("resnet.s4.conv_s2", "conv", 256, 6, 6, 512, 3, 2, 1),
       new Layer("resnet.s4.conv", "conv", 512, 3, 3, 512, 3, 1, 1));
 
-  public static void run(long batch, PrintStream out) {
+  /**
+   * inRun: the input and the output gradient arrive in the layout a run of
+   * layers keeps (Functional.inRunLayout), as for a layer inside a network;
+   * otherwise NCHW, as for a lone call.
+   */
+  public static void run(long batch, boolean inRun, PrintStream out) {
     Generator g = new Generator(0);
     int reps = batch > 1 ? 10 : 50;
     for (Layer l : LAYERS) {
       try (Scope scope = Scope.open()) {
-        Tensor x = Tensor.randn(g, batch, l.c(), l.h(), l.w()).requiresGrad(true);
+        Tensor x0 = Tensor.randn(g, batch, l.c(), l.h(), l.w());
+        Tensor x = (inRun ? Functional.inRunLayout(x0) : x0).requiresGrad(true);
         Supplier<Tensor> f;
         if (l.kind().equals("conv")) {
           Tensor w = Tensor.randn(g, l.k(), l.c(), l.kernel(), l.kernel()).requiresGrad(true);
@@ -76,7 +82,7 @@ public final class LayerBenchmark {
         for (int r = -2; r < reps; r++) {
           try (Scope s = Scope.open()) {
             Tensor y = f.get();
-            Tensor seed = Tensor.ones(y.shape());
+            Tensor seed = inRun ? Functional.inRunLayout(Tensor.ones(y.shape())) : Tensor.ones(y.shape());
             long t0 = System.nanoTime();
             y.backward(seed);
             if (r >= 0) {
@@ -85,9 +91,9 @@ public final class LayerBenchmark {
             x.zeroGrad();
           }
         }
-        out.printf(Locale.ROOT, "RESULT {\"bench\": \"layer\", \"lib\": \"fathom\", \"layer\": \"%s\", \"batch\": %d, "
-                + "\"threads\": %d, \"forward_ms\": %.4f, \"backward_ms\": %.4f}%n", l.name(), batch,
-            Fathom.numThreads(), median(fwd), median(bwd));
+        out.printf(Locale.ROOT, "RESULT {\"bench\": \"layer\", \"lib\": \"%s\", \"layer\": \"%s\", \"batch\": %d, "
+                + "\"threads\": %d, \"forward_ms\": %.4f, \"backward_ms\": %.4f}%n", inRun ? "fathom-run" : "fathom",
+            l.name(), batch, Fathom.numThreads(), median(fwd), median(bwd));
       }
     }
   }

@@ -77,9 +77,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "N", defaultValue = "256", description = "batch size (default 256)")
     int batch;
 
+    @Option(names = "--in-run", description = "as inside a run of layers: input and output gradient in the "
+        + "layout activations keep between layers (nChw16c where the kernels use it), not NCHW")
+    boolean inRun;
+
     @Override
     public Integer call() {
-      LayerBenchmark.run(Checks.atLeast("bench layers", "--batch", batch, 1), System.out);
+      LayerBenchmark.run(Checks.atLeast("bench layers", "--batch", batch, 1), inRun, System.out);
       return 0;
     }
   }

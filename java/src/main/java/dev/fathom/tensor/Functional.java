@@ -36,6 +36,27 @@ public final class Functional {
     blockedLayouts = on;
   }
 
+  /**
+   * x in the layout activations keep inside a run of layers: an nChw16c copy of
+   * a float32 (N, C, H, W) tensor with C a multiple of 16 and H*W > 1 (when
+   * blocked layouts are on), else x itself. For benchmarks and tests that start
+   * in the middle of a network; ops accept either layout.
+   */
+  public static Tensor inRunLayout(Tensor x) {
+    x.ensureOpen("inRunLayout");
+    long[] sh = x.shape;
+    if (!blockedLayouts || x.dtype != DType.FLOAT32 || sh.length != 4 || sh[1] % 16 != 0 || sh[2] * sh[3] == 1
+        || x.isBlocked()) {
+      return x;
+    }
+    Tensor c = x.contiguous();
+    Tensor out = Ops.blockedCopy(c);
+    if (c != x) {
+      c.close();
+    }
+    return out;
+  }
+
   /** An activation operand: as is when it is nChw16c (its `bit` joins `layouts`), NCHW otherwise. */
   private static int descActivation(Slots s, int slot, Tensor t, int bit) {
     if (t.isBlocked()) {
