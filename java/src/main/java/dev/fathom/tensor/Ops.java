@@ -1223,27 +1223,76 @@ final class Ops {
     Tensor out = Tensor.empty(type, shape);
     long pos = 0;
     long[] sizes = new long[ts.size()];
+    boolean blocked = blockedChannelCat(dim, type, ts);
     for (int i = 0; i < ts.size(); i++) {
       Tensor t = ts.get(i);
       sizes[i] = t.shape[dim];
-      try (Tensor window = narrowView(out, dim, pos, sizes[i])) {
-        copyIntoRaw(t, window);
+      if (blocked) {
+        copyChannels(t, 0, out, pos, sizes[i]);
+      } else {
+        try (Tensor window = narrowView(out, dim, pos, sizes[i])) {
+          copyIntoRaw(t, window);
+        }
       }
       pos += sizes[i];
     }
+    if (blocked) {
+      out.markBlocked();
+    }
     Tensor[] inputs = ts.toArray(new Tensor[0]);
+    DType outType = type;
     if (Autograd.needed(inputs)) {
       Autograd.record(out, OpName.CONCAT, inputs, g -> {
         Tensor[] grads = new Tensor[sizes.length];
+        boolean blockedGrad = blocked && g.isBlocked() && g.dtype == outType;
         long p = 0;
         for (int i = 0; i < sizes.length; i++) {
-          grads[i] = g.narrow(dim, p, sizes[i]).to(inputs[i].dtype);
+          if (blockedGrad && inputs[i].dtype == outType) {
+            grads[i] = Tensor.empty(outType, inputs[i].shape);
+            copyChannels(g, p, grads[i], 0, sizes[i]);
+            grads[i].markBlocked();
+          } else {
+            grads[i] = g.narrow(dim, p, sizes[i]).to(inputs[i].dtype);
+          }
           p += sizes[i];
         }
         return grads;
       });
     }
     return out;
+  }
+
+  /**
+   * Whether a concatenation can run on nChw16c inputs as they are: along
+   * channels, every input blocked and of the result's dtype. Per image, each
+   * input's channels are one contiguous chunk in nChw16c as in NCHW (their
+   * counts are multiples of 16), so the copies move bytes as for NCHW.
+   */
+  private static boolean blockedChannelCat(int dim, DType type, List<Tensor> ts) {
+    if (dim != 1) {
+      return false;
+    }
+    for (Tensor t : ts) {
+      if (t.dtype != type || !t.isBlocked()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Copies `count` channels of blocked `src` from channel `srcAt` into blocked
+   * `dst` from channel `dstAt` (both nChw16c with the same N, H, W; channel
+   * offsets multiples of 16), described as the NCHW copy of the same bytes.
+   */
+  private static void copyChannels(Tensor src, long srcAt, Tensor dst, long dstAt, long count) {
+    long plane = src.shape[2] * src.shape[3];
+    long[] shape = {src.shape[0], count, src.shape[2], src.shape[3]};
+    long bytes = src.dtype.bytes;
+    Slots s = TensorKernels.slots();
+    s.set(0, src.blockedAddress() + srcAt * plane * bytes, src.dtype.code, shape, src.strides);
+    s.set(1, dst.blockedAddress() + dstAt * plane * bytes, dst.dtype.code, shape, dst.strides);
+    TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
   }
 
   static Tensor stack(List<Tensor> ts, int dim) {

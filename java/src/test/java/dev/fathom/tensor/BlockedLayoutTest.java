@@ -165,6 +165,45 @@ class BlockedLayoutTest {
     }
   }
 
+  /** A dense block's concatenations (DenseNet, Inception), forward and backward. */
+  private static List<float[]> denseBlock(boolean blocked, List<Boolean> sawBlocked) {
+    Functional.setBlockedLayouts(blocked);
+    try (Scope s = Scope.open()) {
+      Generator gen = new Generator(4);
+      Tensor x = Tensor.randn(gen, 2, 16, 6, 6).requiresGrad(true);
+      Tensor w1 = Tensor.randn(gen, 32, 16, 3, 3).mul(0.2).detach().requiresGrad(true);
+      Tensor w2 = Tensor.randn(gen, 16, 48, 3, 3).mul(0.2).detach().requiresGrad(true);
+      Tensor a = Functional.conv2d(x, Tensor.eye(16).reshape(16, 16, 1, 1), null, 1, 0);
+      Tensor b = Functional.conv2d(x, w1, null, 1, 1).relu();
+      Tensor cat = Tensor.cat(List.of(a, b), 1);
+      sawBlocked.add(cat.isBlocked());
+      Tensor y = Functional.conv2d(cat, w2, null, 1, 1);
+      Tensor seed = Tensor.randn(gen, y.shape());
+      y.mul(seed).sum().backward();
+      List<float[]> values = List.of(y.toFloatArray(), x.grad().toFloatArray(), w1.grad().toFloatArray(),
+          w2.grad().toFloatArray());
+      for (Tensor t : new Tensor[] {x, w1, w2}) {
+        t.grad().close();
+      }
+      return values;
+    } finally {
+      Functional.setBlockedLayouts(true);
+    }
+  }
+
+  @Test
+  void channelConcatenationMatchesTheNchwPath() {
+    assumeBlockedKernels();
+    List<Boolean> saw = new ArrayList<>();
+    List<float[]> plain = denseBlock(false, saw);
+    List<float[]> blocked = denseBlock(true, saw);
+    assertEquals(List.of(false, true), saw, "blocked inputs give a blocked concatenation");
+    String[] names = {"output", "x.grad", "w1.grad", "w2.grad"};
+    for (int i = 0; i < names.length; i++) {
+      assertClose(plain.get(i), blocked.get(i), 2e-4, names[i]);
+    }
+  }
+
   @Test
   void blockedAndNchwPathsAgreeOnAResNetStep() {
     assumeBlockedKernels();
