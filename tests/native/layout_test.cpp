@@ -150,12 +150,13 @@ TEST(Layout, convertOtherDtypesMatchesFormula) {
 struct Conv {
     int64_t n, c, h, k, ks, stride, pad;
     bool bias;
+    int64_t groups = 1;
 };
 
 fathom_conv2d_params params_of(const Conv& s, int32_t backend, int32_t layouts) {
     fathom_conv2d_params p{};
     p.n = s.n, p.c = s.c, p.h = p.w = s.h, p.k = s.k, p.kh = p.kw = s.ks;
-    p.sh = p.sw = s.stride, p.ph = p.pw = s.pad, p.dh = p.dw = 1, p.groups = 1;
+    p.sh = p.sw = s.stride, p.ph = p.pw = s.pad, p.dh = p.dw = 1, p.groups = s.groups;
     p.has_bias = s.bias;
     p.backend = backend;
     p.layouts = layouts;
@@ -166,7 +167,8 @@ std::string repro(const char* pass, const Conv& s, int32_t backend, int32_t layo
     std::ostringstream os;
     os << "repro: conv2d_" << pass << " n=" << s.n << " c=" << s.c << " h=w=" << s.h
        << " k=" << s.k << " kernel=" << s.ks << " stride=" << s.stride << " pad=" << s.pad
-       << " bias=" << s.bias << " backend=" << backend << " layouts=" << layouts << " seed=3";
+       << " bias=" << s.bias << " groups=" << s.groups << " backend=" << backend
+       << " layouts=" << layouts << " seed=3";
     return os.str();
 }
 
@@ -175,11 +177,12 @@ std::string repro(const char* pass, const Conv& s, int32_t backend, int32_t layo
 TEST(Layout, convolutionWithBlockedActivationsMatchesNchw) {
     const Conv shapes[] = {{2, 16, 7, 16, 3, 1, 1, true},  {3, 32, 6, 16, 3, 2, 1, false},
                            {2, 16, 8, 32, 1, 2, 0, true},  {1, 64, 5, 64, 3, 1, 1, false},
-                           {4, 32, 2, 48, 3, 1, 1, true}};
+                           {4, 32, 2, 48, 3, 1, 1, true},   {2, 32, 6, 32, 3, 1, 1, true, 2},
+                           {2, 32, 5, 32, 3, 2, 1, false, 32}};
     for (const Conv& s : shapes) {
         const int64_t oh = (s.h + 2 * s.pad - s.ks) / s.stride + 1;
         const std::vector<int64_t> xs{s.n, s.c, s.h, s.h}, ys{s.n, s.k, oh, oh};
-        const std::vector<int64_t> ws{s.k, s.c, s.ks, s.ks};
+        const std::vector<int64_t> ws{s.k, s.c / s.groups, s.ks, s.ks};
         const TestTensor x = random_f32(xs, 3), w = random_f32(ws, 4), b = random_f32({s.k}, 5);
         const TestTensor dy = random_f32(ys, 6);
         const TestTensor xb = reorder_by_formula(x, true), dyb = reorder_by_formula(dy, true);
