@@ -410,8 +410,8 @@ void conv2d_forward(const Conv2dForwardArgs& a) {
     (void)be;
     if (a.p.layouts != 0) {  // F32: the reference reads and writes NCHW copies
         const Conv2dParams& p = a.p;
-        PlainCopy src(in<float>(a.src), p.src_blocked(), p.n, p.c, p.h * p.w);
-        PlainCopy dst(out<float>(a.dst), p.dst_blocked(), p.n, p.k, p.oh * p.ow);
+        PlainCopy src(in<float>(a.src), p.src_layout(), p.n, p.c, p.h * p.w);
+        PlainCopy dst(out<float>(a.dst), p.dst_layout(), p.n, p.k, p.oh * p.ow);
         conv2d_forward_ref(p, src.plain(), in<float>(a.weights), in<float>(a.bias),
                            dst.plain_mut());
         dst.write_back();
@@ -436,8 +436,8 @@ void conv2d_backward_data(const Conv2dBackwardDataArgs& a) {
     (void)be;
     if (a.p.layouts != 0) {
         const Conv2dParams& p = a.p;
-        PlainCopy diff_dst(in<float>(a.diff_dst), p.dst_blocked(), p.n, p.k, p.oh * p.ow);
-        PlainCopy diff_src(out<float>(a.diff_src), p.src_blocked(), p.n, p.c, p.h * p.w);
+        PlainCopy diff_dst(in<float>(a.diff_dst), p.dst_layout(), p.n, p.k, p.oh * p.ow);
+        PlainCopy diff_src(out<float>(a.diff_src), p.src_layout(), p.n, p.c, p.h * p.w);
         conv2d_backward_data_ref(p, diff_dst.plain(), in<float>(a.weights), diff_src.plain_mut());
         diff_src.write_back();
         return;
@@ -462,8 +462,8 @@ void conv2d_backward_weights(const Conv2dBackwardWeightsArgs& a) {
     (void)be;
     if (a.p.layouts != 0) {
         const Conv2dParams& p = a.p;
-        PlainCopy src(in<float>(a.src), p.src_blocked(), p.n, p.c, p.h * p.w);
-        PlainCopy diff_dst(in<float>(a.diff_dst), p.dst_blocked(), p.n, p.k, p.oh * p.ow);
+        PlainCopy src(in<float>(a.src), p.src_layout(), p.n, p.c, p.h * p.w);
+        PlainCopy diff_dst(in<float>(a.diff_dst), p.dst_layout(), p.n, p.k, p.oh * p.ow);
         conv2d_backward_weights_ref(p, src.plain(), diff_dst.plain(), out<float>(a.diff_weights),
                                     out<float>(a.diff_bias));
         return;
