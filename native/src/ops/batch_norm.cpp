@@ -40,13 +40,7 @@ const fathom_batch_norm_params& check_params(const char* op, const fathom_batch_
     if (p.backend != FATHOM_CNN_AUTO && p.backend != FATHOM_CNN_REFERENCE &&
         p.backend != FATHOM_CNN_ONEDNN)
         fail(FATHOM_INVALID_ARGUMENT, op, ": unknown backend ", p.backend);
-    if (p.layout != FATHOM_LAYOUT_NCHW && p.layout != FATHOM_LAYOUT_NCHW16C)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": unknown layout ", p.layout, " (", describe(p), ")");
-    if (p.layout == FATHOM_LAYOUT_NCHW16C && p.c % 16 != 0)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs c divisible by 16 (",
-             describe(p), ")");
-    if (p.reserved != 0)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": reserved=", p.reserved, " must be 0");
+    check_layout_fields(op, p.layout, p.c, p.reserved, [&] { return describe(p); });
     return p;
 }
 

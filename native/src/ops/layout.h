@@ -6,10 +6,25 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/error.h"
 #include "core/tensor_desc.h"
 #include "fathom/fathom.h"
 
 namespace fathom {
+
+// The checks of a params struct's layout fields (batch norm, pooling):
+// "<op>: unknown layout 2 (<describe()>)", nChw16c with C % 16 != 0,
+// reserved != 0. describe() runs only for a message.
+template <typename Describe>
+void check_layout_fields(const char* op, int32_t layout, int64_t c, int32_t reserved,
+                         Describe&& describe) {
+    if (layout != FATHOM_LAYOUT_NCHW && layout != FATHOM_LAYOUT_NCHW16C)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": unknown layout ", layout, " (", describe(), ")");
+    if (layout == FATHOM_LAYOUT_NCHW16C && c % 16 != 0)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs c divisible by 16 (",
+             describe(), ")");
+    if (reserved != 0) fail(FATHOM_INVALID_ARGUMENT, op, ": reserved=", reserved, " must be 0");
+}
 
 // Element offset of (n, c, s) in an (N, C, S) buffer of `layout`.
 inline int64_t layout_offset(int32_t layout, int64_t c_count, int64_t s_count, int64_t n,

@@ -696,20 +696,10 @@ int32_t conv2d_native_layouts_dnnl(const Conv2dParams& p0, int32_t pass) {
     }
     Conv2dParams p = p0;
     p.layouts = p.raw.layouts = 0;
-    Choice choice = default_choice(p, static_cast<Pass>(pass));
-    {
-        // A tuned choice, where this process already made one (layouts as the key's).
-        ConvKey tuned = key;
-        std::lock_guard<std::mutex> lock(choices_mutex());
-        for (int32_t layouts = 0; layouts <= 3; ++layouts) {
-            tuned.p.layouts = layouts;
-            for (int32_t threads = 1; threads <= num_threads(); ++threads) {
-                tuned.threads = threads;
-                auto it = choices().find(tuned);
-                if (it != choices().end()) choice = it->second;
-            }
-        }
-    }
+    // The shape rules' choice. Java asks before the first call of a shape, so
+    // a tuned choice (FATHOM_CONV_TUNE) does not exist yet; where tuning later
+    // picks a kernel in another layout, that kernel reorders at its edges.
+    const Choice choice = default_choice(p, static_cast<Pass>(pass));
     int32_t layouts = 0;
     with_chosen_pd(p, static_cast<Pass>(pass), choice, [&](const auto& pd) {
         const auto mds = activation_mds(pd);
