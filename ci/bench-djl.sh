@@ -25,7 +25,7 @@ have_djl() {
       return 1
     fi
     echo "building the DJL baseline (mvn -f bench/djl/pom.xml package) ..." >&2
-    if ! mvn -B -q -f "$djl_dir/pom.xml" package >&2; then
+    if ! mvn -B -q -Dstyle.color=never -f "$djl_dir/pom.xml" package >&2; then
       echo "DJL baseline skipped: bench/djl did not build (DJL's artifacts unavailable?)" >&2
       return 1
     fi
