@@ -63,6 +63,7 @@ class SafeTensorsTest {
       Tensor x = Tensor.randn(new Generator(3), 2, 1, 28, 28);
       a.eval();
       b.eval();
+      // Bitwise: the same computation on the same weights (determinism, not a tolerance).
       assertArrayEquals(a.forward(x).toFloatArray(), b.forward(x).toFloatArray());
     }
     try (Module other = Models.create("lenet", 10, new Generator(1))) {

@@ -89,6 +89,7 @@ class RecurrentLayersTest {
       RnnResult a = timeMajor.forward(x, h0, null);
       RnnResult b = batchFirst.forward(x.transpose(0, 1), h0, null);
       assertArrayEquals(new long[] {2, 5, 4}, b.output().shape());
+      // Bitwise: batch-first only transposes around the same time-major computation.
       assertArrayEquals(a.output().transpose(0, 1).toFloatArray(), b.output().toFloatArray());
       assertArrayEquals(a.hn().toFloatArray(), b.hn().toFloatArray());
       assertArrayEquals(timeMajor.forward(x, null, null).output().toFloatArray(),

@@ -64,6 +64,7 @@ class OptimizerStateTest {
         step(first, a);
         step(second, b);
       }
+      // Bitwise: both take the same steps on the same shapes (determinism, not a tolerance).
       for (int i = 0; i < a.size(); i++) {
         assertArrayEquals(a.get(i).toDoubleArray(), b.get(i).toDoubleArray(), "parameter " + i);
       }

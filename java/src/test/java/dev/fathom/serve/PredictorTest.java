@@ -33,23 +33,31 @@ class PredictorTest {
 
   /** A zoo model with trained-looking batch-norm statistics (a few train-mode passes), saved with its spec. */
   private static Path saveModel(Path dir, String name, long seed) {
-    Path file = dir.resolve(name + ".safetensors");
-    try (Module m = Models.create(name, 10, new Generator(seed)); Scope s = Scope.open()) {
+    return saveModel(dir, ModelSpec.of(name), seed);
+  }
+
+  private static Path saveModel(Path dir, ModelSpec spec, long seed) {
+    Path file = dir.resolve(spec.name() + spec.inputSize() + ".safetensors");
+    try (Module m = spec.create(new Generator(seed)); Scope s = Scope.open()) {
       for (int i = 0; i < 3; i++) {
         try (GradMode.Guard g = GradMode.disable()) {
-          m.forward(Tensor.rand(new Generator(seed + i), 16, 1, 28, 28));
+          m.forward(Tensor.rand(new Generator(seed + i), 16, 1, spec.inputSize(), spec.inputSize()));
         }
       }
-      Checkpoints.save(m, ModelSpec.of(name).toMetadata(), file);
+      Checkpoints.save(m, spec.toMetadata(), file);
     }
     return file;
   }
 
   private static float[][] examples(int n) {
+    return examples(n, 784);
+  }
+
+  private static float[][] examples(int n, int size) {
     float[][] xs = new float[n][];
     try (Scope s = Scope.open()) {
       for (int i = 0; i < n; i++) {
-        xs[i] = Tensor.rand(new Generator(100 + i), 784).toFloatArray();
+        xs[i] = Tensor.rand(new Generator(100 + i), size).toFloatArray();
       }
     }
     return xs;
@@ -151,6 +159,67 @@ class PredictorTest {
     }
   }
 
+  /** Relative tolerance of a batched row against the single call: a few float ulps through a deep model. */
+  private static final double BATCH_TOLERANCE = 1e-5;
+
+  private static void assertClose(float[] expected, float[] actual, String what) {
+    assertEquals(expected.length, actual.length, what);
+    double scale = 0;
+    for (float v : expected) {
+      scale = Math.max(scale, Math.abs(v));
+    }
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], BATCH_TOLERANCE * Math.max(1, scale), what + " [" + i + "]");
+    }
+  }
+
+  /**
+   * Each kernel family a served model runs: GEMM (mlp), conv + pooling (lenet), batch
+   * norm on running statistics (lenet-bn), residual additions (resnet18) and channel
+   * concatenation (densenet, googlenet). Batch-invariant: bitwise equal to single calls
+   * whichever kernels this CPU picks for the batch. Default: equal within tolerance.
+   */
+  @Test
+  @Timeout(300)
+  void batchedAnswersMatchSingleCallsBitwiseWhenBatchInvariantAndWithinToleranceOtherwise(@TempDir Path dir) {
+    long baseline = Tensor.liveNativeBytes();
+    for (String model : List.of("mlp", "lenet", "lenet-bn", "resnet18", "densenet", "googlenet")) {
+      // DenseNet's four transitions need 32x32; the others run at Fashion-MNIST's 28x28.
+      int side = model.equals("densenet") ? 32 : 28;
+      float[][] xs = examples(5, side * side);
+      Path file = saveModel(dir, new ModelSpec(model, 10, 1, side, 0), 7);
+      try (Predictor invariant = Predictor.builder(file).batchInvariant(true).build();
+          Predictor batched = Predictor.builder(file).build()) {
+        assertTrue(invariant.batchInvariant());
+        float[][] single = new float[xs.length][];
+        for (int i = 0; i < xs.length; i++) {
+          single[i] = invariant.logits(xs[i]);
+          // Determinism: the same computation twice gives the same bits.
+          assertArrayEquals(single[i], batched.logits(xs[i]), model + " single call " + i);
+        }
+        float[][] rows = invariant.logits(xs);
+        float[][] together = batched.logits(xs);
+        for (int i = 0; i < xs.length; i++) {
+          assertArrayEquals(single[i], rows[i], model + " batch-invariant row " + i);
+          assertClose(single[i], together[i], model + " batched row " + i);
+        }
+        try (Scope s = Scope.open()) {
+          int size = side * side;
+          float[] flat = new float[xs.length * size];
+          for (int i = 0; i < xs.length; i++) {
+            System.arraycopy(xs[i], 0, flat, i * size, size);
+          }
+          float[] out = invariant.predict(Tensor.fromArray(flat, xs.length, 1, side, side)).toFloatArray();
+          for (int i = 0; i < xs.length; i++) {
+            assertArrayEquals(single[i], java.util.Arrays.copyOfRange(out, i * 10, i * 10 + 10),
+                model + " predict() row " + i);
+          }
+        }
+      }
+    }
+    assertEquals(baseline, Tensor.liveNativeBytes());
+  }
+
   @Test
   @Timeout(120)
   void classifiesAndRefusesBadInput(@TempDir Path dir) {
@@ -174,8 +243,9 @@ class PredictorTest {
       assertEquals(3, c.top().size());
       assertTrue(c.top().get(0).probability() >= c.top().get(1).probability());
       assertEquals(probs[argmax], c.probability(), 0);
+      // Tolerance, not bitwise: a batch of two may take other GEMM kernels than a batch of one.
       float[][] batch = p.logits(new float[][] {x, x});
-      assertArrayEquals(logits, batch[1]);
+      assertClose(logits, batch[1], "mlp batch row 1");
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.logits(new float[10]));
       assertTrue(e.getMessage().contains("has 10 values, expected 784 for [1, 28, 28]"), e.getMessage());
       float[] nan = x.clone();

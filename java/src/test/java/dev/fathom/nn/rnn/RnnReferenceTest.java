@@ -152,6 +152,7 @@ class RnnReferenceTest {
     RnnResult explicit = RnnReference.forward(RnnMode.LSTM, x, Tensor.zeros(1, 2, 2), Tensor.zeros(1, 2, 2), w, 1,
         false);
     assertEquals(DType.FLOAT32, implicit.output().dtype());
+    // Bitwise: a null state is a zero state fed to the same loops.
     assertArrayEquals(explicit.output().toFloatArray(), implicit.output().toFloatArray());
     assertArrayEquals(explicit.cn().toFloatArray(), implicit.cn().toFloatArray());
     // The last output step of a forward-only layer is its final hidden state.
