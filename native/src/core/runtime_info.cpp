@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/allocator.h"
+#include "core/cpu_rules.h"
 #include "core/threads.h"
 #include "ops/gemm.h"
 
@@ -77,16 +78,36 @@ std::string runtime_info_text() {
 #else
     os << "openblas.core=none\n";
 #endif
-    const char* gemm_auto = "reference";
-    fathom_gemm_params probe{};
-    probe.m = probe.n = probe.k = 256;
-    probe.batch = 1;
-    switch (resolve_gemm_backend(probe)) {
-        case FATHOM_GEMM_ONEDNN: gemm_auto = "onednn"; break;
-        case FATHOM_GEMM_OPENBLAS: gemm_auto = "openblas"; break;
-        default: break;
+    // Which backend AUTO picks for a small and a large square product.
+    for (int64_t side : {64, 256}) {
+        fathom_gemm_params probe{};
+        probe.m = probe.n = probe.k = side;
+        probe.batch = 1;
+        const char* gemm_auto = "reference";
+        switch (resolve_gemm_backend(probe)) {
+            case FATHOM_GEMM_ONEDNN: gemm_auto = "onednn"; break;
+            case FATHOM_GEMM_OPENBLAS: gemm_auto = "openblas"; break;
+            default: break;
+        }
+        os << "gemm.auto_backend_" << side << '=' << gemm_auto << '\n';
     }
-    os << "gemm.auto_backend_256=" << gemm_auto << '\n';
+    const CpuRules& rules = cpu_rules();
+    os << "cpu.vendor=" << cpu_vendor() << '\n';
+    os << "cpu.family=" << cpu_family() << '\n';
+    os << "cpu.model=" << cpu_model() << '\n';
+    os << "rules.set=" << rules.name << '\n';
+    os << "rules.measured_on=" << rules.measured_on << '\n';
+    os << "rules.why=" << cpu_rules_note() << '\n';
+    os << "rules.gemm_openblas_below_flops=" << rules.gemm_openblas_below_flops << '\n';
+    os << "rules.gemm_openblas_below_flops_avx2=" << rules.gemm_openblas_below_flops_avx2 << '\n';
+    os << "rules.conv_gemm_single_image=" << rules.conv_gemm_single_image << '\n';
+    os << "rules.conv_gemm_single_image_strided_forward="
+       << rules.conv_gemm_single_image_strided_forward << '\n';
+    os << "rules.conv_gemm_backward_data_few_channels="
+       << rules.conv_gemm_backward_data_few_channels << '\n';
+    os << "rules.conv_gemm_strided_1x1=" << rules.conv_gemm_strided_1x1 << '\n';
+    os << "rules.conv_jit_strided_backward_data=" << rules.conv_jit_strided_backward_data << '\n';
+    os << "rules.blocked_min_channels=" << rules.blocked_min_channels << '\n';
 #ifdef FATHOM_WITH_CUDA
     os << "cuda.built=true\n";
 #ifdef FATHOM_WITH_CUBLAS

@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 
+#include "core/cpu_rules.h"
 #include "core/error.h"
 #include "core/threads.h"
 
@@ -88,13 +89,15 @@ void gemm_scale_output(const fathom_gemm_params& p, float* c) {
 
 fathom_gemm_backend resolve_gemm_backend(const fathom_gemm_params& p) {
 #ifdef FATHOM_WITH_DNNL
-    // Measured (README "GEMM backends"): oneDNN's JIT wins from ~128^3 up and
-    // on MLP shapes; below that its ~0.6 us per-call overhead loses to an
-    // AVX-512 OpenBLAS. An OpenBLAS held to AVX2 kernels (OPENBLAS_CORETYPE=
+    // oneDNN's JIT wins on large products and MLP shapes; below a threshold its
+    // per-call overhead loses to OpenBLAS. The threshold is per CPU (cpu_rules.h,
+    // docs/cpu-rules.md); an OpenBLAS held to AVX2 kernels (OPENBLAS_CORETYPE=
     // Haswell) is 2x slower at 64^3, so then only tiny products go to it.
 #ifdef FATHOM_WITH_OPENBLAS
     const double flops = 2.0 * static_cast<double>(p.m) * p.n * p.k * p.batch;
-    static const double openblas_below = openblas_has_avx512_kernels() ? 2.0e6 : 6.6e4;
+    static const double openblas_below = openblas_has_avx512_kernels()
+                                             ? cpu_rules().gemm_openblas_below_flops
+                                             : cpu_rules().gemm_openblas_below_flops_avx2;
     if (flops < openblas_below) return FATHOM_GEMM_OPENBLAS;
 #else
     (void)p;

@@ -51,6 +51,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/cpu_rules.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "ops/conv2d.h"
@@ -338,7 +339,9 @@ struct Choice {
 // implementations chosen from the shape alone, so every process picks the
 // same kernel (tuning, below, is opt-in because it does not). Each rule is as
 // narrow as the measurements behind it (2-core AVX-512 VM, 2 threads, ms,
-// first choice -> rule); outside them oneDNN's first choice stays.
+// first choice -> rule); outside them oneDNN's first choice stays. The figures
+// below are the Intel Xeon's; which rules hold is per CPU (core/cpu_rules.h),
+// and docs/cpu-rules.md has the AMD Zen 4 measurements that switch some off.
 //  - Single images whose weights outweigh the activations (batch-1 inference
 //    of the late ResNet stages): im2col + GEMM on plain layouts. The direct
 //    kernels need the weights reordered into blocks on every call, which then
@@ -369,12 +372,18 @@ bool weights_dominate(const Conv2dParams& p) {
 }
 
 Choice default_choice(const Conv2dParams& p, Pass pass) {
+    const CpuRules& rules = cpu_rules();  // which of these rules hold on this CPU
     const Choice gemm{tag::nchw, "gemm", /*family=*/true};
     const bool strided = p.sh > 1 || p.sw > 1;
-    if (p.n == 1 && weights_dominate(p)) return gemm;
-    if (pass == Pass::BackwardData && p.cg() <= 3) return gemm;
-    if (p.kh == 1 && p.kw == 1 && strided && p.oh * p.ow >= 16) return gemm;
-    if (pass == Pass::BackwardData && strided && p.oh * p.ow <= 9 && p.h * p.w >= 36)
+    if (rules.conv_gemm_single_image && p.n == 1 && weights_dominate(p) &&
+        (!strided || pass != Pass::Forward || rules.conv_gemm_single_image_strided_forward))
+        return gemm;
+    if (rules.conv_gemm_backward_data_few_channels && pass == Pass::BackwardData && p.cg() <= 3)
+        return gemm;
+    if (rules.conv_gemm_strided_1x1 && p.kh == 1 && p.kw == 1 && strided && p.oh * p.ow >= 16)
+        return gemm;
+    if (rules.conv_jit_strided_backward_data && pass == Pass::BackwardData && strided &&
+        p.oh * p.ow <= 9 && p.h * p.w >= 36)
         return Choice{tag::any, "jit:", /*family=*/true};
     return Choice{};
 }
@@ -701,12 +710,16 @@ int32_t conv2d_native_layouts_dnnl(const Conv2dParams& p0, int32_t pass) {
     // picks a kernel in another layout, that kernel reorders at its edges.
     const Choice choice = default_choice(p, static_cast<Pass>(pass));
     int32_t layouts = 0;
+    // Narrow activations gain less from blocking than the reorders around
+    // them cost on some CPUs (LeNet's 16 channels on Zen 4): a per-CPU floor.
+    const int64_t min_channels = cpu_rules().blocked_min_channels;
     with_chosen_pd(p, static_cast<Pass>(pass), choice, [&](const auto& pd) {
+        if (min_channels <= 0) return;
         const auto mds = activation_mds(pd);
-        if (p.c % 16 == 0 && p.h * p.w > 1 &&
+        if (p.c >= min_channels && p.c % 16 == 0 && p.h * p.w > 1 &&
             mds.first == image_md(p.n, p.c, p.h, p.w, tag::nChw16c))
             layouts |= FATHOM_CONV2D_SRC_NCHW16C;
-        if (p.k % 16 == 0 && p.oh * p.ow > 1 &&
+        if (p.k >= min_channels && p.k % 16 == 0 && p.oh * p.ow > 1 &&
             mds.second == image_md(p.n, p.k, p.oh, p.ow, tag::nChw16c))
             layouts |= FATHOM_CONV2D_DST_NCHW16C;
     });

@@ -31,6 +31,17 @@ public final class Functional {
   private static volatile boolean blockedLayouts = !"false".equals(System.getProperty("fathom.blockedLayouts",
       "0".equals(System.getenv("FATHOM_BLOCKED_LAYOUTS")) ? "false" : "true"));
 
+  /** This CPU's rule set: convolutions keep activations with fewer channels NCHW (0: never blocked). */
+  private static final class BlockedFloor {
+    static final long CHANNELS = floor();
+
+    private static long floor() {
+      String v = dev.fathom.Fathom.runtimeInfo().get("rules.blocked_min_channels");
+      long c = v.isBlank() ? 16 : Long.parseLong(v.trim());
+      return c <= 0 ? Long.MAX_VALUE : c;
+    }
+  }
+
   /** Tests compare both paths in one process. */
   static void setBlockedLayouts(boolean on) {
     blockedLayouts = on;
@@ -38,7 +49,8 @@ public final class Functional {
 
   /**
    * x in the layout activations keep inside a run of layers: an nChw16c copy of
-   * a float32 (N, C, H, W) tensor with C a multiple of 16 and H*W > 1 (when
+   * a float32 (N, C, H, W) tensor with C a multiple of 16, at least this CPU's
+   * floor (`fathom info`: rules.blocked_min_channels), and H*W > 1 (when
    * blocked layouts are on), else x itself. For benchmarks and tests that start
    * in the middle of a network; ops accept either layout.
    */
@@ -46,7 +58,7 @@ public final class Functional {
     x.ensureOpen("inRunLayout");
     long[] sh = x.shape;
     if (!blockedLayouts || x.dtype != DType.FLOAT32 || sh.length != 4 || sh[1] % 16 != 0 || sh[2] * sh[3] == 1
-        || x.isBlocked()) {
+        || sh[1] < BlockedFloor.CHANNELS || x.isBlocked()) {
       return x;
     }
     Tensor c = x.contiguous();

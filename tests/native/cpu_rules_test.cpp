@@ -1,0 +1,98 @@
+// Rule sets per CPU (native/src/core/cpu_rules.h) through the public ABI: what
+// `fathom info` reports, detection, and that a set really steers the choices.
+// ctest runs this binary as detected and once per forced set
+// (FATHOM_CPU_RULES, see CMakeLists.txt).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <set>
+#include <string>
+
+#include "fathom/fathom.h"
+#include "runtime_info_util.h"
+
+using namespace fathom_test;
+
+namespace {
+
+const std::set<std::string> kSets = {"intel-avx512-amx", "amd-avx512", "generic",
+                                     "onednn-defaults"};
+
+std::string forced() {
+    const char* v = std::getenv("FATHOM_CPU_RULES");
+    return v == nullptr ? "" : v;
+}
+
+fathom_conv2d_params conv(int64_t n, int64_t c, int64_t h, int64_t k) {
+    fathom_conv2d_params p{};
+    p.n = n, p.c = c, p.h = p.w = h, p.k = k, p.kh = p.kw = 3;
+    p.sh = p.sw = 1, p.ph = p.pw = 1, p.dh = p.dw = 1, p.groups = 1;
+    p.backend = FATHOM_CNN_AUTO;
+    return p;
+}
+
+TEST(CpuRules, runtimeInfoNamesTheActiveSetAndWhy) {
+    const std::string set = runtime_info_value("rules.set");
+    const std::string why = runtime_info_value("rules.why");
+    EXPECT_EQ(1u, kSets.count(set)) << set;
+    EXPECT_FALSE(runtime_info_value("rules.measured_on").empty());
+    const std::string vendor = runtime_info_value("cpu.vendor");
+    EXPECT_FALSE(vendor.empty());
+    const std::string f = forced();
+    if (kSets.count(f) != 0) {
+        EXPECT_EQ(f, set);
+        EXPECT_EQ("FATHOM_CPU_RULES=" + f, why);
+    } else {
+        EXPECT_EQ(0u, why.rfind("detected: " + vendor, 0)) << why;
+        EXPECT_NE("onednn-defaults", set) << "the baseline set is never detected";
+        if (!f.empty()) EXPECT_NE(std::string::npos, why.find("names no rule set")) << why;
+    }
+}
+
+TEST(CpuRules, detectionFollowsVendorIsaAndThreads) {
+    if (kSets.count(forced()) != 0) GTEST_SKIP() << "set forced";
+    const std::string vendor = runtime_info_value("cpu.vendor");
+    const std::string isa = runtime_info_value("onednn.isa");
+    const std::string set = runtime_info_value("rules.set");
+    const int threads = std::stoi(runtime_info_value("threads.default"));
+    if (threads > 4) {
+        EXPECT_EQ("generic", set) << "the sets were measured with 2 threads";
+    } else if (vendor == "AuthenticAMD" && isa.find("avx512") != std::string::npos) {
+        EXPECT_EQ("amd-avx512", set);
+    } else if (vendor == "GenuineIntel" && isa.find("amx") != std::string::npos) {
+        EXPECT_EQ("intel-avx512-amx", set);
+    } else {
+        EXPECT_EQ("generic", set) << vendor << " " << isa;
+    }
+}
+
+// The layout floor reaches the layout query: 16-channel activations are
+// blocked only where the set allows 16, 64-channel ones wherever blocking is on.
+TEST(CpuRules, blockedLayoutFloorSteersTheLayoutQuery) {
+    const std::string isa = runtime_info_value("onednn.isa");
+    if (isa.find("512") == std::string::npos) GTEST_SKIP() << "oneDNN ISA " << isa << ", not AVX-512";
+    const int64_t floor = std::stoll(runtime_info_value("rules.blocked_min_channels"));
+    int32_t layouts = -1;
+    fathom_conv2d_params narrow = conv(8, 16, 12, 16), wide = conv(8, 64, 12, 64);
+    ASSERT_EQ(FATHOM_OK, fathom_conv2d_native_layouts(&narrow, FATHOM_CONV2D_FORWARD, &layouts));
+    EXPECT_EQ(floor > 0 && floor <= 16 ? 3 : 0, layouts) << "floor " << floor;
+    ASSERT_EQ(FATHOM_OK, fathom_conv2d_native_layouts(&wide, FATHOM_CONV2D_FORWARD, &layouts));
+    EXPECT_EQ(floor > 0 && floor <= 64 ? 3 : 0, layouts) << "floor " << floor;
+}
+
+// The GEMM threshold reaches the backend choice that `fathom info` probes.
+TEST(CpuRules, gemmThresholdSteersTheAutoBackend) {
+    if (runtime_info_value("onednn.version") == "none" || runtime_info_value("openblas.core") == "none")
+        GTEST_SKIP() << "one GEMM backend only";
+    const bool avx2 = runtime_info_value("openblas.core") == "Haswell";
+    const double below = std::stod(runtime_info_value(avx2 ? "rules.gemm_openblas_below_flops_avx2"
+                                                           : "rules.gemm_openblas_below_flops"));
+    for (int side : {64, 256}) {
+        const double flops = 2.0 * side * side * side;
+        EXPECT_EQ(flops < below ? "openblas" : "onednn",
+                  runtime_info_value("gemm.auto_backend_" + std::to_string(side)))
+            << side << "^3 against " << below;
+    }
+}
+
+}  // namespace
