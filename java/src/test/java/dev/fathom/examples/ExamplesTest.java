@@ -12,7 +12,10 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's examples, with small budgets. */
+/**
+ * The {@code fathom example} programs listed in docs/guide.md, with small budgets
+ * (docs/benchmarks.md records the full runs).
+ */
 class ExamplesTest {
   static final Path DATA = Path.of("../../shared/data");
 

@@ -14,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-/** A small smoke run of {@code fathom example svm}; the README records the full-size run. */
+/** A small smoke run of {@code fathom example svm}; docs/benchmarks.md (SVMs) records the full-size run. */
 class SvmFashionMnistTest {
   @Test
   void threeModelsLearnTshirtVersusShirt() {

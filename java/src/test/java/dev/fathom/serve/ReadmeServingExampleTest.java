@@ -15,7 +15,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's "embedding Fathom in a Java service" example, as written there. */
+/**
+ * The "embedding it in a Java service" example of docs/guide.md (Checkpoints, PyTorch weights
+ * and serving), as written there.
+ */
 class ReadmeServingExampleTest {
   @Test
   void readmeExample(@TempDir Path runs) throws Exception {
@@ -26,7 +29,7 @@ class ReadmeServingExampleTest {
     }
     float[] pixels = new float[784];
 
-    // --- README ---
+    // --- docs/guide.md ---
     // Once, at start-up: weights written by `./fathom train` (a PyTorch state dict: builder(ModelSpec.of("lenet"), file)).
     Predictor predictor = Predictor.builder(weights)
         .labels(FashionMnist.CLASS_NAMES).maxConcurrency(4).build();

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The README's tensor example, verbatim, so that it stays true. */
+/**
+ * The tensor example of docs/guide.md (Tensors and autograd), its step repeated on one fixed
+ * batch, so that it stays true.
+ */
 class ReadmeExampleTest {
   @Test
   void readmeExampleRunsAndLearns() {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Softmax regression and the MLP on real Fashion-MNIST with small budgets
- * (the full 10-epoch results are in the README): each must clearly learn.
+ * (the full 10-epoch results are in docs/benchmarks.md, Fashion-MNIST accuracy): each must clearly learn.
  */
 class FashionMnistTrainingTest {
   @BeforeAll

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's training example as written there (one epoch instead of ten). */
+/** The training example of docs/guide.md (Models, training and data) as written there (one epoch instead of ten). */
 class ReadmeTrainingExampleTest {
   @Test
   void readmeTrainingExampleRuns(@TempDir Path dir) throws Exception {
