@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# LeNet and ResNet-18: training images/s and inference latency of Fathom and
+# LeNet, LeNet-BN and ResNet-18: training images/s and inference latency of Fathom and
 # PyTorch CPU in one run (the PyTorch reference scripts' method), 2 threads;
 # prints a ratio table. Each library runs in both waiting modes, so that each
 # ratio compares like with like: idle threads sleeping (Fathom's default;
@@ -28,7 +28,7 @@ fathom() {
   "${env[@]}" "$root/fathom" --threads 2 "$@" | grep '^RESULT ' \
     | sed -e 's/^RESULT {/{"wait": "'"$wait"'", /' >> "$out"
 }
-for model in lenet resnet18; do
+for model in lenet lenet-bn resnet18; do
   for wait in sleep spin nchw; do
     fathom "$wait" bench train --model "$model" --iters 60
   done
