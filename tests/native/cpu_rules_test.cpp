@@ -78,6 +78,11 @@ TEST(CpuRules, blockedLayoutFloorSteersTheLayoutQuery) {
     EXPECT_EQ(floor > 0 && floor <= 16 ? 3 : 0, layouts) << "floor " << floor;
     ASSERT_EQ(FATHOM_OK, fathom_conv2d_native_layouts(&wide, FATHOM_CONV2D_FORWARD, &layouts));
     EXPECT_EQ(floor > 0 && floor <= 64 ? 3 : 0, layouts) << "floor " << floor;
+    // A single image is blocked only where the set's batch floor allows it.
+    const int64_t min_batch = std::stoll(runtime_info_value("rules.blocked_min_batch"));
+    fathom_conv2d_params single = conv(1, 64, 24, 64);  // activations outweigh the weights: no GEMM rule
+    ASSERT_EQ(FATHOM_OK, fathom_conv2d_native_layouts(&single, FATHOM_CONV2D_FORWARD, &layouts));
+    EXPECT_EQ(floor > 0 && floor <= 64 && min_batch <= 1 ? 3 : 0, layouts) << "batch floor " << min_batch;
 }
 
 // The GEMM threshold reaches the backend choice that `fathom info` probes.

@@ -31,7 +31,8 @@ constexpr CpuRules kIntelAmx{"intel-avx512-amx",
                              true,
                              true,
                              true,
-                             16};
+                             16,
+                             1};
 
 // Measured 2026-12-07 on a 2-core AMD EPYC (Zen 4, family 25; oneDNN ISA
 // avx512_core_bf16, OpenBLAS Cooperlake), 2 threads.
@@ -45,7 +46,8 @@ constexpr CpuRules kAmdAvx512{"amd-avx512",
                               true,
                               true,
                               false,  // s4 3x3/2 backward at batch 256: 0.79-0.91x
-                              32};    // LeNet's 16 channels blocked: training 0.87-0.90x
+                              32,     // LeNet's 16 channels blocked: training 0.87-0.90x
+                              2};     // ResNet-18 at 28, batch 1, blocked: 0.90-0.92x
 
 // Any other machine: each field takes the choice that was never slower on the
 // machines above.
@@ -59,7 +61,8 @@ constexpr CpuRules kGeneric{"generic",
                             true,
                             true,
                             false,
-                            32};
+                            32,
+                            2};
 
 // oneDNN's own choices everywhere, nothing of Fathom's (the baseline the rules
 // are measured against; never detected).
@@ -73,6 +76,7 @@ constexpr CpuRules kOnednnDefaults{"onednn-defaults",
                                    false,
                                    false,
                                    false,
+                                   0,
                                    0};
 
 const CpuRules* const kAll[] = {&kIntelAmx, &kAmdAvx512, &kGeneric, &kOnednnDefaults};

@@ -36,6 +36,8 @@ struct CpuRules {
     // (input for src, output for dst) is at least this; 0 keeps every
     // activation NCHW.
     int64_t blocked_min_channels;
+    // ... and only for batches of at least this many images.
+    int64_t blocked_min_batch;
 };
 
 // The set for this process, chosen on first use from the CPU and

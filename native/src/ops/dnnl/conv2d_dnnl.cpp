@@ -713,8 +713,9 @@ int32_t conv2d_native_layouts_dnnl(const Conv2dParams& p0, int32_t pass) {
     // Narrow activations gain less from blocking than the reorders around
     // them cost on some CPUs (LeNet's 16 channels on Zen 4): a per-CPU floor.
     const int64_t min_channels = cpu_rules().blocked_min_channels;
+    const int64_t min_batch = cpu_rules().blocked_min_batch;
     with_chosen_pd(p, static_cast<Pass>(pass), choice, [&](const auto& pd) {
-        if (min_channels <= 0) return;
+        if (min_channels <= 0 || p.n < min_batch) return;
         const auto mds = activation_mds(pd);
         if (p.c >= min_channels && p.c % 16 == 0 && p.h * p.w > 1 &&
             mds.first == image_md(p.n, p.c, p.h, p.w, tag::nChw16c))
