@@ -31,13 +31,17 @@ public final class Functional {
   private static volatile boolean blockedLayouts = !"false".equals(System.getProperty("fathom.blockedLayouts",
       "0".equals(System.getenv("FATHOM_BLOCKED_LAYOUTS")) ? "false" : "true"));
 
-  /** This CPU's rule set: convolutions keep activations with fewer channels NCHW (0: never blocked). */
+  /**
+   * This CPU's rule set: convolutions keep activations with fewer channels, or
+   * batches of fewer images, NCHW (a floor of 0: never blocked).
+   */
   private static final class BlockedFloor {
-    static final long CHANNELS = floor();
+    static final long CHANNELS = floor("rules.blocked_min_channels", 16);
+    static final long BATCH = floor("rules.blocked_min_batch", 1);
 
-    private static long floor() {
-      String v = dev.fathom.Fathom.runtimeInfo().get("rules.blocked_min_channels");
-      long c = v.isBlank() ? 16 : Long.parseLong(v.trim());
+    private static long floor(String key, long fallback) {
+      String v = dev.fathom.Fathom.runtimeInfo().get(key);
+      long c = v.isBlank() ? fallback : Long.parseLong(v.trim());
       return c <= 0 ? Long.MAX_VALUE : c;
     }
   }
@@ -50,15 +54,15 @@ public final class Functional {
   /**
    * x in the layout activations keep inside a run of layers: an nChw16c copy of
    * a float32 (N, C, H, W) tensor with C a multiple of 16, at least this CPU's
-   * floor (`fathom info`: rules.blocked_min_channels), and H*W > 1 (when
-   * blocked layouts are on), else x itself. For benchmarks and tests that start
+   * floors (`fathom info`: rules.blocked_min_channels and blocked_min_batch),
+   * and H*W > 1 (when blocked layouts are on), else x itself. For benchmarks and tests that start
    * in the middle of a network; ops accept either layout.
    */
   public static Tensor inRunLayout(Tensor x) {
     x.ensureOpen("inRunLayout");
     long[] sh = x.shape;
     if (!blockedLayouts || x.dtype != DType.FLOAT32 || sh.length != 4 || sh[1] % 16 != 0 || sh[2] * sh[3] == 1
-        || sh[1] < BlockedFloor.CHANNELS || x.isBlocked()) {
+        || sh[1] < BlockedFloor.CHANNELS || sh[0] < BlockedFloor.BATCH || x.isBlocked()) {
       return x;
     }
     Tensor c = x.contiguous();
