@@ -38,6 +38,10 @@ struct CpuRules {
     int64_t blocked_min_channels;
     // ... and only for batches of at least this many images.
     int64_t blocked_min_batch;
+    // Recurrent layers join their threads at every time step, so they get one
+    // thread per this many flops of one step's work (sleeping workers; a
+    // quarter of it when OpenMP spins), not per kFlopsPerThread of the call.
+    double rnn_step_flops_per_thread;
 };
 
 // The set for this process, chosen on first use from the CPU and

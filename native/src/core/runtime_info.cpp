@@ -109,6 +109,7 @@ std::string runtime_info_text() {
     os << "rules.conv_jit_strided_backward_data=" << rules.conv_jit_strided_backward_data << '\n';
     os << "rules.blocked_min_channels=" << rules.blocked_min_channels << '\n';
     os << "rules.blocked_min_batch=" << rules.blocked_min_batch << '\n';
+    os << "rules.rnn_step_flops_per_thread=" << rules.rnn_step_flops_per_thread << '\n';
 #ifdef FATHOM_WITH_CUDA
     os << "cuda.built=true\n";
 #ifdef FATHOM_WITH_CUBLAS

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/cpu_rules.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "ops/nchw_args.h"
@@ -234,12 +235,14 @@ std::string rnn_weight_name(const RnnParams& p, int64_t w) {
 // each join costs a wake-up. Measured on the char-LM shapes (batch 32, hidden
 // 256, 35 steps, 2 cores): sequence sizing gave 2 threads and 66k tokens/s
 // (RNN), 42k (GRU), 45k (LSTM) for a training step; 1 thread gave 187k, 80k, 60k.
+// How much step work pays for a second thread's wake-ups is per CPU
+// (cpu_rules.h): on Zen 4 the LSTM's 18.6 MFLOP step gains from two.
 double RnnParams::work_flops() const {
     double step = 0;
     for (int64_t k = 0; k < L; ++k)
         step = std::max(step, 2.0 * static_cast<double>(N) * static_cast<double>(G * H) *
                                   static_cast<double>(input_of(k) + H) * static_cast<double>(D));
-    return step;
+    return step * (kFlopsPerThread / cpu_rules().rnn_step_flops_per_thread);
 }
 
 std::string RnnParams::str() const { return describe(raw_of(*this)); }
