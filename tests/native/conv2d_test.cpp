@@ -176,24 +176,44 @@ std::string bounded_mismatch(const TestTensor& got, const TestTensor& want,
     return "";
 }
 
+// One call through a plan made for it, as a layer makes one per shape: the
+// plan's refusals (params, dtype) come from conv2d_plan_create.
+template <typename Run>
+fathom_status with_plan(const fathom_conv2d_params* p, const fathom_tensor_desc* first, Run run) {
+    int64_t plan = 0;
+    const fathom_status created =
+        fathom_conv2d_plan_create(p, first ? first->dtype : FATHOM_F32, &plan);
+    if (created != FATHOM_OK) return created;
+    const fathom_status status = run(plan);
+    // NOTE: a successful call leaves the last error as it was, so the run's stays.
+    EXPECT_EQ(FATHOM_OK, fathom_conv2d_plan_destroy(plan)) << fathom_last_error();
+    return status;
+}
+
 fathom_status forward(const Shape& s, int32_t backend, const TestTensor& src,
                       const TestTensor& w, const TestTensor& b, const TestTensor& dst) {
     const auto p = params_of(s, backend);
-    return fathom_conv2d_forward(&p, src.desc(), w.desc(), opt(b, s.bias), dst.desc());
+    return with_plan(&p, src.desc(), [&](int64_t plan) {
+        return fathom_conv2d_forward(plan, src.desc(), w.desc(), opt(b, s.bias), dst.desc());
+    });
 }
 
 fathom_status backward_data(const Shape& s, int32_t backend, const TestTensor& diff_dst,
                             const TestTensor& w, const TestTensor& diff_src) {
     const auto p = params_of(s, backend);
-    return fathom_conv2d_backward_data(&p, diff_dst.desc(), w.desc(), diff_src.desc());
+    return with_plan(&p, diff_dst.desc(), [&](int64_t plan) {
+        return fathom_conv2d_backward_data(plan, diff_dst.desc(), w.desc(), diff_src.desc());
+    });
 }
 
 fathom_status backward_weights(const Shape& s, int32_t backend, const TestTensor& src,
                                const TestTensor& diff_dst, const TestTensor& diff_w,
                                const TestTensor& diff_b) {
     const auto p = params_of(s, backend);
-    return fathom_conv2d_backward_weights(&p, src.desc(), diff_dst.desc(), diff_w.desc(),
-                                          opt(diff_b, s.bias));
+    return with_plan(&p, src.desc(), [&](int64_t plan) {
+        return fathom_conv2d_backward_weights(plan, src.desc(), diff_dst.desc(), diff_w.desc(),
+                                              opt(diff_b, s.bias));
+    });
 }
 
 #ifdef FATHOM_WITH_DNNL
@@ -488,16 +508,27 @@ TEST(Conv2d, handComputedSmallCase) {
         }
 }
 
+// The output shape a plan reports.
+fathom_status output_shape(const fathom_conv2d_params* p, int64_t* out) {
+    return with_plan(p, nullptr, [&](int64_t plan) {
+        fathom_conv2d_choice info{};
+        const fathom_status st = fathom_conv2d_plan_info(plan, out ? &info : nullptr);
+        if (st == FATHOM_OK)
+            for (int i = 0; i < 4; ++i) out[i] = info.dst_shape[i];
+        return st;
+    });
+}
+
 TEST(Conv2d, outputShape) {
     int64_t out[4] = {};
     auto p = params_of(conv(2, 3, 7, 9, 5, 3, 2, 1));
-    ASSERT_EQ(FATHOM_OK, fathom_conv2d_output_shape(&p, out)) << fathom_last_error();
+    ASSERT_EQ(FATHOM_OK, output_shape(&p, out)) << fathom_last_error();
     EXPECT_EQ(2, out[0]);
     EXPECT_EQ(5, out[1]);
     EXPECT_EQ(4, out[2]);  // (7 + 2 - 3) / 2 + 1
     EXPECT_EQ(5, out[3]);  // (9 + 2 - 3) / 2 + 1
     p = params_of(conv(1, 1, 9, 9, 1, 3, 1, 0, 4));  // dilated kernel spans 9: 1x1
-    ASSERT_EQ(FATHOM_OK, fathom_conv2d_output_shape(&p, out));
+    ASSERT_EQ(FATHOM_OK, output_shape(&p, out));
     EXPECT_EQ(1, out[2]);
     EXPECT_EQ(1, out[3]);
 }
@@ -658,7 +689,9 @@ struct ForwardCall {
     TestTensor dst = filled(FATHOM_F32, dst_shape(s), 7.0);
     const fathom_tensor_desc* bias = b.desc();
     fathom_status call() {
-        return fathom_conv2d_forward(&p, src.desc(), w.desc(), bias, dst.desc());
+        return with_plan(&p, src.desc(), [&](int64_t plan) {
+            return fathom_conv2d_forward(plan, src.desc(), w.desc(), bias, dst.desc());
+        });
     }
 };
 
@@ -667,7 +700,11 @@ struct DataCall {
     fathom_conv2d_params p = params_of(s);
     TestTensor dy = random_f32(dst_shape(s), 1), w = random_f32(weights_shape(s), 2);
     TestTensor dx = filled(FATHOM_F32, src_shape(s), 7.0);
-    fathom_status call() { return fathom_conv2d_backward_data(&p, dy.desc(), w.desc(), dx.desc()); }
+    fathom_status call() {
+        return with_plan(&p, dy.desc(), [&](int64_t plan) {
+            return fathom_conv2d_backward_data(plan, dy.desc(), w.desc(), dx.desc());
+        });
+    }
 };
 
 struct WeightsCall {
@@ -678,7 +715,10 @@ struct WeightsCall {
     TestTensor db = filled(FATHOM_F32, bias_shape(s), 7.0);
     const fathom_tensor_desc* diff_bias = db.desc();
     fathom_status call() {
-        return fathom_conv2d_backward_weights(&p, src.desc(), dy.desc(), dw.desc(), diff_bias);
+        return with_plan(&p, src.desc(), [&](int64_t plan) {
+            return fathom_conv2d_backward_weights(plan, src.desc(), dy.desc(), dw.desc(),
+                                                  diff_bias);
+        });
     }
 };
 
@@ -704,10 +744,6 @@ void expect_refused(Call& c, fathom_status status, const std::vector<std::string
 
 constexpr fathom_status kBad = FATHOM_INVALID_ARGUMENT;
 
-// Shapes of all operands, as every message lists them.
-const std::vector<std::string> kForwardShapes = {"src [2,2,8,8]", "weights [4,2,3,3]",
-                                                 "bias [4]", "dst [2,4,6,6]"};
-
 std::vector<std::string> with(std::vector<std::string> v, const std::vector<std::string>& more) {
     v.insert(v.end(), more.begin(), more.end());
     return v;
@@ -715,6 +751,7 @@ std::vector<std::string> with(std::vector<std::string> v, const std::vector<std:
 
 TEST(Conv2d, forwardRefusesBadInput) {
     const std::string op = "conv2d_forward: ";
+    const std::string create = "conv2d_plan_create: ";
     {  // the example in fathom.h's spirit: channel count of src vs weights
         ForwardCall c;
         c.src = random_f32({2, 3, 8, 8}, 1);
@@ -753,42 +790,42 @@ TEST(Conv2d, forwardRefusesBadInput) {
     {
         ForwardCall c;
         c.p.groups = 3;
-        expect_refused(c, kBad, {op + "groups=3 must divide both c=2 and k=4"});
+        expect_refused(c, kBad, {create + "groups=3 must divide both c=2 and k=4"});
     }
     {
         ForwardCall c;
         c.p.ph = -1;
-        expect_refused(c, kBad, {op + "ph=-1 must be >= 0 (padding)", "n=2 c=2 h=8 w=8 k=4"});
+        expect_refused(c, kBad, {create + "ph=-1 must be >= 0 (padding)", "n=2 c=2 h=8 w=8 k=4"});
     }
     {
         ForwardCall c;
         c.p.sw = 0;
-        expect_refused(c, kBad, {op + "sw=0 must be >= 1 (stride)"});
+        expect_refused(c, kBad, {create + "sw=0 must be >= 1 (stride)"});
     }
     {
         ForwardCall c;
         c.p.dh = 0;
-        expect_refused(c, kBad, {op + "dh=0 must be >= 1 (dilation"});
+        expect_refused(c, kBad, {create + "dh=0 must be >= 1 (dilation"});
     }
     {
         ForwardCall c;
         c.p.n = 0;
-        expect_refused(c, kBad, {op + "n=0 must be >= 1"});
+        expect_refused(c, kBad, {create + "n=0 must be >= 1"});
     }
     {
         ForwardCall c;
         c.p.kh = 11;
-        expect_refused(c, kBad, {op + "output size 0x6 < 1", "does not fit the padded input 8x8"});
+        expect_refused(c, kBad, {create + "output size 0x6 < 1", "does not fit the padded input 8x8"});
     }
     {
         ForwardCall c;
         c.w = convert(c.w, FATHOM_F64);
-        expect_refused(c, kBad, {op + "dtype float64 of weights does not match src float32"});
+        expect_refused(c, kBad, {op + "dtype float64 of weights does not match the plan's float32"});
     }
     {
         ForwardCall c;
         c.src = make_tensor(FATHOM_I32, {2, 2, 8, 8});
-        expect_refused(c, kBad, {op + "dtype int32 not supported"});
+        expect_refused(c, kBad, {create + "dtype int32 not supported"});
     }
     {
         ForwardCall c;
@@ -821,28 +858,36 @@ TEST(Conv2d, forwardRefusesBadInput) {
     }
     {
         ForwardCall c;
-        c.p.layouts = 4;
-        expect_refused(c, kBad, {op + "layouts=4 has unknown bits"});
+        c.p.reserved = 4;
+        expect_refused(c, kBad, {create + "reserved=4 must be 0"});
     }
     {
         ForwardCall c;
         c.p.backend = 2;  // a gap in fathom_cnn_backend
-        expect_refused(c, kBad, {op + "unknown backend 2"});
+        expect_refused(c, kBad, {create + "unknown backend 2"});
     }
     {
         ForwardCall c;
         c.p.post_relu = 2;
-        expect_refused(c, kBad, {op + "post_relu=2 must be 0 or 1"});
+        expect_refused(c, kBad, {create + "post_relu=2 must be 0 or 1"});
     }
     {
         ForwardCall c;
-        EXPECT_EQ(kBad, fathom_conv2d_forward(nullptr, c.src.desc(), c.w.desc(), c.bias,
-                                              c.dst.desc()));
+        int64_t plan = 0;
+        EXPECT_EQ(kBad, fathom_conv2d_plan_create(nullptr, FATHOM_F32, &plan));
         EXPECT_NE(std::string::npos,
-                  std::string(fathom_last_error()).find(op + "params is null"));
-        EXPECT_EQ(kBad, fathom_conv2d_forward(&c.p, c.src.desc(), nullptr, c.bias, c.dst.desc()));
+                  std::string(fathom_last_error()).find(create + "params is null"));
+        ASSERT_EQ(FATHOM_OK, fathom_conv2d_plan_create(&c.p, FATHOM_F32, &plan));
+        EXPECT_EQ(kBad, fathom_conv2d_forward(plan, c.src.desc(), nullptr, c.bias, c.dst.desc()));
         EXPECT_NE(std::string::npos,
                   std::string(fathom_last_error()).find(op + "weights is null"));
+        EXPECT_EQ(FATHOM_OK, fathom_conv2d_plan_destroy(plan));
+        EXPECT_EQ(kBad, fathom_conv2d_forward(plan, c.src.desc(), c.w.desc(), c.bias,
+                                              c.dst.desc()));
+        EXPECT_NE(std::string::npos, std::string(fathom_last_error()).find("is not a live plan"))
+            << fathom_last_error();
+        EXPECT_EQ(kBad, fathom_conv2d_plan_destroy(plan));
+        EXPECT_EQ(kBad, fathom_conv2d_forward(0, c.src.desc(), c.w.desc(), c.bias, c.dst.desc()));
     }
     {
         ForwardCall c;
@@ -853,12 +898,13 @@ TEST(Conv2d, forwardRefusesBadInput) {
         c.dst = filled(FATHOM_F64, {2, 4, 6, 6}, 7.0);
         c.p.backend = FATHOM_CNN_ONEDNN;
         expect_refused(c, FATHOM_UNSUPPORTED,
-                       with(kForwardShapes, {op + "the oneDNN backend computes float32 only"}));
+                       {create + "the oneDNN backend computes float32 only"});
     }
 }
 
 TEST(Conv2d, backwardDataRefusesBadInput) {
     const std::string op = "conv2d_backward_data: ";
+    const std::string create = "conv2d_plan_create: ";
     const std::vector<std::string> shapes = {"diff_dst [2,4,6,6]", "weights [4,2,3,3]",
                                              "diff_src [2,2,8,8]"};
     {
@@ -876,28 +922,28 @@ TEST(Conv2d, backwardDataRefusesBadInput) {
     {
         DataCall c;
         c.p.groups = 3;
-        expect_refused(c, kBad, {op + "groups=3 must divide"});
+        expect_refused(c, kBad, {create + "groups=3 must divide"});
     }
     {
         DataCall c;
         c.p.pw = -2;
-        expect_refused(c, kBad, {op + "pw=-2 must be >= 0"});
+        expect_refused(c, kBad, {create + "pw=-2 must be >= 0"});
     }
     {
         DataCall c;
         c.p.sh = 0;
-        expect_refused(c, kBad, {op + "sh=0 must be >= 1"});
+        expect_refused(c, kBad, {create + "sh=0 must be >= 1"});
     }
     {
         DataCall c;
         c.p.dw = 5;
-        expect_refused(c, kBad, {op + "output size 6x0 < 1"});
+        expect_refused(c, kBad, {create + "output size 6x0 < 1"});
     }
     {
         DataCall c;
         c.dx = filled(FATHOM_F64, {2, 2, 8, 8}, 7.0);
         expect_refused(c, kBad, with(shapes, {op + "dtype float64 of diff_src does not match "
-                                                   "diff_dst float32"}));
+                                                   "the plan's float32"}));
     }
     {
         DataCall c;
@@ -916,12 +962,13 @@ TEST(Conv2d, backwardDataRefusesBadInput) {
         c.dy = convert(c.dy, FATHOM_F64);
         c.w = convert(c.w, FATHOM_F64);
         c.dx = filled(FATHOM_F64, {2, 2, 8, 8}, 7.0);
-        expect_refused(c, FATHOM_UNSUPPORTED, {op + "the oneDNN backend computes float32 only"});
+        expect_refused(c, FATHOM_UNSUPPORTED, {create + "the oneDNN backend computes float32 only"});
     }
 }
 
 TEST(Conv2d, backwardWeightsRefusesBadInput) {
     const std::string op = "conv2d_backward_weights: ";
+    const std::string create = "conv2d_plan_create: ";
     const std::vector<std::string> shapes = {"src [2,2,8,8]", "diff_dst [2,4,6,6]",
                                              "diff_weights [4,2,3,3]", "diff_bias [4]"};
     {
@@ -940,28 +987,28 @@ TEST(Conv2d, backwardWeightsRefusesBadInput) {
     {
         WeightsCall c;
         c.p.groups = 4;
-        expect_refused(c, kBad, with(shapes, {op + "groups=4 must divide both c=2 and k=4"}));
+        expect_refused(c, kBad, {create + "groups=4 must divide both c=2 and k=4"});
     }
     {
         WeightsCall c;
         c.p.ph = -3;
-        expect_refused(c, kBad, {op + "ph=-3 must be >= 0"});
+        expect_refused(c, kBad, {create + "ph=-3 must be >= 0"});
     }
     {
         WeightsCall c;
         c.p.sw = -1;
-        expect_refused(c, kBad, {op + "sw=-1 must be >= 1"});
+        expect_refused(c, kBad, {create + "sw=-1 must be >= 1"});
     }
     {
         WeightsCall c;
         c.p.h = 2;
-        expect_refused(c, kBad, {op + "output size 0x6 < 1"});
+        expect_refused(c, kBad, {create + "output size 0x6 < 1"});
     }
     {
         WeightsCall c;
         c.db = filled(FATHOM_F64, {4}, 7.0);
         c.diff_bias = c.db.desc();
-        expect_refused(c, kBad, {op + "dtype float64 of diff_bias does not match src float32"});
+        expect_refused(c, kBad, {op + "dtype float64 of diff_bias does not match the plan's float32"});
     }
     {
         WeightsCall c;
@@ -987,15 +1034,15 @@ TEST(Conv2d, backwardWeightsRefusesBadInput) {
     }
 }
 
-TEST(Conv2d, outputShapeRefusesBadParams) {
+TEST(Conv2d, planRefusesBadParams) {
     int64_t out[4] = {-1, -1, -1, -1};
     auto p = params_of(conv(2, 3, 7, 9, 5, 3, 1, 1));
-    EXPECT_EQ(kBad, fathom_conv2d_output_shape(nullptr, out));
+    EXPECT_EQ(kBad, output_shape(nullptr, out));
     EXPECT_NE(std::string::npos,
-              std::string(fathom_last_error()).find("conv2d_output_shape: params is null"));
-    EXPECT_EQ(kBad, fathom_conv2d_output_shape(&p, nullptr));
+              std::string(fathom_last_error()).find("conv2d_plan_create: params is null"));
+    EXPECT_EQ(kBad, output_shape(&p, nullptr));
     EXPECT_NE(std::string::npos,
-              std::string(fathom_last_error()).find("conv2d_output_shape: out is null"));
+              std::string(fathom_last_error()).find("conv2d_plan_info: info is null"));
     struct Bad {
         void (*edit)(fathom_conv2d_params&);
         const char* msg;
@@ -1013,9 +1060,9 @@ TEST(Conv2d, outputShapeRefusesBadParams) {
     for (const Bad& b : bad) {
         auto q = p;
         b.edit(q);
-        EXPECT_EQ(kBad, fathom_conv2d_output_shape(&q, out)) << b.msg;
+        EXPECT_EQ(kBad, output_shape(&q, out)) << b.msg;
         const std::string msg = fathom_last_error();
-        EXPECT_NE(std::string::npos, msg.find(std::string("conv2d_output_shape: ") + b.msg))
+        EXPECT_NE(std::string::npos, msg.find(std::string("conv2d_plan_create: ") + b.msg))
             << msg;
         EXPECT_NE(std::string::npos, msg.find("n=2 c=")) << msg;
     }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fathom/fathom.h"
+#include "conv_plan_util.h"
 #include "runtime_info_util.h"
 
 using namespace fathom_test;
@@ -72,17 +73,24 @@ TEST(CpuRules, blockedLayoutFloorSteersTheLayoutQuery) {
     const std::string isa = runtime_info_value("onednn.isa");
     if (isa.find("512") == std::string::npos) GTEST_SKIP() << "oneDNN ISA " << isa << ", not AVX-512";
     const int64_t floor = std::stoll(runtime_info_value("rules.blocked_min_channels"));
-    int32_t layouts = -1;
-    fathom_conv2d_params narrow = conv(8, 16, 12, 16), wide = conv(8, 64, 12, 64);
-    ASSERT_EQ(FATHOM_OK, fathom_conv2d_native_layouts(&narrow, FATHOM_CONV2D_FORWARD, &layouts));
-    EXPECT_EQ(floor > 0 && floor <= 16 ? 3 : 0, layouts) << "floor " << floor;
-    ASSERT_EQ(FATHOM_OK, fathom_conv2d_native_layouts(&wide, FATHOM_CONV2D_FORWARD, &layouts));
-    EXPECT_EQ(floor > 0 && floor <= 64 ? 3 : 0, layouts) << "floor " << floor;
-    // A single image is blocked only where the set's batch floor allows it.
+    // Forward's src and dst layouts as bits (1: src nChw16c, 2: dst nChw16c).
+    auto forward_layouts = [](const fathom_conv2d_params& p) {
+        const fathom_test::ConvPlan plan(p);
+        EXPECT_EQ(FATHOM_OK, plan.status()) << fathom_last_error();
+        const fathom_conv2d_choice c = plan.info();
+        return (c.src_layout[FATHOM_CONV2D_FORWARD] == FATHOM_LAYOUT_NCHW16C ? 1 : 0) |
+               (c.dst_layout[FATHOM_CONV2D_FORWARD] == FATHOM_LAYOUT_NCHW16C ? 2 : 0);
+    };
+    EXPECT_EQ(floor > 0 && floor <= 16 ? 3 : 0, forward_layouts(conv(8, 16, 12, 16)))
+        << "floor " << floor;
+    EXPECT_EQ(floor > 0 && floor <= 64 ? 3 : 0, forward_layouts(conv(8, 64, 12, 64)))
+        << "floor " << floor;
+    // A single image is blocked only where the set's batch floor allows it
+    // (activations outweigh the weights: no GEMM rule).
     const int64_t min_batch = std::stoll(runtime_info_value("rules.blocked_min_batch"));
-    fathom_conv2d_params single = conv(1, 64, 24, 64);  // activations outweigh the weights: no GEMM rule
-    ASSERT_EQ(FATHOM_OK, fathom_conv2d_native_layouts(&single, FATHOM_CONV2D_FORWARD, &layouts));
-    EXPECT_EQ(floor > 0 && floor <= 64 && min_batch <= 1 ? 3 : 0, layouts) << "batch floor " << min_batch;
+    EXPECT_EQ(floor > 0 && floor <= 64 && min_batch <= 1 ? 3 : 0,
+              forward_layouts(conv(1, 64, 24, 64)))
+        << "batch floor " << min_batch;
 }
 
 // The GEMM threshold reaches the backend choice that `fathom info` probes.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ops/layout.h"
+#include "conv_plan_util.h"
 #include "runtime_info_util.h"
 #include "tensor_util.h"
 
@@ -71,13 +72,11 @@ TEST(Layout, convertMatchesFormulaBothWays) {
         const TestTensor plain = random_f32(shape, 7);
         const TestTensor want = reorder_by_formula(plain, true);
         TestTensor blocked = make_tensor(FATHOM_F32, shape);
-        ASSERT_EQ(FATHOM_OK, fathom_convert_layout(plain.desc(), FATHOM_LAYOUT_NCHW,
-                                                   blocked.desc(), FATHOM_LAYOUT_NCHW16C))
+        ASSERT_EQ(FATHOM_OK, fathom_convert_layout(laid_out(plain.desc(), FATHOM_LAYOUT_NCHW), laid_out(blocked.desc(), FATHOM_LAYOUT_NCHW16C)))
             << fathom_last_error();
         EXPECT_EQ("", bitwise_mismatch(blocked, want));
         TestTensor back = make_tensor(FATHOM_F32, shape);
-        ASSERT_EQ(FATHOM_OK, fathom_convert_layout(blocked.desc(), FATHOM_LAYOUT_NCHW16C,
-                                                   back.desc(), FATHOM_LAYOUT_NCHW))
+        ASSERT_EQ(FATHOM_OK, fathom_convert_layout(laid_out(blocked.desc(), FATHOM_LAYOUT_NCHW16C), laid_out(back.desc(), FATHOM_LAYOUT_NCHW)))
             << fathom_last_error();
         EXPECT_EQ("", bitwise_mismatch(back, plain));
         // The hand loops (builds without oneDNN) give the same bytes.
@@ -93,30 +92,25 @@ TEST(Layout, convertMatchesFormulaBothWays) {
 TEST(Layout, convertRefusesBadInput) {
     const TestTensor a = random_f32({2, 24, 3, 3}, 1);
     TestTensor b = make_tensor(FATHOM_F32, {2, 24, 3, 3});
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_convert_layout(a.desc(), FATHOM_LAYOUT_NCHW,
-                                                             b.desc(), FATHOM_LAYOUT_NCHW16C));
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_convert_layout(laid_out(a.desc(), FATHOM_LAYOUT_NCHW), laid_out(b.desc(), FATHOM_LAYOUT_NCHW16C)));
     EXPECT_NE(std::string(fathom_last_error()).find("divisible by 16"), std::string::npos)
         << fathom_last_error();
     const TestTensor c = random_f32({2, 32, 3, 3}, 1);
     TestTensor d = make_tensor(FATHOM_F32, {2, 32, 3, 4});
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_convert_layout(c.desc(), FATHOM_LAYOUT_NCHW,
-                                                             d.desc(), FATHOM_LAYOUT_NCHW16C));
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_convert_layout(laid_out(c.desc(), FATHOM_LAYOUT_NCHW), laid_out(d.desc(), FATHOM_LAYOUT_NCHW16C)));
     EXPECT_NE(std::string(fathom_last_error()).find("[2,32,3,4]"), std::string::npos)
         << fathom_last_error();
     TestTensor e = make_tensor(FATHOM_F32, {2, 32, 3, 3});
     EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
-              fathom_convert_layout(c.desc(), 7, e.desc(), FATHOM_LAYOUT_NCHW16C));
+              fathom_convert_layout(laid_out(c.desc(), 7), laid_out(e.desc(), FATHOM_LAYOUT_NCHW16C)));
     EXPECT_NE(std::string(fathom_last_error()).find("unknown layout 7"), std::string::npos);
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_convert_layout(c.desc(), FATHOM_LAYOUT_NCHW,
-                                                             c.desc(), FATHOM_LAYOUT_NCHW16C));
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_convert_layout(laid_out(c.desc(), FATHOM_LAYOUT_NCHW), laid_out(c.desc(), FATHOM_LAYOUT_NCHW16C)));
     EXPECT_NE(std::string(fathom_last_error()).find("not in place"), std::string::npos);
     const TestTensor strided = make_tensor(FATHOM_F32, {2, 32, 3, 3}, Layout::Transposed);
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_convert_layout(strided.desc(), FATHOM_LAYOUT_NCHW,
-                                                             e.desc(), FATHOM_LAYOUT_NCHW16C));
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_convert_layout(laid_out(strided.desc(), FATHOM_LAYOUT_NCHW), laid_out(e.desc(), FATHOM_LAYOUT_NCHW16C)));
     EXPECT_NE(std::string(fathom_last_error()).find("contiguous"), std::string::npos);
     const TestTensor f64 = make_tensor(FATHOM_F64, {2, 32, 3, 3});
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_convert_layout(f64.desc(), FATHOM_LAYOUT_NCHW,
-                                                             e.desc(), FATHOM_LAYOUT_NCHW16C));
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_convert_layout(laid_out(f64.desc(), FATHOM_LAYOUT_NCHW), laid_out(e.desc(), FATHOM_LAYOUT_NCHW16C)));
     EXPECT_NE(std::string(fathom_last_error()).find("dtype"), std::string::npos)
         << fathom_last_error();
 }
@@ -129,8 +123,7 @@ TEST(Layout, convertOtherDtypesMatchesFormula) {
         for (int64_t k = 0; k < plain.storage_elements(); ++k)
             plain.set_storage(k, dtype == FATHOM_BOOL ? (k * 7 % 3 == 0) : k * 3 - 50);
         TestTensor blocked = make_tensor(dtype, shape), back = make_tensor(dtype, shape);
-        ASSERT_EQ(FATHOM_OK, fathom_convert_layout(plain.desc(), FATHOM_LAYOUT_NCHW,
-                                                   blocked.desc(), FATHOM_LAYOUT_NCHW16C))
+        ASSERT_EQ(FATHOM_OK, fathom_convert_layout(laid_out(plain.desc(), FATHOM_LAYOUT_NCHW), laid_out(blocked.desc(), FATHOM_LAYOUT_NCHW16C)))
             << fathom_last_error();
         for (int64_t i = 0; i < 2; ++i)
             for (int64_t c = 0; c < 32; ++c)
@@ -138,8 +131,7 @@ TEST(Layout, convertOtherDtypesMatchesFormula) {
                     ASSERT_EQ(plain.storage_at(fathom::layout_offset(0, 32, 15, i, c, s)),
                               blocked.storage_at(fathom::layout_offset(1, 32, 15, i, c, s)))
                         << fathom::dtype_name(dtype) << " n=" << i << " c=" << c << " s=" << s;
-        ASSERT_EQ(FATHOM_OK, fathom_convert_layout(blocked.desc(), FATHOM_LAYOUT_NCHW16C,
-                                                   back.desc(), FATHOM_LAYOUT_NCHW))
+        ASSERT_EQ(FATHOM_OK, fathom_convert_layout(laid_out(blocked.desc(), FATHOM_LAYOUT_NCHW16C), laid_out(back.desc(), FATHOM_LAYOUT_NCHW)))
             << fathom_last_error();
         EXPECT_EQ("", storage_mismatch(back, plain, 0.0)) << fathom::dtype_name(dtype);
     }
@@ -153,13 +145,12 @@ struct Conv {
     int64_t groups = 1;
 };
 
-fathom_conv2d_params params_of(const Conv& s, int32_t backend, int32_t layouts) {
+fathom_conv2d_params params_of(const Conv& s, int32_t backend) {
     fathom_conv2d_params p{};
     p.n = s.n, p.c = s.c, p.h = p.w = s.h, p.k = s.k, p.kh = p.kw = s.ks;
     p.sh = p.sw = s.stride, p.ph = p.pw = s.pad, p.dh = p.dw = 1, p.groups = s.groups;
     p.has_bias = s.bias;
     p.backend = backend;
-    p.layouts = layouts;
     return p;
 }
 
@@ -187,36 +178,41 @@ TEST(Layout, convolutionWithBlockedActivationsMatchesNchw) {
         const TestTensor dy = random_f32(ys, 6);
         const TestTensor xb = reorder_by_formula(x, true), dyb = reorder_by_formula(dy, true);
         for (int32_t backend : {FATHOM_CNN_AUTO, FATHOM_CNN_REFERENCE}) {
-            const auto plain = params_of(s, backend, 0);
+            const ConvPlan plan(params_of(s, backend));
+            ASSERT_EQ(FATHOM_OK, plan.status()) << fathom_last_error();
+            const int64_t h = plan.handle();
             TestTensor y0 = make_tensor(FATHOM_F32, ys), dx0 = make_tensor(FATHOM_F32, xs);
             TestTensor dw0 = make_tensor(FATHOM_F32, ws), db0 = make_tensor(FATHOM_F32, {s.k});
-            ASSERT_EQ(FATHOM_OK, fathom_conv2d_forward(&plain, x.desc(), w.desc(),
+            ASSERT_EQ(FATHOM_OK, fathom_conv2d_forward(h, x.desc(), w.desc(),
                                                        s.bias ? b.desc() : nullptr, y0.desc()))
                 << fathom_last_error();
-            ASSERT_EQ(FATHOM_OK,
-                      fathom_conv2d_backward_data(&plain, dy.desc(), w.desc(), dx0.desc()));
-            ASSERT_EQ(FATHOM_OK,
-                      fathom_conv2d_backward_weights(&plain, x.desc(), dy.desc(), dw0.desc(),
-                                                     s.bias ? db0.desc() : nullptr));
+            ASSERT_EQ(FATHOM_OK, fathom_conv2d_backward_data(h, dy.desc(), w.desc(), dx0.desc()));
+            ASSERT_EQ(FATHOM_OK, fathom_conv2d_backward_weights(h, x.desc(), dy.desc(), dw0.desc(),
+                                                                s.bias ? db0.desc() : nullptr));
+            // One plan runs every layout combination: the layouts are the operands'.
             for (int32_t layouts : {1, 2, 3}) {
                 const bool src_b = layouts & 1, dst_b = layouts & 2;
-                const auto p = params_of(s, backend, layouts);
+                const int32_t src_l = src_b ? FATHOM_LAYOUT_NCHW16C : FATHOM_LAYOUT_NCHW;
+                const int32_t dst_l = dst_b ? FATHOM_LAYOUT_NCHW16C : FATHOM_LAYOUT_NCHW;
                 TestTensor y = make_tensor(FATHOM_F32, ys), dx = make_tensor(FATHOM_F32, xs);
                 TestTensor dw = make_tensor(FATHOM_F32, ws), db = make_tensor(FATHOM_F32, {s.k});
                 ASSERT_EQ(FATHOM_OK,
-                          fathom_conv2d_forward(&p, (src_b ? xb : x).desc(), w.desc(),
-                                                s.bias ? b.desc() : nullptr, y.desc()))
+                          fathom_conv2d_forward(h, laid_out((src_b ? xb : x).desc(), src_l),
+                                                w.desc(), s.bias ? b.desc() : nullptr,
+                                                laid_out(y.desc(), dst_l)))
                     << fathom_last_error();
                 EXPECT_EQ("", bitwise_mismatch(dst_b ? reorder_by_formula(y, false) : y, y0))
                     << repro("forward", s, backend, layouts);
-                ASSERT_EQ(FATHOM_OK, fathom_conv2d_backward_data(&p, (dst_b ? dyb : dy).desc(),
-                                                                 w.desc(), dx.desc()))
+                ASSERT_EQ(FATHOM_OK,
+                          fathom_conv2d_backward_data(h, laid_out((dst_b ? dyb : dy).desc(), dst_l),
+                                                      w.desc(), laid_out(dx.desc(), src_l)))
                     << fathom_last_error();
                 EXPECT_EQ("", bitwise_mismatch(src_b ? reorder_by_formula(dx, false) : dx, dx0))
                     << repro("backward_data", s, backend, layouts);
                 ASSERT_EQ(FATHOM_OK, fathom_conv2d_backward_weights(
-                                         &p, (src_b ? xb : x).desc(), (dst_b ? dyb : dy).desc(),
-                                         dw.desc(), s.bias ? db.desc() : nullptr))
+                                         h, laid_out((src_b ? xb : x).desc(), src_l),
+                                         laid_out((dst_b ? dyb : dy).desc(), dst_l), dw.desc(),
+                                         s.bias ? db.desc() : nullptr))
                     << fathom_last_error();
                 EXPECT_EQ("", bitwise_mismatch(dw, dw0))
                     << repro("backward_weights", s, backend, layouts);
@@ -231,56 +227,88 @@ TEST(Layout, convolutionWithBlockedActivationsMatchesNchw) {
 TEST(Layout, convolutionRefusesImpossibleLayouts) {
     const TestTensor x = random_f32({2, 8, 5, 5}, 1), w = random_f32({16, 8, 3, 3}, 2);
     TestTensor y = make_tensor(FATHOM_F32, {2, 16, 3, 3});
-    fathom_conv2d_params p = params_of({2, 8, 5, 16, 3, 1, 0, false}, FATHOM_CNN_AUTO, 1);
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_conv2d_forward(&p, x.desc(), w.desc(), nullptr,
-                                                             y.desc()));
-    EXPECT_NE(std::string(fathom_last_error()).find("c divisible by 16, c=8"), std::string::npos)
-        << fathom_last_error();
-    p.layouts = 4;
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_conv2d_forward(&p, x.desc(), w.desc(), nullptr,
-                                                             y.desc()));
-    EXPECT_NE(std::string(fathom_last_error()).find("layouts=4 has unknown bits"),
+    const ConvPlan plan(params_of({2, 8, 5, 16, 3, 1, 0, false}, FATHOM_CNN_AUTO));
+    ASSERT_EQ(FATHOM_OK, plan.status()) << fathom_last_error();
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
+              fathom_conv2d_forward(plan.handle(), laid_out(x.desc(), FATHOM_LAYOUT_NCHW16C),
+                                    w.desc(), nullptr, y.desc()));
+    EXPECT_NE(std::string(fathom_last_error()).find("channels divisible by 16, got 8"),
               std::string::npos)
         << fathom_last_error();
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
+              fathom_conv2d_forward(plan.handle(), laid_out(x.desc(), 4), w.desc(), nullptr,
+                                    y.desc()));
+    EXPECT_NE(std::string(fathom_last_error()).find("unknown layout 4 of src"), std::string::npos)
+        << fathom_last_error();
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
+              fathom_conv2d_forward(plan.handle(), x.desc(), laid_out(w.desc(), 1), nullptr,
+                                    y.desc()));
+    EXPECT_NE(std::string(fathom_last_error()).find("weights must be plain"), std::string::npos)
+        << fathom_last_error();
     // float64 (gradient checks) stays NCHW.
-    p.layouts = 2;
+    const ConvPlan plan64(params_of({2, 8, 5, 16, 3, 1, 0, false}, FATHOM_CNN_AUTO), FATHOM_F64);
+    ASSERT_EQ(FATHOM_OK, plan64.status()) << fathom_last_error();
     const TestTensor x64 = make_tensor(FATHOM_F64, {2, 8, 5, 5});
     const TestTensor w64 = make_tensor(FATHOM_F64, {16, 8, 3, 3});
     TestTensor y64 = make_tensor(FATHOM_F64, {2, 16, 3, 3});
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_conv2d_forward(&p, x64.desc(), w64.desc(), nullptr,
-                                                             y64.desc()));
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
+              fathom_conv2d_forward(plan64.handle(), x64.desc(), w64.desc(), nullptr,
+                                    laid_out(y64.desc(), FATHOM_LAYOUT_NCHW16C)));
     EXPECT_NE(std::string(fathom_last_error()).find("needs float32"), std::string::npos)
+        << fathom_last_error();
+    // Devices other than the host are refused by name.
+    fathom_tensor_desc on_gpu = *x.desc();
+    on_gpu.device = FATHOM_DEVICE_CUDA;
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
+              fathom_conv2d_forward(plan.handle(), &on_gpu, w.desc(), nullptr, y.desc()));
+    EXPECT_NE(std::string(fathom_last_error()).find("src [2,8,5,5] is on device 1"),
+              std::string::npos)
         << fathom_last_error();
 }
 
-TEST(Layout, nativeLayoutsQuery) {
-    int32_t layouts = -1;
+// Layout-blind entry points refuse blocked operands instead of misreading them.
+TEST(Layout, otherOpsRefuseBlockedOperands) {
+    const TestTensor x = random_f32({2, 16, 3, 3}, 1);
+    TestTensor y = make_tensor(FATHOM_F32, {2, 16, 3, 3});
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_unary(FATHOM_UNARY_EXP,
+                                                    laid_out(x.desc(), FATHOM_LAYOUT_NCHW16C),
+                                                    y.desc(), 0, 0));
+    EXPECT_NE(std::string(fathom_last_error()).find("is nChw16c"), std::string::npos)
+        << fathom_last_error();
+    EXPECT_NE(std::string(fathom_last_error()).find("fathom_convert_layout"), std::string::npos)
+        << fathom_last_error();
+}
+
+TEST(Layout, planLayoutsQuery) {
     // Reference backend and single-tap (1x1 input) convolutions keep NCHW.
-    fathom_conv2d_params p = params_of({8, 64, 12, 64, 3, 1, 1, false}, FATHOM_CNN_REFERENCE, 0);
-    ASSERT_EQ(FATHOM_OK, fathom_conv2d_native_layouts(&p, FATHOM_CONV2D_FORWARD, &layouts));
-    EXPECT_EQ(0, layouts);
-    fathom_conv2d_params tap = params_of({8, 64, 1, 64, 3, 1, 1, false}, FATHOM_CNN_AUTO, 0);
-    ASSERT_EQ(FATHOM_OK, fathom_conv2d_native_layouts(&tap, FATHOM_CONV2D_FORWARD, &layouts));
-    EXPECT_EQ(0, layouts);
-    // Three input channels are never nChw16c; the answer holds only bits it may.
-    fathom_conv2d_params stem = params_of({8, 3, 12, 64, 3, 1, 1, false}, FATHOM_CNN_AUTO, 0);
-    for (int32_t pass : {0, 1, 2}) {
-        ASSERT_EQ(FATHOM_OK, fathom_conv2d_native_layouts(&stem, pass, &layouts));
-        EXPECT_EQ(0, layouts & FATHOM_CONV2D_SRC_NCHW16C) << "pass " << pass;
+    const fathom_conv2d_params ref = params_of({8, 64, 12, 64, 3, 1, 1, false}, FATHOM_CNN_REFERENCE);
+    const fathom_conv2d_params tap = params_of({8, 64, 1, 64, 3, 1, 1, false}, FATHOM_CNN_AUTO);
+    for (const auto& q : {ref, tap}) {
+        const ConvPlan plan(q);
+        ASSERT_EQ(FATHOM_OK, plan.status()) << fathom_last_error();
+        const fathom_conv2d_choice c = plan.info();
+        for (int pass : {0, 1, 2}) {
+            EXPECT_EQ(FATHOM_LAYOUT_NCHW, c.src_layout[pass]) << "pass " << pass;
+            EXPECT_EQ(FATHOM_LAYOUT_NCHW, c.dst_layout[pass]) << "pass " << pass;
+        }
     }
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_conv2d_native_layouts(&stem, 3, &layouts));
-    EXPECT_NE(std::string(fathom_last_error()).find("unknown pass 3"), std::string::npos);
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_conv2d_native_layouts(&stem, 0, nullptr));
+    EXPECT_EQ(FATHOM_CNN_REFERENCE, ConvPlan(ref).info().backend);
+    // Three input channels are never nChw16c.
+    const ConvPlan stem(params_of({8, 3, 12, 64, 3, 1, 1, false}, FATHOM_CNN_AUTO));
+    for (int32_t pass : {0, 1, 2})
+        EXPECT_EQ(FATHOM_LAYOUT_NCHW, stem.info().src_layout[pass]) << "pass " << pass;
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_conv2d_plan_info(stem.handle(), nullptr));
     // With AVX-512 the direct kernels of a ResNet-18 stage block by 16 channels
-    // (AVX2 machines block by 8 and get 0).
+    // (AVX2 machines block by 8 and get NCHW).
     const std::string isa = runtime_info_value("onednn.isa");
     if (isa.find("512") == std::string::npos) GTEST_SKIP() << "oneDNN ISA " << isa << ", not AVX-512";
     if (runtime_info_value("rules.blocked_min_channels") == "0")
         GTEST_SKIP() << "rule set " << runtime_info_value("rules.set") << " keeps activations NCHW";
-    p.backend = FATHOM_CNN_AUTO;
+    const ConvPlan stage(params_of({8, 64, 12, 64, 3, 1, 1, false}, FATHOM_CNN_AUTO));
+    EXPECT_EQ(FATHOM_CNN_ONEDNN, stage.info().backend);
     for (int32_t pass : {0, 1, 2}) {
-        ASSERT_EQ(FATHOM_OK, fathom_conv2d_native_layouts(&p, pass, &layouts));
-        EXPECT_EQ(3, layouts) << "pass " << pass;
+        EXPECT_EQ(FATHOM_LAYOUT_NCHW16C, stage.info().src_layout[pass]) << "pass " << pass;
+        EXPECT_EQ(FATHOM_LAYOUT_NCHW16C, stage.info().dst_layout[pass]) << "pass " << pass;
     }
 }
 
@@ -304,18 +332,19 @@ TEST(Layout, batchNormWithBlockedActivationsMatchesNchw) {
                 std::vector<TestTensor> stats;
                 for (int i = 0; i < 12; ++i) stats.push_back(make_tensor(FATHOM_F32, {c}));
                 for (int layout : {0, 1}) {
-                    p.layout = layout;
                     TestTensor* v = &stats[layout * 6];  // mean, var, save_mean, save_invstd, dg, db
                     for (int64_t j = 0; j < c; ++j) v[0].set_storage(j, 0.1 * j), v[1].set_storage(j, 1.0 + 0.01 * j);
                     ASSERT_EQ(FATHOM_OK,
-                              fathom_batch_norm_forward(&p, (layout ? xb : x).desc(), gamma.desc(),
-                                                        beta.desc(), v[0].desc(), v[1].desc(),
-                                                        v[2].desc(), v[3].desc(), out[layout].desc()))
+                              fathom_batch_norm_forward(&p, laid_out((layout ? xb : x).desc(), layout),
+                                                        gamma.desc(), beta.desc(), v[0].desc(),
+                                                        v[1].desc(), v[2].desc(), v[3].desc(),
+                                                        laid_out(out[layout].desc(), layout)))
                         << fathom_last_error();
                     ASSERT_EQ(FATHOM_OK,
-                              fathom_batch_norm_backward(&p, (layout ? xb : x).desc(),
-                                                         (layout ? dyb : dy).desc(), gamma.desc(),
-                                                         v[2].desc(), v[3].desc(), dx[layout].desc(),
+                              fathom_batch_norm_backward(&p, laid_out((layout ? xb : x).desc(), layout),
+                                                         laid_out((layout ? dyb : dy).desc(), layout),
+                                                         gamma.desc(), v[2].desc(), v[3].desc(),
+                                                         laid_out(dx[layout].desc(), layout),
                                                          v[4].desc(), v[5].desc()))
                         << fathom_last_error();
                 }
@@ -336,17 +365,25 @@ TEST(Layout, batchNormRefusesImpossibleLayouts) {
     const TestTensor x = random_f32({2, 24, 3, 3}, 1);
     TestTensor y = make_tensor(FATHOM_F32, {2, 24, 3, 3});
     fathom_batch_norm_params p{};
-    p.n = 2, p.c = 24, p.s = 9, p.eps = 1e-5, p.momentum = 0.1, p.training = 1, p.layout = 1;
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_batch_norm_forward(&p, x.desc(), nullptr, nullptr,
-                                                                 nullptr, nullptr, nullptr,
-                                                                 nullptr, y.desc()));
+    p.n = 2, p.c = 24, p.s = 9, p.eps = 1e-5, p.momentum = 0.1, p.training = 1;
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
+              fathom_batch_norm_forward(&p, laid_out(x.desc(), 1), nullptr, nullptr, nullptr,
+                                        nullptr, nullptr, nullptr, laid_out(y.desc(), 1)));
     EXPECT_NE(std::string(fathom_last_error()).find("c divisible by 16"), std::string::npos)
         << fathom_last_error();
-    p.c = 24, p.layout = 2;
-    EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_batch_norm_forward(&p, x.desc(), nullptr, nullptr,
-                                                                 nullptr, nullptr, nullptr,
-                                                                 nullptr, y.desc()));
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
+              fathom_batch_norm_forward(&p, laid_out(x.desc(), 2), nullptr, nullptr, nullptr,
+                                        nullptr, nullptr, nullptr, y.desc()));
     EXPECT_NE(std::string(fathom_last_error()).find("unknown layout 2"), std::string::npos);
+    const TestTensor x32 = random_f32({2, 32, 3, 3}, 1);
+    TestTensor y32 = make_tensor(FATHOM_F32, {2, 32, 3, 3});
+    p.c = 32;
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
+              fathom_batch_norm_forward(&p, laid_out(x32.desc(), 1), nullptr, nullptr, nullptr,
+                                        nullptr, nullptr, nullptr, y32.desc()));
+    EXPECT_NE(std::string(fathom_last_error()).find("all activations take one layout"),
+              std::string::npos)
+        << fathom_last_error();
 }
 
 }  // namespace
@@ -378,20 +415,18 @@ TEST(Layout, poolingWithBlockedActivationsMatchesNchw) {
             TestTensor y[2] = {make_tensor(FATHOM_F32, ys), make_tensor(FATHOM_F32, ys)};
             TestTensor dx[2] = {make_tensor(FATHOM_F32, shape), make_tensor(FATHOM_F32, shape)};
             for (int layout : {0, 1}) {
-                p.layout = layout;
                 int64_t ws_bytes = 0;
                 ASSERT_EQ(FATHOM_OK, fathom_pool2d_workspace_bytes(&p, FATHOM_F32, &ws_bytes));
                 TestTensor ws = make_tensor(FATHOM_BOOL, {std::max<int64_t>(ws_bytes, 1)});
                 const fathom_tensor_desc* wsd = ws_bytes > 0 ? ws.desc() : nullptr;
-                ASSERT_EQ(FATHOM_OK, fathom_pool2d_forward(&p, (layout ? xb : x).desc(),
-                                                           y[layout].desc(), wsd))
+                ASSERT_EQ(FATHOM_OK, fathom_pool2d_forward(&p, laid_out((layout ? xb : x).desc(), layout),
+                                                           laid_out(y[layout].desc(), layout), wsd))
                     << fathom_last_error();
-                ASSERT_EQ(FATHOM_OK, fathom_pool2d_backward(&p, (layout ? dyb : dy).desc(), wsd,
-                                                            dx[layout].desc()))
+                ASSERT_EQ(FATHOM_OK, fathom_pool2d_backward(&p, laid_out((layout ? dyb : dy).desc(), layout),
+                                                            wsd, laid_out(dx[layout].desc(), layout)))
                     << fathom_last_error();
                 if (layout == 1 && wsd != nullptr) {
                     // The workspace records its layout: backward in the other one is refused.
-                    p.layout = 0;
                     EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
                               fathom_pool2d_backward(&p, dy.desc(), wsd, dx[0].desc()));
                     EXPECT_NE(std::string(fathom_last_error()).find("other pooling params"),

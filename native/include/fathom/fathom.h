@@ -8,7 +8,9 @@
  *    fathom_last_error() names the entry point and the offending sizes;
  *  - callers allocate outputs and pass their lengths so that native code can
  *    refuse a too-small buffer instead of writing past it;
- *  - enums and structs are append-only; fathom_abi_version() grows with them.
+ *  - enums and structs are append-only within an ABI version;
+ *    fathom_abi_version() grows with them (6 moved activation layouts from the
+ *    params structs into the tensor descriptor and made convolution a plan).
  */
 #ifndef FATHOM_FATHOM_H
 #define FATHOM_FATHOM_H
@@ -29,7 +31,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-#define FATHOM_ABI_VERSION 5
+#define FATHOM_ABI_VERSION 6
 
 typedef enum fathom_status {
     FATHOM_OK = 0,
@@ -151,13 +153,29 @@ typedef enum fathom_dtype {
  * tensor has no elements. Every op requires all operands to have the same ndim
  * and shape unless it says otherwise (the caller expands broadcasts into
  * stride-0 views).
+ *
+ * layout (ABI 6) says how the bytes are ordered: FATHOM_LAYOUT_NCHW (0) is the
+ * strided view above; FATHOM_LAYOUT_NCHW16C is oneDNN's blocked nChw16c of the
+ * logical (N, C, H, W) (or (N, C, S)) shape, contiguous strides stated, and is
+ * accepted only by the entry points that say so (convolution plans, pooling,
+ * batch norm, fathom_convert_layout); every other one refuses it, so a layout
+ * is changed at one boundary (fathom_convert_layout), never inside an op.
+ * device (ABI 6): FATHOM_DEVICE_CPU, host memory; every entry point of a CPU
+ * build refuses any other device with a message naming the operand.
  */
+typedef enum fathom_device {
+    FATHOM_DEVICE_CPU = 0,
+    FATHOM_DEVICE_CUDA = 1 /* reserved for the CUDA backend */
+} fathom_device;
+
 typedef struct fathom_tensor_desc {
     int64_t data;   /* address of element (0,...,0), as an integer (JNI-friendly) */
     int32_t dtype;  /* fathom_dtype */
     int32_t ndim;
     int64_t shape[FATHOM_MAX_DIMS];
     int64_t strides[FATHOM_MAX_DIMS];
+    int32_t layout; /* ABI 6: fathom_layout */
+    int32_t device; /* ABI 6: fathom_device */
 } fathom_tensor_desc;
 
 /*
@@ -327,7 +345,7 @@ FATHOM_API fathom_status fathom_bench_plain_loop(int32_t unary, int32_t op, int6
  * CNN kernels (ABI 3): convolution, pooling, batch normalization, resize.
  * Tensors are NCHW at this boundary (contiguous descriptors; F32 through
  * oneDNN, F64 through the reference kernels, which are the specification),
- * or, where a layout flag says so (ABI 5), F32 activations in nChw16c.
+ * or, where a descriptor's layout says so (ABI 6), F32 activations in nChw16c.
  * Backends choose internal layouts themselves and reorder at the edges.
  * oneDNN primitives are created once per (params, threads) and cached.
  * ---------------------------------------------------------------------- */
@@ -339,13 +357,13 @@ typedef enum fathom_cnn_backend {
 } fathom_cnn_backend;
 
 /*
- * Activation layouts (ABI 5). A descriptor always states the logical NCHW
- * shape with contiguous strides; a layout flag says how the bytes are really
- * ordered. FATHOM_LAYOUT_NCHW16C is oneDNN's nChw16c (aBcd16b): element
- * (n, c, h, w) at ((n * C/16 + c/16) * H*W + h*W + w) * 16 + c%16, for C a
- * multiple of 16 (the same bytes as NCHW when H*W == 1). Keeping activations
- * in it between layers saves the reorders the JIT kernels otherwise need on
- * every call.
+ * Activation layouts (ABI 5; in the descriptor since ABI 6). A descriptor
+ * always states the logical NCHW shape with contiguous strides; its layout
+ * field says how the bytes are really ordered. FATHOM_LAYOUT_NCHW16C is
+ * oneDNN's nChw16c (aBcd16b): element (n, c, h, w) at
+ * ((n * C/16 + c/16) * H*W + h*W + w) * 16 + c%16, for C a multiple of 16 (the
+ * same bytes as NCHW when H*W == 1). Keeping activations in it between layers
+ * saves the reorders the JIT kernels otherwise need on every call.
  */
 typedef enum fathom_layout {
     FATHOM_LAYOUT_NCHW = 0,
@@ -353,13 +371,12 @@ typedef enum fathom_layout {
 } fathom_layout;
 
 /*
- * Copies an (N,C,H,W) tensor between layouts (src and dst: contiguous
- * descriptors of one shape and dtype of 1, 4 or 8 bytes, not overlapping;
- * NCHW16C needs C % 16 == 0).
+ * The one layout boundary: copies an (N,C,H,W) tensor from src's layout to
+ * dst's (contiguous descriptors of one shape and dtype of 1, 4 or 8 bytes, not
+ * overlapping; NCHW16C needs C % 16 == 0).
  */
-FATHOM_API fathom_status fathom_convert_layout(const fathom_tensor_desc* src, int32_t src_layout,
-                                               const fathom_tensor_desc* dst,
-                                               int32_t dst_layout);
+FATHOM_API fathom_status fathom_convert_layout(const fathom_tensor_desc* src,
+                                               const fathom_tensor_desc* dst);
 
 /*
  * 2-D convolution (cross-correlation, as PyTorch): src (N,C,H,W),
@@ -377,18 +394,8 @@ typedef struct fathom_conv2d_params {
     int32_t has_bias;
     int32_t post_relu; /* forward only: dst = relu(conv + bias), fused (inference) */
     int32_t backend;   /* fathom_cnn_backend */
-    int32_t layouts;   /* fathom_conv2d_layout bits; 0 = NCHW everywhere (ABI < 5: reserved, 0) */
+    int32_t reserved;  /* 0 (ABI 5: layout bits, now in the descriptors) */
 } fathom_conv2d_params;
-
-/*
- * Layout bits of fathom_conv2d_params.layouts: which activations are
- * FATHOM_LAYOUT_NCHW16C. SRC covers src (forward, backward-weights) and
- * diff_src (backward-data); DST covers dst and diff_dst. F32 only.
- */
-typedef enum fathom_conv2d_layout {
-    FATHOM_CONV2D_SRC_NCHW16C = 1, /* needs C % 16 == 0 */
-    FATHOM_CONV2D_DST_NCHW16C = 2  /* needs K % 16 == 0 */
-} fathom_conv2d_layout;
 
 typedef enum fathom_conv2d_pass {
     FATHOM_CONV2D_FORWARD = 0,
@@ -397,28 +404,50 @@ typedef enum fathom_conv2d_pass {
 } fathom_conv2d_pass;
 
 /*
- * The layout bits whose activations the kernel for (p, pass) reads or writes
- * without a reorder (p->layouts is ignored): passing those layouts saves the
- * copies. 0 for F64/reference, and where the kernel wants plain NCHW.
+ * A convolution plan (ABI 6): the validated params and dtype, the backend and
+ * kernels chosen for them, and the layouts those kernels read and write
+ * without reorders. Create one per (params, dtype), run it any number of
+ * times from any threads, destroy it once. The handle is an opaque non-zero
+ * id: a handle that was never created or is already destroyed is refused
+ * (FATHOM_INVALID_ARGUMENT), and a destroy while another thread still runs the
+ * plan takes effect when that call returns.
  */
-FATHOM_API fathom_status fathom_conv2d_native_layouts(const fathom_conv2d_params* p, int32_t pass,
-                                                      int32_t* layouts);
+FATHOM_API fathom_status fathom_conv2d_plan_create(const fathom_conv2d_params* p, int32_t dtype,
+                                                   int64_t* plan);
+FATHOM_API fathom_status fathom_conv2d_plan_destroy(int64_t plan);
 
-/* Writes (N, K, OH, OW) into out[4]; fails when the params are inconsistent. */
-FATHOM_API fathom_status fathom_conv2d_output_shape(const fathom_conv2d_params* p, int64_t* out);
-/* bias may be null when !has_bias. */
-FATHOM_API fathom_status fathom_conv2d_forward(const fathom_conv2d_params* p,
-                                               const fathom_tensor_desc* src,
+/* What a plan chose. */
+typedef struct fathom_conv2d_choice {
+    int64_t dst_shape[4];  /* (N, K, OH, OW) */
+    int32_t backend;       /* fathom_cnn_backend actually used (AUTO resolved) */
+    /* Per fathom_conv2d_pass: the fathom_layout of src / diff_src and of
+       dst / diff_dst that its kernel uses without a reorder (NCHW for F64, the
+       reference kernels and where the kernel wants plain NCHW). */
+    int32_t src_layout[3];
+    int32_t dst_layout[3];
+    int32_t reserved;
+} fathom_conv2d_choice;
+
+FATHOM_API fathom_status fathom_conv2d_plan_info(int64_t plan, fathom_conv2d_choice* info);
+
+/*
+ * The three passes. Operands are the plan's shapes and dtype; each activation
+ * (src, dst and their diffs) may be in either layout (its descriptor says
+ * which; F32 only for NCHW16C), passing the plan's preferred one saves a
+ * reorder. bias / diff_bias are null exactly when the params have no bias;
+ * outputs are overwritten.
+ */
+FATHOM_API fathom_status fathom_conv2d_forward(int64_t plan, const fathom_tensor_desc* src,
                                                const fathom_tensor_desc* weights,
                                                const fathom_tensor_desc* bias,
                                                const fathom_tensor_desc* dst);
-/* diff_src = conv_transpose(diff_dst, weights): dL/dsrc (overwritten). */
-FATHOM_API fathom_status fathom_conv2d_backward_data(const fathom_conv2d_params* p,
+/* diff_src = conv_transpose(diff_dst, weights): dL/dsrc. */
+FATHOM_API fathom_status fathom_conv2d_backward_data(int64_t plan,
                                                      const fathom_tensor_desc* diff_dst,
                                                      const fathom_tensor_desc* weights,
                                                      const fathom_tensor_desc* diff_src);
-/* dL/dweights and dL/dbias (nullable) from src and diff_dst (overwritten). */
-FATHOM_API fathom_status fathom_conv2d_backward_weights(const fathom_conv2d_params* p,
+/* dL/dweights and dL/dbias (nullable) from src and diff_dst. */
+FATHOM_API fathom_status fathom_conv2d_backward_weights(int64_t plan,
                                                         const fathom_tensor_desc* src,
                                                         const fathom_tensor_desc* diff_dst,
                                                         const fathom_tensor_desc* diff_weights,
@@ -443,9 +472,7 @@ typedef struct fathom_pool2d_params {
     int64_t ph, pw;
     int32_t algorithm; /* fathom_pool_algorithm */
     int32_t backend;   /* fathom_cnn_backend */
-    int32_t layout;    /* ABI 5: fathom_layout of src, dst and their diffs (F32); backward
-                          takes the forward's, which the workspace records */
-    int32_t reserved;  /* 0 */
+    int32_t reserved;  /* 0 (ABI 5: the layout, now in the descriptors) */
 } fathom_pool2d_params;
 
 FATHOM_API fathom_status fathom_pool2d_output_shape(const fathom_pool2d_params* p, int64_t* out);
@@ -493,8 +520,7 @@ typedef struct fathom_batch_norm_params {
     double momentum;
     int32_t training;
     int32_t backend; /* fathom_cnn_backend */
-    int32_t layout;  /* ABI 5: fathom_layout of src, dst, diff_dst, diff_src (NCHW16C: S = H*W, C % 16 == 0) */
-    int32_t reserved; /* 0 */
+    int32_t reserved; /* 0 (ABI 5: the layout, now in the descriptors) */
 } fathom_batch_norm_params;
 
 FATHOM_API fathom_status fathom_batch_norm_forward(const fathom_batch_norm_params* p,

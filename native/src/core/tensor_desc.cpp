@@ -62,11 +62,30 @@ TensorView to_view(const fathom_tensor_desc& desc) {
     // `rep movs`, whose start-up cost dominated small-tensor calls.
     std::memcpy(t.shape, desc.shape, sizeof(t.shape));
     std::memcpy(t.strides, desc.strides, sizeof(t.strides));
+    t.layout = desc.layout;
     return t;
 }
 
-TensorView input_view(const char* op, const char* name, const fathom_tensor_desc* desc) {
+namespace {
+
+// The checks every descriptor passes; `any_layout` admits nChw16c (the
+// layout-aware families check its shape rules themselves).
+TensorView checked_view(const char* op, const char* name, const fathom_tensor_desc* desc,
+                        bool any_layout) {
     if (desc == nullptr) fail(FATHOM_INVALID_ARGUMENT, op, ": ", name, " is null");
+    if (desc->device != FATHOM_DEVICE_CPU)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": ", name, " ", shape_str(desc->shape,
+             desc->ndim < 0 || desc->ndim > FATHOM_MAX_DIMS ? 0 : desc->ndim),
+             " is on device ", desc->device, " but this entry point runs on the host (device 0)");
+    if (desc->layout != FATHOM_LAYOUT_NCHW &&
+        (!any_layout || desc->layout != FATHOM_LAYOUT_NCHW16C)) {
+        if (desc->layout == FATHOM_LAYOUT_NCHW16C)
+            fail(FATHOM_INVALID_ARGUMENT, op, ": ", name, " ",
+                 shape_str(desc->shape, desc->ndim < 0 || desc->ndim > FATHOM_MAX_DIMS ? 0 : desc->ndim),
+                 " is nChw16c, which ", op,
+                 " does not read; convert it to NCHW first (fathom_convert_layout)");
+        fail(FATHOM_INVALID_ARGUMENT, op, ": unknown layout ", desc->layout, " of ", name);
+    }
     if (desc->ndim < 0 || desc->ndim > FATHOM_MAX_DIMS)
         fail(FATHOM_INVALID_ARGUMENT, op, ": ndim ", desc->ndim, " of ", name,
              " is outside [0, ", FATHOM_MAX_DIMS, "]");
@@ -93,8 +112,26 @@ TensorView input_view(const char* op, const char* name, const fathom_tensor_desc
     return to_view(*desc);
 }
 
+}  // namespace
+
+TensorView input_view(const char* op, const char* name, const fathom_tensor_desc* desc) {
+    return checked_view(op, name, desc, false);
+}
+
+TensorView input_view_any_layout(const char* op, const char* name, const fathom_tensor_desc* desc) {
+    return checked_view(op, name, desc, true);
+}
+
+TensorView output_view_any_layout(const char* op, const char* name,
+                                  const fathom_tensor_desc* desc) {
+    return output_view_checks(op, name, checked_view(op, name, desc, true));
+}
+
 TensorView output_view(const char* op, const char* name, const fathom_tensor_desc* desc) {
-    TensorView t = input_view(op, name, desc);
+    return output_view_checks(op, name, input_view(op, name, desc));
+}
+
+TensorView output_view_checks(const char* op, const char* name, TensorView t) {
     if (t.numel() > 1)
         for (int d = 0; d < t.ndim; ++d)
             if (t.shape[d] > 1 && t.strides[d] == 0)

@@ -22,6 +22,7 @@ struct TensorView {
     int ndim = 0;
     int64_t shape[FATHOM_MAX_DIMS] = {};
     int64_t strides[FATHOM_MAX_DIMS] = {};  // in elements; any sign, 0 broadcasts
+    int32_t layout = FATHOM_LAYOUT_NCHW;    // fathom_layout; NCHW16C only where admitted
 
     int64_t numel() const;
     size_t itemsize() const { return dtype_size(dtype); }
@@ -38,12 +39,22 @@ inline std::string shape_str(const TensorView& t) { return shape_str(t.shape, t.
 // Converts without checks (tests build views of descriptors they trust).
 TensorView to_view(const fathom_tensor_desc& desc);
 
-// Checks a descriptor: non-null, ndim in [0, FATHOM_MAX_DIMS], shape >= 0 with an
-// element count that fits int64, a known dtype, data != 0 unless it has no elements.
+// Checks a descriptor: non-null, on the host (device 0), layout NCHW,
+// ndim in [0, FATHOM_MAX_DIMS], shape >= 0 with an element count that fits
+// int64, a known dtype, data != 0 unless it has no elements. A blocked
+// (nChw16c) operand is refused with a message that says to convert it first:
+// layouts change at fathom_convert_layout only.
 TensorView input_view(const char* op, const char* name, const fathom_tensor_desc* desc);
 // input_view plus: no stride 0 along a dimension of size > 1 (outputs must not
 // broadcast, or two elements would be written to one address).
 TensorView output_view(const char* op, const char* name, const fathom_tensor_desc* desc);
+TensorView output_view_checks(const char* op, const char* name, TensorView t);
+// The same, admitting FATHOM_LAYOUT_NCHW16C too: for the families that read
+// blocked activations (convolution, pooling, batch norm, convert_layout),
+// which check its rules (4-D or (N,C,S), F32, C % 16 == 0) themselves.
+TensorView input_view_any_layout(const char* op, const char* name, const fathom_tensor_desc* desc);
+TensorView output_view_any_layout(const char* op, const char* name,
+                                  const fathom_tensor_desc* desc);
 
 // "<op>: shape [2,3] of <name> does not match <ref_name> [2,4]"
 void require_same_shape(const char* op, const TensorView& t, const char* name,

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "ops/cnn_dispatch.h"
 #include "ops/layout.h"
 #include "ops/nchw_args.h"
 #include "ops/strided_loop.h"
@@ -22,11 +23,10 @@ std::string describe(const fathom_batch_norm_params& p) {
     std::ostringstream os;
     os << "n=" << p.n << " c=" << p.c << " s=" << p.s << " eps=" << p.eps
        << " momentum=" << p.momentum << " training=" << p.training << " backend=" << p.backend;
-    if (p.layout != 0) os << " layout=" << p.layout;
     return os.str();
 }
 
-const fathom_batch_norm_params& check_params(const char* op, const fathom_batch_norm_params* pp) {
+BatchNormParams check_params(const char* op, const fathom_batch_norm_params* pp) {
     if (pp == nullptr) fail(FATHOM_INVALID_ARGUMENT, op, ": params is null");
     const fathom_batch_norm_params& p = *pp;
     if (p.n < 1 || p.c < 1 || p.s < 1)
@@ -40,12 +40,36 @@ const fathom_batch_norm_params& check_params(const char* op, const fathom_batch_
     if (p.backend != FATHOM_CNN_AUTO && p.backend != FATHOM_CNN_REFERENCE &&
         p.backend != FATHOM_CNN_ONEDNN)
         fail(FATHOM_INVALID_ARGUMENT, op, ": unknown backend ", p.backend);
-    check_layout_fields(op, p.layout, p.c, p.reserved, [&] { return describe(p); });
-    return p;
+    if (p.reserved != 0)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": reserved=", p.reserved, " must be 0 (",
+             describe(p), ")");
+    BatchNormParams checked;
+    static_cast<fathom_batch_norm_params&>(checked) = p;
+    return checked;
+}
+
+// One layout for the call's activations (the first one's); nChw16c needs
+// float32, channels divisible by 16 and is meaningful only with S > 1.
+int32_t call_layout(const char* op, const BatchNormParams& p,
+                    std::initializer_list<std::pair<const char*, const TensorView*>> views) {
+    const auto& first = *views.begin();
+    const int32_t layout = first.second->layout;
+    for (const auto& v : views)
+        if (v.second->layout != layout)
+            fail(FATHOM_INVALID_ARGUMENT, op, ": ", first.first, " is ", layout_name(layout),
+                 " but ", v.first, " is ", layout_name(v.second->layout),
+                 "; all activations take one layout (", describe(p), ")");
+    if (layout != FATHOM_LAYOUT_NCHW && first.second->dtype != FATHOM_F32)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs float32, ", first.first, " ",
+             shape_str(*first.second), " is ", dtype_name(first.second->dtype));
+    if (layout != FATHOM_LAYOUT_NCHW && p.c % 16 != 0)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs c divisible by 16 (",
+             describe(p), ")");
+    return layout;
 }
 
 // src-like: float, contiguous, [n, c, ...] with the trailing dims multiplying to s.
-TensorView check_data(const char* op, const fathom_batch_norm_params& p, const TensorView& t,
+TensorView check_data(const char* op, const BatchNormParams& p, const TensorView& t,
                       const char* name) {
     require_float(op, t, name);
     int64_t s = 1;
@@ -88,18 +112,16 @@ BatchNormArgs check_batch_norm_forward(
     const fathom_tensor_desc* dst) {
     const char* op = "batch_norm_forward";
     BatchNormArgs a{check_params(op, params), FATHOM_CNN_REFERENCE, FATHOM_F32};
-    const fathom_batch_norm_params& p = a.p;
+    BatchNormParams& p = a.p;
     if (p.training && p.n * p.s == 1)
         fail(FATHOM_INVALID_ARGUMENT, op,
              ": training needs more than one value per channel (", describe(p), ")");
-    const TensorView x = check_data(op, p, input_view(op, "src", src), "src");
-    const TensorView y = check_data(op, p, output_view(op, "dst", dst), "dst");
+    const TensorView x = check_data(op, p, input_view_any_layout(op, "src", src), "src");
+    const TensorView y = check_data(op, p, output_view_any_layout(op, "dst", dst), "dst");
     require_same_shape(op, y, "dst", x, "src");
     require_same_dtype(op, y, "dst", x, "src");
     a.dtype = x.dtype;
-    if (p.layout != FATHOM_LAYOUT_NCHW && a.dtype != FATHOM_F32)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs float32, src ", shape_str(x),
-             " is ", dtype_name(a.dtype));
+    p.layout = call_layout(op, p, {{"src", &x}, {"dst", &y}});
     a.backend = resolve_cnn_backend(op, p.backend, a.dtype);
     a.src = x.data;
     a.dst = y.data;
@@ -126,18 +148,18 @@ BatchNormArgs check_batch_norm_backward(
     const fathom_tensor_desc* diff_beta) {
     const char* op = "batch_norm_backward";
     BatchNormArgs a{check_params(op, params), FATHOM_CNN_REFERENCE, FATHOM_F32};
-    const fathom_batch_norm_params& p = a.p;
-    const TensorView x = check_data(op, p, input_view(op, "src", src), "src");
-    const TensorView dy = check_data(op, p, input_view(op, "diff_dst", diff_dst), "diff_dst");
-    const TensorView dx = check_data(op, p, output_view(op, "diff_src", diff_src), "diff_src");
+    BatchNormParams& p = a.p;
+    const TensorView x = check_data(op, p, input_view_any_layout(op, "src", src), "src");
+    const TensorView dy =
+        check_data(op, p, input_view_any_layout(op, "diff_dst", diff_dst), "diff_dst");
+    const TensorView dx =
+        check_data(op, p, output_view_any_layout(op, "diff_src", diff_src), "diff_src");
     require_same_shape(op, dy, "diff_dst", x, "src");
     require_same_shape(op, dx, "diff_src", x, "src");
     require_same_dtype(op, dy, "diff_dst", x, "src");
     require_same_dtype(op, dx, "diff_src", x, "src");
     a.dtype = x.dtype;
-    if (p.layout != FATHOM_LAYOUT_NCHW && a.dtype != FATHOM_F32)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs float32, src ", shape_str(x),
-             " is ", dtype_name(a.dtype));
+    p.layout = call_layout(op, p, {{"src", &x}, {"diff_dst", &dy}, {"diff_src", &dx}});
     a.backend = resolve_cnn_backend(op, p.backend, a.dtype);
     a.src = x.data;
     a.diff_dst = dy.data;
@@ -155,67 +177,43 @@ BatchNormArgs check_batch_norm_backward(
     return a;
 }
 
+// The fast backend (F32) runs the hand kernels of ops/cpu/batch_norm_nchw.cpp.
 void batch_norm_forward(const BatchNormArgs& a) {
-    // The fast backend (F32) runs the hand kernels of ops/cpu/batch_norm_nchw.cpp.
-    if (a.backend == FATHOM_CNN_ONEDNN) {
-        ThreadGrant grant(batch_norm_work(a.p));
-        batch_norm_forward_nchw(a, grant.threads());
-        return;
-    }
-    if (a.p.layout != FATHOM_LAYOUT_NCHW) {  // F32: the reference on NCHW copies
-        const fathom_batch_norm_params& p = a.p;
-        PlainCopy x(reinterpret_cast<const float*>(a.src), p.layout, p.n, p.c, p.s);
-        PlainCopy y(reinterpret_cast<float*>(a.dst), p.layout, p.n, p.c, p.s);
-        batch_norm_forward_ref(p, x.plain(), reinterpret_cast<const float*>(a.gamma),
-                               reinterpret_cast<const float*>(a.beta),
-                               reinterpret_cast<float*>(a.running_mean),
-                               reinterpret_cast<float*>(a.running_var),
-                               reinterpret_cast<float*>(a.save_mean),
-                               reinterpret_cast<float*>(a.save_invstd), y.plain_mut());
-        y.write_back();
-        return;
-    }
-    with_float_dtype(a.dtype, [&](auto zero) {
-        using T = decltype(zero);
-        batch_norm_forward_ref(a.p, reinterpret_cast<const T*>(a.src),
-                               reinterpret_cast<const T*>(a.gamma),
-                               reinterpret_cast<const T*>(a.beta),
-                               reinterpret_cast<T*>(a.running_mean),
-                               reinterpret_cast<T*>(a.running_var),
-                               reinterpret_cast<T*>(a.save_mean),
-                               reinterpret_cast<T*>(a.save_invstd), reinterpret_cast<T*>(a.dst));
-    });
+    const BatchNormParams& p = a.p;
+    run_cnn_kernel(
+        a.backend, a.dtype, batch_norm_work(p),
+        [&](int threads) { batch_norm_forward_nchw(a, threads); },
+        [&](auto t) {
+            using T = decltype(t);
+            PlainOperand<T> x(a.src, p.layout, p.n, p.c, p.s);
+            PlainOperand<T> y(a.dst, p.layout, p.n, p.c, p.s);
+            batch_norm_forward_ref(p, x.in(), reinterpret_cast<const T*>(a.gamma),
+                                   reinterpret_cast<const T*>(a.beta),
+                                   reinterpret_cast<T*>(a.running_mean),
+                                   reinterpret_cast<T*>(a.running_var),
+                                   reinterpret_cast<T*>(a.save_mean),
+                                   reinterpret_cast<T*>(a.save_invstd), y.out());
+            y.write_back();
+        });
 }
 
 void batch_norm_backward(const BatchNormArgs& a) {
-    if (a.backend == FATHOM_CNN_ONEDNN) {
-        ThreadGrant grant(batch_norm_work(a.p));
-        batch_norm_backward_nchw(a, grant.threads());
-        return;
-    }
-    if (a.p.layout != FATHOM_LAYOUT_NCHW) {
-        const fathom_batch_norm_params& p = a.p;
-        PlainCopy x(reinterpret_cast<const float*>(a.src), p.layout, p.n, p.c, p.s);
-        PlainCopy dy(reinterpret_cast<const float*>(a.diff_dst), p.layout, p.n, p.c, p.s);
-        PlainCopy dx(reinterpret_cast<float*>(a.dst), p.layout, p.n, p.c, p.s);
-        batch_norm_backward_ref(p, x.plain(), dy.plain(), reinterpret_cast<const float*>(a.gamma),
-                                reinterpret_cast<const float*>(a.save_mean),
-                                reinterpret_cast<const float*>(a.save_invstd), dx.plain_mut(),
-                                reinterpret_cast<float*>(a.diff_gamma),
-                                reinterpret_cast<float*>(a.diff_beta));
-        dx.write_back();
-        return;
-    }
-    with_float_dtype(a.dtype, [&](auto zero) {
-        using T = decltype(zero);
-        batch_norm_backward_ref(a.p, reinterpret_cast<const T*>(a.src),
-                                reinterpret_cast<const T*>(a.diff_dst),
-                                reinterpret_cast<const T*>(a.gamma),
-                                reinterpret_cast<const T*>(a.save_mean),
-                                reinterpret_cast<const T*>(a.save_invstd),
-                                reinterpret_cast<T*>(a.dst), reinterpret_cast<T*>(a.diff_gamma),
-                                reinterpret_cast<T*>(a.diff_beta));
-    });
+    const BatchNormParams& p = a.p;
+    run_cnn_kernel(
+        a.backend, a.dtype, batch_norm_work(p),
+        [&](int threads) { batch_norm_backward_nchw(a, threads); },
+        [&](auto t) {
+            using T = decltype(t);
+            PlainOperand<T> x(a.src, p.layout, p.n, p.c, p.s);
+            PlainOperand<T> dy(a.diff_dst, p.layout, p.n, p.c, p.s);
+            PlainOperand<T> dx(a.dst, p.layout, p.n, p.c, p.s);
+            batch_norm_backward_ref(p, x.in(), dy.in(), reinterpret_cast<const T*>(a.gamma),
+                                    reinterpret_cast<const T*>(a.save_mean),
+                                    reinterpret_cast<const T*>(a.save_invstd), dx.out(),
+                                    reinterpret_cast<T*>(a.diff_gamma),
+                                    reinterpret_cast<T*>(a.diff_beta));
+            dx.write_back();
+        });
 }
 
 }  // namespace fathom

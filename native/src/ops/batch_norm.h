@@ -23,9 +23,15 @@
 
 namespace fathom {
 
+// The C params plus the call's activation layout, which the descriptors carry
+// (src, dst, diff_dst and diff_src of one call share it).
+struct BatchNormParams : fathom_batch_norm_params {
+    int32_t layout = FATHOM_LAYOUT_NCHW;
+};
+
 // Validated pointers (all contiguous, one dtype); null where the ABI allows it.
 struct BatchNormArgs {
-    fathom_batch_norm_params p;
+    BatchNormParams p;
     fathom_cnn_backend backend;
     fathom_dtype dtype;
     const char* src = nullptr;       // (N,C,S)
@@ -59,7 +65,7 @@ void batch_norm_backward(const BatchNormArgs& a);
 // The running-statistics update above, for channel c, in double. Every backend
 // calls it with the batch mean and biased variance.
 template <typename T, typename S>
-void batch_norm_update_running(const fathom_batch_norm_params& p, const S* batch_mean,
+void batch_norm_update_running(const BatchNormParams& p, const S* batch_mean,
                                const S* batch_var, T* running_mean, T* running_var) {
     if (running_mean == nullptr) return;
     const double m = static_cast<double>(p.n) * static_cast<double>(p.s);
@@ -74,20 +80,20 @@ void batch_norm_update_running(const fathom_batch_norm_params& p, const S* batch
 
 // --- kernels: the reference is the specification -----------------------------
 // src, dst (N,C,S); gamma, beta, running_*, save_* (C), nullable as above.
-void batch_norm_forward_ref(const fathom_batch_norm_params& p, const float* src,
+void batch_norm_forward_ref(const BatchNormParams& p, const float* src,
                             const float* gamma, const float* beta, float* running_mean,
                             float* running_var, float* save_mean, float* save_invstd, float* dst);
-void batch_norm_forward_ref(const fathom_batch_norm_params& p, const double* src,
+void batch_norm_forward_ref(const BatchNormParams& p, const double* src,
                             const double* gamma, const double* beta, double* running_mean,
                             double* running_var, double* save_mean, double* save_invstd,
                             double* dst);
 // src, diff_dst, diff_src (N,C,S); gamma, save_*, diff_gamma, diff_beta (C).
 // p.training == 0 differentiates the inference form (statistics constant).
-void batch_norm_backward_ref(const fathom_batch_norm_params& p, const float* src,
+void batch_norm_backward_ref(const BatchNormParams& p, const float* src,
                              const float* diff_dst, const float* gamma, const float* save_mean,
                              const float* save_invstd, float* diff_src, float* diff_gamma,
                              float* diff_beta);
-void batch_norm_backward_ref(const fathom_batch_norm_params& p, const double* src,
+void batch_norm_backward_ref(const BatchNormParams& p, const double* src,
                              const double* diff_dst, const double* gamma,
                              const double* save_mean, const double* save_invstd,
                              double* diff_src, double* diff_gamma, double* diff_beta);

@@ -9,6 +9,8 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "ops/cnn_dispatch.h"
+#include "ops/nchw_args.h"
 #include "ops/layout.h"
 
 namespace fathom {
@@ -23,7 +25,6 @@ std::string describe_params(const fathom_conv2d_params& p) {
        << " kh=" << p.kh << " kw=" << p.kw << " sh=" << p.sh << " sw=" << p.sw << " ph=" << p.ph
        << " pw=" << p.pw << " dh=" << p.dh << " dw=" << p.dw << " groups=" << p.groups
        << " has_bias=" << p.has_bias << " post_relu=" << p.post_relu << " backend=" << p.backend;
-    if (p.layouts != 0) os << " layouts=" << p.layouts;
     return os.str();
 }
 
@@ -91,7 +92,8 @@ public:
     TensorView view(const Operand& o, const Conv2dParams& p) const {
         TensorView t;
         try {
-            t = o.output ? output_view(op_, o.name, o.desc) : input_view(op_, o.name, o.desc);
+            t = o.output ? output_view_any_layout(op_, o.name, o.desc)
+                         : input_view_any_layout(op_, o.name, o.desc);
         } catch (const Error& e) {
             throw Error(e.status(), e.what() + context());
         }
@@ -183,28 +185,33 @@ Operand bias_operand(const char* name, const fathom_tensor_desc* desc, const Con
     return o;
 }
 
-// All operands share the first one's dtype, F32 or F64; F64 cannot go to oneDNN.
-void check_dtypes(const Checker& ck, const Conv2dParams& p, const TensorView* views,
-                  const char* const* names, int count) {
-    const TensorView& first = views[0];
-    if (first.dtype != FATHOM_F32 && first.dtype != FATHOM_F64)
-        ck.fail_with(FATHOM_INVALID_ARGUMENT, "dtype ", dtype_name(first.dtype),
-                     " not supported (", names[0], "); conv2d takes float32 or float64");
-    for (int i = 1; i < count; ++i)
-        if (views[i].data != nullptr && views[i].dtype != first.dtype)
-            ck.fail_with(FATHOM_INVALID_ARGUMENT, "dtype ", dtype_name(views[i].dtype), " of ",
-                         names[i], " does not match ", names[0], " ", dtype_name(first.dtype));
-    if (p.backend == FATHOM_CNN_ONEDNN && first.dtype == FATHOM_F64)
-        ck.fail_with(FATHOM_UNSUPPORTED,
-                     "the oneDNN backend computes float32 only, got float64; use "
-                     "FATHOM_CNN_AUTO or FATHOM_CNN_REFERENCE for float64");
-#ifndef FATHOM_WITH_DNNL
-    if (p.backend == FATHOM_CNN_ONEDNN)
-        ck.fail_with(FATHOM_UNSUPPORTED, "this build has no oneDNN backend");
-#endif
-    if (p.layouts != 0 && first.dtype != FATHOM_F32)
-        ck.fail_with(FATHOM_INVALID_ARGUMENT, "layouts=", p.layouts,
-                     " (nChw16c activations) needs float32, got ", dtype_name(first.dtype));
+// All operands have the plan's dtype; nChw16c activations need F32, and
+// channels (C for src, K for dst) divisible by 16 (weights, bias: plain only).
+int32_t check_dtypes_and_layouts(const Checker& ck, const Conv2dPlan& plan, const Operand* ops,
+                                 const TensorView* views, int count) {
+    int32_t layouts = 0;
+    for (int i = 0; i < count; ++i) {
+        const TensorView& v = views[i];
+        if (v.data == nullptr && ops[i].ndim == 1) continue;  // absent bias
+        if (v.dtype != plan.dtype)
+            ck.fail_with(FATHOM_INVALID_ARGUMENT, "dtype ", dtype_name(v.dtype), " of ",
+                         ops[i].name, " does not match the plan's ", dtype_name(plan.dtype));
+        if (v.layout == FATHOM_LAYOUT_NCHW) continue;
+        const std::string name = ops[i].name;
+        const bool src_side = name == "src" || name == "diff_src";
+        const bool dst_side = name == "dst" || name == "diff_dst";
+        if (!src_side && !dst_side)
+            ck.fail_with(FATHOM_INVALID_ARGUMENT, ops[i].name,
+                         " must be plain (layout 0): only activations may be nChw16c");
+        if (v.dtype != FATHOM_F32)
+            ck.fail_with(FATHOM_INVALID_ARGUMENT, ops[i].name,
+                         " is nChw16c, which needs float32, got ", dtype_name(v.dtype));
+        if (v.shape[1] % 16 != 0)
+            ck.fail_with(FATHOM_INVALID_ARGUMENT, ops[i].name, " is nChw16c, which needs ",
+                         "channels divisible by 16, got ", v.shape[1]);
+        layouts |= src_side ? Conv2dParams::kSrcBlocked : Conv2dParams::kDstBlocked;
+    }
+    return layouts;
 }
 
 }  // namespace
@@ -215,13 +222,11 @@ double Conv2dParams::flops() const {
 
 std::string Conv2dParams::str() const { return describe_params(raw); }
 
-Conv2dParams check_conv2d_params(const char* op, const fathom_conv2d_params* raw,
-                                 const char* const* names, const fathom_tensor_desc* const* descs,
-                                 int count) {
+Conv2dParams check_conv2d_params(const char* op, const fathom_conv2d_params* raw) {
     if (raw == nullptr) fail(FATHOM_INVALID_ARGUMENT, op, ": params is null");
     const fathom_conv2d_params& r = *raw;
     auto bad = [&](const auto&... parts) {
-        fail(FATHOM_INVALID_ARGUMENT, op, ": ", parts..., call_context(r, names, descs, count));
+        fail(FATHOM_INVALID_ARGUMENT, op, ": ", parts..., call_context(r, nullptr, nullptr, 0));
     };
     const struct {
         const char* name;
@@ -246,12 +251,7 @@ Conv2dParams check_conv2d_params(const char* op, const fathom_conv2d_params* raw
     if (r.backend != FATHOM_CNN_AUTO && r.backend != FATHOM_CNN_REFERENCE &&
         r.backend != FATHOM_CNN_ONEDNN)
         bad("unknown backend ", r.backend);
-    if ((r.layouts & ~(FATHOM_CONV2D_SRC_NCHW16C | FATHOM_CONV2D_DST_NCHW16C)) != 0)
-        bad("layouts=", r.layouts, " has unknown bits (1: src nChw16c, 2: dst nChw16c)");
-    if ((r.layouts & FATHOM_CONV2D_SRC_NCHW16C) && r.c % 16 != 0)
-        bad("layouts=", r.layouts, ": nChw16c src needs c divisible by 16, c=", r.c);
-    if ((r.layouts & FATHOM_CONV2D_DST_NCHW16C) && r.k % 16 != 0)
-        bad("layouts=", r.layouts, ": nChw16c dst needs k divisible by 16, k=", r.k);
+    if (r.reserved != 0) bad("reserved=", r.reserved, " must be 0");
     // Extent of the dilated kernel against the padded input; below 0 there is no output.
     const int64_t span_h = r.h + 2 * r.ph - r.dh * (r.kh - 1) - 1;
     const int64_t span_w = r.w + 2 * r.pw - r.dw * (r.kw - 1) - 1;
@@ -268,108 +268,128 @@ Conv2dParams check_conv2d_params(const char* op, const fathom_conv2d_params* raw
     p.ow = span_w / r.sw + 1;
     p.has_bias = r.has_bias != 0;
     p.post_relu = r.post_relu != 0;
-    p.layouts = r.layouts;
     p.backend = static_cast<fathom_cnn_backend>(r.backend);
     p.raw = r;
     return p;
 }
 
-Conv2dForwardArgs check_conv2d_forward(const fathom_conv2d_params* raw,
-                                       const fathom_tensor_desc* src,
+std::shared_ptr<Conv2dPlan> make_conv2d_plan(const fathom_conv2d_params* raw, int32_t dtype) {
+    const char* op = "conv2d_plan_create";
+    auto plan = std::make_shared<Conv2dPlan>();
+    plan->p = check_conv2d_params(op, raw);
+    const Conv2dParams& p = plan->p;
+    if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": dtype ", dtype_name(dtype),
+             " not supported; conv2d takes float32 or float64 (", p.str(), ")");
+    plan->dtype = static_cast<fathom_dtype>(dtype);
+    if (p.backend == FATHOM_CNN_ONEDNN && dtype == FATHOM_F64)
+        fail(FATHOM_UNSUPPORTED, op,
+             ": the oneDNN backend computes float32 only, got float64; use FATHOM_CNN_AUTO or "
+             "FATHOM_CNN_REFERENCE for float64 (", p.str(), ")");
+#ifndef FATHOM_WITH_DNNL
+    if (p.backend == FATHOM_CNN_ONEDNN)
+        fail(FATHOM_UNSUPPORTED, op, ": this build has no oneDNN backend (", p.str(), ")");
+#endif
+    plan->backend = resolve_cnn_backend(op, p.backend, plan->dtype);
+    for (int pass = 0; pass < 3; ++pass) {
+        plan->src_layout[pass] = plan->dst_layout[pass] = FATHOM_LAYOUT_NCHW;
+#ifdef FATHOM_WITH_DNNL
+        if (plan->backend == FATHOM_CNN_ONEDNN) {
+            const int32_t bits = conv2d_native_layouts_dnnl(p, pass);
+            if (bits & Conv2dParams::kSrcBlocked) plan->src_layout[pass] = FATHOM_LAYOUT_NCHW16C;
+            if (bits & Conv2dParams::kDstBlocked) plan->dst_layout[pass] = FATHOM_LAYOUT_NCHW16C;
+        }
+#endif
+    }
+#ifdef FATHOM_WITH_DNNL
+    if (plan->backend == FATHOM_CNN_ONEDNN) plan->tuned = make_conv2d_tuned();
+#endif
+    return plan;
+}
+
+namespace {
+
+// The plan's params as this call runs them: its layouts, its kernel caches.
+Conv2dParams call_params(const Conv2dPlan& plan, int32_t layouts) {
+    Conv2dParams p = plan.p;
+    p.layouts = layouts;
+    p.plan_id = plan.id;
+    p.tuned = plan.tuned.get();
+    return p;
+}
+
+const char* const kPostReluForwardOnly =
+    "post_relu=1 is forward-only (inference); train with post_relu=0 and a separate relu";
+
+}  // namespace
+
+Conv2dForwardArgs check_conv2d_forward(const Conv2dPlan& plan, const fathom_tensor_desc* src,
                                        const fathom_tensor_desc* weights,
                                        const fathom_tensor_desc* bias,
                                        const fathom_tensor_desc* dst) {
-    const char* op = "conv2d_forward";
-    const char* const names[] = {"src", "weights", "bias", "dst"};
-    const fathom_tensor_desc* const descs[] = {src, weights, bias, dst};
-    Conv2dForwardArgs a;
-    a.p = check_conv2d_params(op, raw, names, descs, 4);
-    const Conv2dParams& p = a.p;
+    const Conv2dParams& p = plan.p;
     const Operand ops[] = {image("src", src, p.n, p.c, p.h, p.w, false),
                            weights_operand("weights", weights, p, false),
                            bias_operand("bias", bias, p, false),
                            image("dst", dst, p.n, p.k, p.oh, p.ow, true)};
-    const Checker ck(op, raw, ops, 4);
+    const Checker ck("conv2d_forward", &p.raw, ops, 4);
     if (p.has_bias && bias == nullptr)
         ck.fail_with(FATHOM_INVALID_ARGUMENT, "bias is null but has_bias=1");
     if (!p.has_bias && bias != nullptr)
         ck.fail_with(FATHOM_INVALID_ARGUMENT, "bias is given but has_bias=0");
+    Conv2dForwardArgs a;
     a.src = ck.view(ops[0], p);
     a.weights = ck.view(ops[1], p);
     if (p.has_bias) a.bias = ck.view(ops[2], p);
     a.dst = ck.view(ops[3], p);
     const TensorView views[] = {a.src, a.weights, a.bias, a.dst};
-    check_dtypes(ck, p, views, names, 4);
+    a.p = call_params(plan, check_dtypes_and_layouts(ck, plan, ops, views, 4));
     return a;
 }
 
-Conv2dBackwardDataArgs check_conv2d_backward_data(const fathom_conv2d_params* raw,
+Conv2dBackwardDataArgs check_conv2d_backward_data(const Conv2dPlan& plan,
                                                   const fathom_tensor_desc* diff_dst,
                                                   const fathom_tensor_desc* weights,
                                                   const fathom_tensor_desc* diff_src) {
-    const char* op = "conv2d_backward_data";
-    const char* const names[] = {"diff_dst", "weights", "diff_src"};
-    const fathom_tensor_desc* const descs[] = {diff_dst, weights, diff_src};
-    Conv2dBackwardDataArgs a;
-    a.p = check_conv2d_params(op, raw, names, descs, 3);
-    const Conv2dParams& p = a.p;
+    const Conv2dParams& p = plan.p;
     const Operand ops[] = {image("diff_dst", diff_dst, p.n, p.k, p.oh, p.ow, false),
                            weights_operand("weights", weights, p, false),
                            image("diff_src", diff_src, p.n, p.c, p.h, p.w, true)};
-    const Checker ck(op, raw, ops, 3);
-    if (p.post_relu)
-        ck.fail_with(FATHOM_INVALID_ARGUMENT,
-                     "post_relu=1 is forward-only (inference); train with post_relu=0 and a "
-                     "separate relu");
+    const Checker ck("conv2d_backward_data", &p.raw, ops, 3);
+    if (p.post_relu) ck.fail_with(FATHOM_INVALID_ARGUMENT, kPostReluForwardOnly);
+    Conv2dBackwardDataArgs a;
     a.diff_dst = ck.view(ops[0], p);
     a.weights = ck.view(ops[1], p);
     a.diff_src = ck.view(ops[2], p);
     const TensorView views[] = {a.diff_dst, a.weights, a.diff_src};
-    check_dtypes(ck, p, views, names, 3);
+    a.p = call_params(plan, check_dtypes_and_layouts(ck, plan, ops, views, 3));
     return a;
 }
 
-Conv2dBackwardWeightsArgs check_conv2d_backward_weights(const fathom_conv2d_params* raw,
+Conv2dBackwardWeightsArgs check_conv2d_backward_weights(const Conv2dPlan& plan,
                                                         const fathom_tensor_desc* src,
                                                         const fathom_tensor_desc* diff_dst,
                                                         const fathom_tensor_desc* diff_weights,
                                                         const fathom_tensor_desc* diff_bias) {
-    const char* op = "conv2d_backward_weights";
-    const char* const names[] = {"src", "diff_dst", "diff_weights", "diff_bias"};
-    const fathom_tensor_desc* const descs[] = {src, diff_dst, diff_weights, diff_bias};
-    Conv2dBackwardWeightsArgs a;
-    a.p = check_conv2d_params(op, raw, names, descs, 4);
-    const Conv2dParams& p = a.p;
+    const Conv2dParams& p = plan.p;
     const Operand ops[] = {image("src", src, p.n, p.c, p.h, p.w, false),
                            image("diff_dst", diff_dst, p.n, p.k, p.oh, p.ow, false),
                            weights_operand("diff_weights", diff_weights, p, true),
                            bias_operand("diff_bias", diff_bias, p, true)};
-    const Checker ck(op, raw, ops, 4);
-    if (p.post_relu)
-        ck.fail_with(FATHOM_INVALID_ARGUMENT,
-                     "post_relu=1 is forward-only (inference); train with post_relu=0 and a "
-                     "separate relu");
+    const Checker ck("conv2d_backward_weights", &p.raw, ops, 4);
+    if (p.post_relu) ck.fail_with(FATHOM_INVALID_ARGUMENT, kPostReluForwardOnly);
     if (p.has_bias && diff_bias == nullptr)
         ck.fail_with(FATHOM_INVALID_ARGUMENT, "diff_bias is null but has_bias=1");
     if (!p.has_bias && diff_bias != nullptr)
         ck.fail_with(FATHOM_INVALID_ARGUMENT, "diff_bias is given but has_bias=0");
+    Conv2dBackwardWeightsArgs a;
     a.src = ck.view(ops[0], p);
     a.diff_dst = ck.view(ops[1], p);
     a.diff_weights = ck.view(ops[2], p);
     if (p.has_bias) a.diff_bias = ck.view(ops[3], p);
     const TensorView views[] = {a.src, a.diff_dst, a.diff_weights, a.diff_bias};
-    check_dtypes(ck, p, views, names, 4);
+    a.p = call_params(plan, check_dtypes_and_layouts(ck, plan, ops, views, 4));
     return a;
-}
-
-fathom_cnn_backend resolve_conv2d_backend(const Conv2dParams& p, fathom_dtype dtype) {
-    if (p.backend != FATHOM_CNN_AUTO) return p.backend;
-#ifdef FATHOM_WITH_DNNL
-    return dtype == FATHOM_F32 ? FATHOM_CNN_ONEDNN : FATHOM_CNN_REFERENCE;
-#else
-    (void)dtype;
-    return FATHOM_CNN_REFERENCE;
-#endif
 }
 
 namespace {
@@ -385,94 +405,56 @@ T* out(const TensorView& t) {
 
 }  // namespace
 
-int32_t conv2d_native_layouts(const Conv2dParams& p, int32_t pass) {
-#ifdef FATHOM_WITH_DNNL
-    if (resolve_conv2d_backend(p, FATHOM_F32) == FATHOM_CNN_ONEDNN)
-        return conv2d_native_layouts_dnnl(p, pass);
-#endif
-    (void)p;
-    (void)pass;
-    return 0;
+void conv2d_forward(const Conv2dPlan& plan, const Conv2dForwardArgs& a) {
+    const Conv2dParams& p = a.p;
+    run_cnn_kernel(
+        plan.backend, plan.dtype, p.flops(),
+        [&](int threads) {
+            conv2d_forward_dnnl(p, in<float>(a.src), in<float>(a.weights), in<float>(a.bias),
+                                out<float>(a.dst), threads);
+        },
+        [&](auto t) {
+            using T = decltype(t);
+            PlainOperand<T> src(a.src, p.n, p.c, p.h * p.w);
+            PlainOperand<T> dst(a.dst, p.n, p.k, p.oh * p.ow);
+            conv2d_forward_ref(p, src.in(), in<T>(a.weights), in<T>(a.bias), dst.out());
+            dst.write_back();
+        });
 }
 
-// NOTE: a oneDNN branch compiled without FATHOM_WITH_DNNL is unreachable:
-// check_dtypes refused FATHOM_CNN_ONEDNN and AUTO resolved to the reference.
-void conv2d_forward(const Conv2dForwardArgs& a) {
-    const fathom_cnn_backend be = resolve_conv2d_backend(a.p, a.dst.dtype);
-    ThreadGrant grant(a.p.flops());
-#ifdef FATHOM_WITH_DNNL
-    if (be == FATHOM_CNN_ONEDNN) {
-        conv2d_forward_dnnl(a.p, in<float>(a.src), in<float>(a.weights), in<float>(a.bias),
-                            out<float>(a.dst), grant.threads());
-        return;
-    }
-#endif
-    (void)be;
-    if (a.p.layouts != 0) {  // F32: the reference reads and writes NCHW copies
-        const Conv2dParams& p = a.p;
-        PlainCopy src(in<float>(a.src), p.src_layout(), p.n, p.c, p.h * p.w);
-        PlainCopy dst(out<float>(a.dst), p.dst_layout(), p.n, p.k, p.oh * p.ow);
-        conv2d_forward_ref(p, src.plain(), in<float>(a.weights), in<float>(a.bias),
-                           dst.plain_mut());
-        dst.write_back();
-        return;
-    }
-    with_float_dtype(a.dst.dtype, [&](auto t) {
-        using T = decltype(t);
-        conv2d_forward_ref(a.p, in<T>(a.src), in<T>(a.weights), in<T>(a.bias), out<T>(a.dst));
-    });
+void conv2d_backward_data(const Conv2dPlan& plan, const Conv2dBackwardDataArgs& a) {
+    const Conv2dParams& p = a.p;
+    run_cnn_kernel(
+        plan.backend, plan.dtype, p.flops(),
+        [&](int threads) {
+            conv2d_backward_data_dnnl(p, in<float>(a.diff_dst), in<float>(a.weights),
+                                      out<float>(a.diff_src), threads);
+        },
+        [&](auto t) {
+            using T = decltype(t);
+            PlainOperand<T> diff_dst(a.diff_dst, p.n, p.k, p.oh * p.ow);
+            PlainOperand<T> diff_src(a.diff_src, p.n, p.c, p.h * p.w);
+            conv2d_backward_data_ref(p, diff_dst.in(), in<T>(a.weights), diff_src.out());
+            diff_src.write_back();
+        });
 }
 
-void conv2d_backward_data(const Conv2dBackwardDataArgs& a) {
-    const fathom_cnn_backend be = resolve_conv2d_backend(a.p, a.diff_src.dtype);
-    ThreadGrant grant(a.p.flops());
-#ifdef FATHOM_WITH_DNNL
-    if (be == FATHOM_CNN_ONEDNN) {
-        conv2d_backward_data_dnnl(a.p, in<float>(a.diff_dst), in<float>(a.weights),
-                                  out<float>(a.diff_src), grant.threads());
-        return;
-    }
-#endif
-    (void)be;
-    if (a.p.layouts != 0) {
-        const Conv2dParams& p = a.p;
-        PlainCopy diff_dst(in<float>(a.diff_dst), p.dst_layout(), p.n, p.k, p.oh * p.ow);
-        PlainCopy diff_src(out<float>(a.diff_src), p.src_layout(), p.n, p.c, p.h * p.w);
-        conv2d_backward_data_ref(p, diff_dst.plain(), in<float>(a.weights), diff_src.plain_mut());
-        diff_src.write_back();
-        return;
-    }
-    with_float_dtype(a.diff_src.dtype, [&](auto t) {
-        using T = decltype(t);
-        conv2d_backward_data_ref(a.p, in<T>(a.diff_dst), in<T>(a.weights), out<T>(a.diff_src));
-    });
-}
-
-void conv2d_backward_weights(const Conv2dBackwardWeightsArgs& a) {
-    const fathom_cnn_backend be = resolve_conv2d_backend(a.p, a.diff_weights.dtype);
-    ThreadGrant grant(a.p.flops());
-#ifdef FATHOM_WITH_DNNL
-    if (be == FATHOM_CNN_ONEDNN) {
-        conv2d_backward_weights_dnnl(a.p, in<float>(a.src), in<float>(a.diff_dst),
-                                     out<float>(a.diff_weights), out<float>(a.diff_bias),
-                                     grant.threads());
-        return;
-    }
-#endif
-    (void)be;
-    if (a.p.layouts != 0) {
-        const Conv2dParams& p = a.p;
-        PlainCopy src(in<float>(a.src), p.src_layout(), p.n, p.c, p.h * p.w);
-        PlainCopy diff_dst(in<float>(a.diff_dst), p.dst_layout(), p.n, p.k, p.oh * p.ow);
-        conv2d_backward_weights_ref(p, src.plain(), diff_dst.plain(), out<float>(a.diff_weights),
-                                    out<float>(a.diff_bias));
-        return;
-    }
-    with_float_dtype(a.diff_weights.dtype, [&](auto t) {
-        using T = decltype(t);
-        conv2d_backward_weights_ref(a.p, in<T>(a.src), in<T>(a.diff_dst), out<T>(a.diff_weights),
-                                    out<T>(a.diff_bias));
-    });
+void conv2d_backward_weights(const Conv2dPlan& plan, const Conv2dBackwardWeightsArgs& a) {
+    const Conv2dParams& p = a.p;
+    run_cnn_kernel(
+        plan.backend, plan.dtype, p.flops(),
+        [&](int threads) {
+            conv2d_backward_weights_dnnl(p, in<float>(a.src), in<float>(a.diff_dst),
+                                         out<float>(a.diff_weights), out<float>(a.diff_bias),
+                                         threads);
+        },
+        [&](auto t) {
+            using T = decltype(t);
+            PlainOperand<T> src(a.src, p.n, p.c, p.h * p.w);
+            PlainOperand<T> diff_dst(a.diff_dst, p.n, p.k, p.oh * p.ow);
+            conv2d_backward_weights_ref(p, src.in(), diff_dst.in(), out<T>(a.diff_weights),
+                                        out<T>(a.diff_bias));
+        });
 }
 
 }  // namespace fathom

@@ -22,11 +22,11 @@ void convert_layout(const float* src, int32_t src_layout, float* dst, int32_t ds
 #endif
 }
 
-void convert_layout_api(const fathom_tensor_desc* src_desc, int32_t src_layout,
-                        const fathom_tensor_desc* dst_desc, int32_t dst_layout) {
+void convert_layout_api(const fathom_tensor_desc* src_desc, const fathom_tensor_desc* dst_desc) {
     const char* op = "convert_layout";
-    const TensorView src = input_view(op, "src", src_desc);
-    const TensorView dst = output_view(op, "dst", dst_desc);
+    const TensorView src = input_view_any_layout(op, "src", src_desc);
+    const TensorView dst = output_view_any_layout(op, "dst", dst_desc);
+    const int32_t src_layout = src.layout, dst_layout = dst.layout;
     require_same_shape(op, dst, "dst", src, "src");
     require_same_dtype(op, dst, "dst", src, "src");
     if (src.ndim != 4)

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "ops/cnn_dispatch.h"
 #include "ops/layout.h"
 #include "ops/nchw_args.h"
 #include "ops/strided_loop.h"
@@ -42,22 +43,21 @@ std::string describe(const fathom_pool2d_params& p) {
     os << "n=" << p.n << " c=" << p.c << " h=" << p.h << " w=" << p.w << " kernel=" << p.kh
        << "x" << p.kw << " stride=" << p.sh << "x" << p.sw << " padding=" << p.ph << "x" << p.pw
        << " algorithm=" << algorithm_name(p.algorithm) << " backend=" << backend_name(p.backend);
-    if (p.layout != 0) os << " layout=" << p.layout;
     return os.str();
 }
 
 // Work estimate for ThreadGrant: one cheap (memory-bound) element per window element.
-[[maybe_unused]] double pool2d_work(const fathom_pool2d_params& p) {
+[[maybe_unused]] double pool2d_work(const Pool2dParams& p) {
     const double elements = static_cast<double>(p.n * p.c * pool2d_out_h(p) * pool2d_out_w(p)) *
                             static_cast<double>(p.kh * p.kw);
     return elements * (kFlopsPerThread / kCheapElementsPerThread);
 }
 
-int64_t ref_payload_bytes(const fathom_pool2d_params& p) {
+int64_t ref_payload_bytes(const Pool2dParams& p) {
     return p.n * p.c * pool2d_out_h(p) * pool2d_out_w(p) * static_cast<int64_t>(sizeof(int32_t));
 }
 
-int64_t payload_bytes(const fathom_pool2d_params& p, fathom_cnn_backend backend) {
+int64_t payload_bytes(const Pool2dParams& p, fathom_cnn_backend backend) {
     if (p.algorithm != FATHOM_POOL_MAX) return 0;
 #ifdef FATHOM_WITH_DNNL
     if (backend == FATHOM_CNN_ONEDNN) {
@@ -70,7 +70,7 @@ int64_t payload_bytes(const fathom_pool2d_params& p, fathom_cnn_backend backend)
 }
 
 // src-like (N,C,H,W) and dst-like (N,C,OH,OW) operands of one float dtype.
-void check_operands(const char* op, const fathom_pool2d_params& p, const TensorView& x,
+void check_operands(const char* op, const Pool2dParams& p, const TensorView& x,
                     const char* x_name, const TensorView& y, const char* y_name) {
     require_float(op, x, x_name);
     require_same_dtype(op, y, y_name, x, x_name);
@@ -95,7 +95,7 @@ char* workspace_data(const char* op, const fathom_tensor_desc* desc, int64_t* nu
     return ws.data;
 }
 
-void require_workspace_size(const char* op, const fathom_pool2d_params& p, int64_t numel,
+void require_workspace_size(const char* op, const Pool2dParams& p, int64_t numel,
                             int64_t bytes) {
     if (numel != bytes)
         fail(FATHOM_INVALID_ARGUMENT, op, ": workspace holds ", numel,
@@ -104,7 +104,7 @@ void require_workspace_size(const char* op, const fathom_pool2d_params& p, int64
 
 }  // namespace
 
-const fathom_pool2d_params& check_pool2d_params(const char* op, const fathom_pool2d_params* pp) {
+Pool2dParams check_pool2d_params(const char* op, const fathom_pool2d_params* pp) {
     if (pp == nullptr) fail(FATHOM_INVALID_ARGUMENT, op, ": params is null");
     const fathom_pool2d_params& p = *pp;
     if (p.n < 1 || p.c < 1 || p.h < 1 || p.w < 1 || p.kh < 1 || p.kw < 1)
@@ -133,21 +133,35 @@ const fathom_pool2d_params& check_pool2d_params(const char* op, const fathom_poo
     if (p.backend != FATHOM_CNN_AUTO && p.backend != FATHOM_CNN_REFERENCE &&
         p.backend != FATHOM_CNN_ONEDNN)
         fail(FATHOM_INVALID_ARGUMENT, op, ": unknown backend ", p.backend);
-    check_layout_fields(op, p.layout, p.c, p.reserved, [&] { return describe(p); });
-    return p;
+    if (p.reserved != 0)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": reserved=", p.reserved, " must be 0 (",
+             describe(p), ")");
+    Pool2dParams checked;
+    static_cast<fathom_pool2d_params&>(checked) = p;
+    return checked;
 }
 
 namespace {
 
-void require_layout_dtype(const char* op, const fathom_pool2d_params& p, const TensorView& x) {
-    if (p.layout != FATHOM_LAYOUT_NCHW && x.dtype != FATHOM_F32)
+// The call's layout: both operands' (one layout per call); nChw16c needs
+// float32 and channels divisible by 16.
+int32_t call_layout(const char* op, const Pool2dParams& p, const TensorView& x, const char* x_name,
+                    const TensorView& y, const char* y_name) {
+    if (x.layout != y.layout)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": ", x_name, " is ", layout_name(x.layout), " but ",
+             y_name, " is ", layout_name(y.layout), "; both take one layout (", describe(p), ")");
+    if (x.layout != FATHOM_LAYOUT_NCHW && x.dtype != FATHOM_F32)
         fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs float32, got ",
              dtype_name(x.dtype), " (", describe(p), ")");
+    if (x.layout != FATHOM_LAYOUT_NCHW && p.c % 16 != 0)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs c divisible by 16 (",
+             describe(p), ")");
+    return x.layout;
 }
 
 }  // namespace
 
-uint64_t pool2d_params_hash(const fathom_pool2d_params& p) {
+uint64_t pool2d_params_hash(const Pool2dParams& p) {
     const int64_t v[] = {p.n,  p.c,  p.h,  p.w,          p.kh,    p.kw,
                          p.sh, p.sw, p.ph, p.pw, p.algorithm, p.layout};
     uint64_t h = 1469598103934665603ull;
@@ -157,7 +171,7 @@ uint64_t pool2d_params_hash(const fathom_pool2d_params& p) {
     return h;
 }
 
-int64_t pool2d_workspace_bytes(const fathom_pool2d_params& p, fathom_dtype dtype) {
+int64_t pool2d_workspace_bytes(const Pool2dParams& p, fathom_dtype dtype) {
     if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
         fail(FATHOM_INVALID_ARGUMENT, "pool2d_workspace_bytes: dtype ", dtype_name(dtype),
              " not supported (float32 or float64)");
@@ -171,10 +185,10 @@ Pool2dArgs check_pool2d_forward(const fathom_pool2d_params* params, const fathom
                                 const fathom_tensor_desc* workspace) {
     const char* op = "pool2d_forward";
     Pool2dArgs a{check_pool2d_params(op, params), FATHOM_CNN_REFERENCE, {}, {}};
-    a.x = input_view(op, "src", src);
-    a.y = output_view(op, "dst", dst);
+    a.x = input_view_any_layout(op, "src", src);
+    a.y = output_view_any_layout(op, "dst", dst);
     check_operands(op, a.p, a.x, "src", a.y, "dst");
-    require_layout_dtype(op, a.p, a.x);
+    a.p.layout = call_layout(op, a.p, a.x, "src", a.y, "dst");
     a.backend = resolve_cnn_backend(op, a.p.backend, a.x.dtype);
     int64_t numel = 0;
     a.workspace = workspace_data(op, workspace, &numel);
@@ -191,10 +205,10 @@ Pool2dArgs check_pool2d_backward(const fathom_pool2d_params* params,
                                  const fathom_tensor_desc* diff_src) {
     const char* op = "pool2d_backward";
     Pool2dArgs a{check_pool2d_params(op, params), FATHOM_CNN_REFERENCE, {}, {}};
-    a.y = input_view(op, "diff_dst", diff_dst);
-    a.x = output_view(op, "diff_src", diff_src);
+    a.y = input_view_any_layout(op, "diff_dst", diff_dst);
+    a.x = output_view_any_layout(op, "diff_src", diff_src);
     check_operands(op, a.p, a.x, "diff_src", a.y, "diff_dst");
-    require_layout_dtype(op, a.p, a.x);
+    a.p.layout = call_layout(op, a.p, a.x, "diff_src", a.y, "diff_dst");
     a.backend = resolve_cnn_backend(op, a.p.backend, a.x.dtype);
     int64_t numel = 0;
     a.workspace = workspace_data(op, workspace, &numel);
@@ -232,28 +246,21 @@ Pool2dArgs check_pool2d_backward(const fathom_pool2d_params* params,
 }
 
 void pool2d_forward(const Pool2dArgs& a) {
-    const fathom_pool2d_params& p = a.p;
+    const Pool2dParams& p = a.p;
     char* payload = a.workspace ? a.workspace + sizeof(Pool2dWorkspaceHeader) : nullptr;
-    if (a.backend == FATHOM_CNN_ONEDNN) {
-#ifdef FATHOM_WITH_DNNL
-        ThreadGrant grant(pool2d_work(p));
-        pool2d_forward_dnnl(p, reinterpret_cast<const float*>(a.x.data),
-                            reinterpret_cast<float*>(a.y.data), payload, grant.threads());
-#endif
-    } else if (p.layout != FATHOM_LAYOUT_NCHW) {  // F32: the reference on NCHW copies
-        const int64_t oh = pool2d_out_h(p), ow = pool2d_out_w(p);
-        PlainCopy x(reinterpret_cast<const float*>(a.x.data), p.layout, p.n, p.c, p.h * p.w);
-        PlainCopy y(reinterpret_cast<float*>(a.y.data), p.layout, p.n, p.c, oh * ow);
-        pool2d_forward_ref(p, x.plain(), y.plain_mut(), reinterpret_cast<int32_t*>(payload));
-        y.write_back();
-    } else {
-        int32_t* argmax = reinterpret_cast<int32_t*>(payload);
-        with_float_dtype(a.x.dtype, [&](auto zero) {
-            using T = decltype(zero);
-            pool2d_forward_ref(p, reinterpret_cast<const T*>(a.x.data),
-                               reinterpret_cast<T*>(a.y.data), argmax);
+    run_cnn_kernel(
+        a.backend, a.x.dtype, pool2d_work(p),
+        [&](int threads) {
+            pool2d_forward_dnnl(p, reinterpret_cast<const float*>(a.x.data),
+                                reinterpret_cast<float*>(a.y.data), payload, threads);
+        },
+        [&](auto t) {
+            using T = decltype(t);
+            PlainOperand<T> x(a.x, p.n, p.c, p.h * p.w);
+            PlainOperand<T> y(a.y, p.n, p.c, pool2d_out_h(p) * pool2d_out_w(p));
+            pool2d_forward_ref(p, x.in(), y.out(), reinterpret_cast<int32_t*>(payload));
+            y.write_back();
         });
-    }
     if (a.workspace && p.algorithm == FATHOM_POOL_MAX) {
         Pool2dWorkspaceHeader h{};
         h.magic = kPool2dWorkspaceMagic;
@@ -267,29 +274,21 @@ void pool2d_forward(const Pool2dArgs& a) {
 }
 
 void pool2d_backward(const Pool2dArgs& a) {
-    const fathom_pool2d_params& p = a.p;
+    const Pool2dParams& p = a.p;
     const char* payload = a.workspace ? a.workspace + sizeof(Pool2dWorkspaceHeader) : nullptr;
-    if (a.backend == FATHOM_CNN_ONEDNN) {
-#ifdef FATHOM_WITH_DNNL
-        ThreadGrant grant(pool2d_work(p));
-        pool2d_backward_dnnl(p, reinterpret_cast<const float*>(a.y.data), payload,
-                             reinterpret_cast<float*>(a.x.data), grant.threads());
-#endif
-    } else if (p.layout != FATHOM_LAYOUT_NCHW) {
-        const int64_t oh = pool2d_out_h(p), ow = pool2d_out_w(p);
-        PlainCopy dy(reinterpret_cast<const float*>(a.y.data), p.layout, p.n, p.c, oh * ow);
-        PlainCopy dx(reinterpret_cast<float*>(a.x.data), p.layout, p.n, p.c, p.h * p.w);
-        pool2d_backward_ref(p, dy.plain(), reinterpret_cast<const int32_t*>(payload),
-                            dx.plain_mut());
-        dx.write_back();
-    } else {
-        const int32_t* argmax = reinterpret_cast<const int32_t*>(payload);
-        with_float_dtype(a.x.dtype, [&](auto zero) {
-            using T = decltype(zero);
-            pool2d_backward_ref(p, reinterpret_cast<const T*>(a.y.data), argmax,
-                                reinterpret_cast<T*>(a.x.data));
+    run_cnn_kernel(
+        a.backend, a.x.dtype, pool2d_work(p),
+        [&](int threads) {
+            pool2d_backward_dnnl(p, reinterpret_cast<const float*>(a.y.data), payload,
+                                 reinterpret_cast<float*>(a.x.data), threads);
+        },
+        [&](auto t) {
+            using T = decltype(t);
+            PlainOperand<T> dy(a.y, p.n, p.c, pool2d_out_h(p) * pool2d_out_w(p));
+            PlainOperand<T> dx(a.x, p.n, p.c, p.h * p.w);
+            pool2d_backward_ref(p, dy.in(), reinterpret_cast<const int32_t*>(payload), dx.out());
+            dx.write_back();
         });
-    }
 }
 
 }  // namespace fathom

@@ -31,6 +31,12 @@
 
 namespace fathom {
 
+// The C params plus the call's activation layout, which the descriptors carry
+// (both operands of one call share it; backward takes the forward's).
+struct Pool2dParams : fathom_pool2d_params {
+    int32_t layout = FATHOM_LAYOUT_NCHW;
+};
+
 struct Pool2dWorkspaceHeader {
     uint32_t magic;         // kPool2dWorkspaceMagic once pool2d_forward wrote it
     uint32_t version;       // 1
@@ -54,17 +60,17 @@ inline int64_t pool2d_out_w(const fathom_pool2d_params& p) {
 // Throws FATHOM_INVALID_ARGUMENT naming `op` unless: p non-null, sizes >= 1,
 // strides >= 1, 0 <= padding <= kernel/2, kernel <= padded input, a known
 // algorithm and backend, and N*C*H*W below 2^56 with H*W below 2^31.
-const fathom_pool2d_params& check_pool2d_params(const char* op, const fathom_pool2d_params* p);
+Pool2dParams check_pool2d_params(const char* op, const fathom_pool2d_params* p);
 // FNV-1a over everything but the backend field (AUTO and ONEDNN share a workspace).
-uint64_t pool2d_params_hash(const fathom_pool2d_params& p);
+uint64_t pool2d_params_hash(const Pool2dParams& p);
 
 // Header plus payload for max pooling, 0 for average pooling.
-int64_t pool2d_workspace_bytes(const fathom_pool2d_params& p, fathom_dtype dtype);
+int64_t pool2d_workspace_bytes(const Pool2dParams& p, fathom_dtype dtype);
 
 // Validated arguments of one call: params, the resolved backend, the NCHW
 // operands (x = src or diff_src, y = dst or diff_dst) and the workspace bytes.
 struct Pool2dArgs {
-    fathom_pool2d_params p;
+    Pool2dParams p;
     fathom_cnn_backend backend;
     TensorView x, y;
     char* workspace = nullptr;  // header first; null when none is passed or needed
@@ -87,23 +93,23 @@ void pool2d_backward(const Pool2dArgs& args);
 // --- kernels: the reference is the specification -----------------------------
 // src (N,C,H,W) -> dst (N,C,OH,OW); argmax (N,C,OH,OW) int32 h*W+w, written for
 // max pooling when non-null.
-void pool2d_forward_ref(const fathom_pool2d_params& p, const float* src, float* dst,
+void pool2d_forward_ref(const Pool2dParams& p, const float* src, float* dst,
                         int32_t* argmax);
-void pool2d_forward_ref(const fathom_pool2d_params& p, const double* src, double* dst,
+void pool2d_forward_ref(const Pool2dParams& p, const double* src, double* dst,
                         int32_t* argmax);
 // diff_dst (N,C,OH,OW) -> diff_src (N,C,H,W), zeroed then accumulated with +=;
 // argmax is the forward's (max pooling only).
-void pool2d_backward_ref(const fathom_pool2d_params& p, const float* diff_dst,
+void pool2d_backward_ref(const Pool2dParams& p, const float* diff_dst,
                          const int32_t* argmax, float* diff_src);
-void pool2d_backward_ref(const fathom_pool2d_params& p, const double* diff_dst,
+void pool2d_backward_ref(const Pool2dParams& p, const double* diff_dst,
                          const int32_t* argmax, double* diff_src);
 
 // oneDNN pooling on plain nchw memory (see pool2d_dnnl.cpp for why not blocked).
 // workspace: the payload (after the header), or null for forward_inference.
-int64_t pool2d_workspace_payload_dnnl(const fathom_pool2d_params& p, int threads);
-void pool2d_forward_dnnl(const fathom_pool2d_params& p, const float* src, float* dst,
+int64_t pool2d_workspace_payload_dnnl(const Pool2dParams& p, int threads);
+void pool2d_forward_dnnl(const Pool2dParams& p, const float* src, float* dst,
                          void* workspace, int threads);
-void pool2d_backward_dnnl(const fathom_pool2d_params& p, const float* diff_dst,
+void pool2d_backward_dnnl(const Pool2dParams& p, const float* diff_dst,
                           const void* workspace, float* diff_src, int threads);
 
 }  // namespace fathom

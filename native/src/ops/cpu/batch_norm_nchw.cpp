@@ -8,7 +8,7 @@
 // on the thread count (oneDNN's dense kernel split N across threads, so its F32
 // results varied in the last bits with the thread count).
 //
-// nChw16c activations (fathom_batch_norm_params.layout, S > 1) have kernels of
+// nChw16c activations (the descriptors' layout, S > 1) have kernels of
 // their own: the same sums with the 16 channels of a block in vector lanes.
 //
 // Forward (any S) and the dense case S == 1 (N,C rows, as after ResNet-18's
@@ -67,7 +67,7 @@ struct BackwardOperands {
 // S == 1: x is (N, C) row-major. Channels [c0, c1) per block, sums over rows
 // in double (each channel's sum in row order: thread-count independent).
 void backward_dense(const BatchNormArgs& a, int threads) {
-    const fathom_batch_norm_params& p = a.p;
+    const BatchNormParams& p = a.p;
     const BackwardOperands o(a);
     const auto *x = o.x, *dy = o.dy, *gamma = o.gamma, *mean = o.mean, *invstd = o.invstd;
     auto *dx = o.dx, *dgamma = o.dgamma, *dbeta = o.dbeta;
@@ -116,7 +116,7 @@ void backward_dense(const BatchNormArgs& a, int threads) {
 // Per channel: the statistics y uses (batch: two passes, mean then biased
 // variance; inference: running), recorded in mean_out/var_out.
 void forward_channels(const BatchNormArgs& a, int threads, double* mean_out, double* var_out) {
-    const fathom_batch_norm_params& p = a.p;
+    const BatchNormParams& p = a.p;
     const ForwardOperands o(a);
     const auto *x = o.x, *gamma = o.gamma, *beta = o.beta;
     const auto *running_mean = o.running_mean, *running_var = o.running_var;
@@ -171,7 +171,7 @@ void forward_channels(const BatchNormArgs& a, int threads, double* mean_out, dou
 
 // S == 1, (N, C) rows: the same statistics, channel blocks per thread.
 void forward_dense(const BatchNormArgs& a, int threads, double* mean_out, double* var_out) {
-    const fathom_batch_norm_params& p = a.p;
+    const BatchNormParams& p = a.p;
     const ForwardOperands o(a);
     const auto *x = o.x, *gamma = o.gamma, *beta = o.beta;
     const auto *running_mean = o.running_mean, *running_var = o.running_var;
@@ -233,7 +233,7 @@ void forward_dense(const BatchNormArgs& a, int threads, double* mean_out, double
 // channels, the 16 lanes side by side; per (n, block), partial sums over S in
 // float and then in double, as the NCHW kernel sums each (n, c) row.
 void forward_blocked(const BatchNormArgs& a, int threads, double* mean_out, double* var_out) {
-    const fathom_batch_norm_params& p = a.p;
+    const BatchNormParams& p = a.p;
     const ForwardOperands o(a);
     const auto *x = o.x, *gamma = o.gamma, *beta = o.beta;
     const auto *running_mean = o.running_mean, *running_var = o.running_var;
@@ -298,7 +298,7 @@ void forward_blocked(const BatchNormArgs& a, int threads, double* mean_out, doub
 }
 
 void backward_blocked(const BatchNormArgs& a, int threads) {
-    const fathom_batch_norm_params& p = a.p;
+    const BatchNormParams& p = a.p;
     const BackwardOperands o(a);
     const auto *x = o.x, *dy = o.dy, *gamma = o.gamma, *mean = o.mean, *invstd = o.invstd;
     auto *dx = o.dx, *dgamma = o.dgamma, *dbeta = o.dbeta;
@@ -354,7 +354,7 @@ void backward_blocked(const BatchNormArgs& a, int threads) {
 }  // namespace
 
 void batch_norm_forward_nchw(const BatchNormArgs& a, int threads) {
-    const fathom_batch_norm_params& p = a.p;
+    const BatchNormParams& p = a.p;
     std::vector<double> mean(p.c), var(p.c);
     if (p.s == 1)
         forward_dense(a, threads, mean.data(), var.data());
@@ -383,7 +383,7 @@ void batch_norm_backward_nchw(const BatchNormArgs& a, int threads) {
         backward_blocked(a, threads);
         return;
     }
-    const fathom_batch_norm_params& p = a.p;
+    const BatchNormParams& p = a.p;
     const BackwardOperands o(a);
     const auto *x = o.x, *dy = o.dy, *gamma = o.gamma, *mean = o.mean, *invstd = o.invstd;
     auto *dx = o.dx, *dgamma = o.dgamma, *dbeta = o.dbeta;

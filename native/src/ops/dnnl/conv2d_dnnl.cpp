@@ -4,10 +4,10 @@
 // Layouts. Primitives are created with format_tag::any for src, weights and
 // dst (diff_* alike), so oneDNN picks its blocked layouts (nChw16c,
 // OIhw16i16o, nhwc, ...) and a JIT/brgemm kernel; the caller's buffers (NCHW,
-// or nChw16c activations where p.layouts says so, OIHW / GOIHW weights) are
-// reordered into those layouts before the primitive runs and back after it,
-// unless they already match. Java keeps activations in nChw16c between layers
-// when fathom_conv2d_native_layouts says the kernel uses it, so inside a run
+// or nChw16c activations where their descriptors say so, OIHW / GOIHW weights)
+// are reordered into those layouts before the primitive runs and back after
+// it, unless they already match. Java keeps activations in nChw16c between
+// layers when the plan says the kernel uses it, so inside a run
 // of layers only the weights are reordered. NOTE: plain nchw descriptors made oneDNN
 // fall back to a reference kernel at 0.3 GFLOP/s (DESIGN.md section 4), so a
 // plain-activation (nchw) primitive (oneDNN's im2col + GEMM) is only used where
@@ -28,7 +28,7 @@
 // keeps, so they are used in place).
 //
 // Caching. Per thread (memory objects are not thread-safe to share), keyed by
-// (params, threads, pass): the primitive, its reorders and the memory objects
+// (plan, threads, pass, layouts): the primitive, its reorders and the memory objects
 // that describe each layout. The blocked buffers themselves and the oneDNN
 // scratchpad (scratchpad_mode::user) are per-thread scratch slots that grow to
 // the largest shape seen and are reused by every cached entry, so a thread
@@ -67,21 +67,24 @@ using dt = dnnl::memory::data_type;
 
 enum class Pass : int32_t { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
 
+// The geometry is the plan's: a key names the plan, not its params.
 struct ConvKey {
-    fathom_conv2d_params p;  // backend zeroed: AUTO and ONEDNN share entries
+    int64_t plan_id;
+    int32_t variant;  // Conv2dParams::variant
     int32_t threads;
     int32_t pass;
-    bool operator==(const ConvKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
+    int32_t layouts;  // the call's activation layouts
+    bool operator==(const ConvKey& o) const {
+        return plan_id == o.plan_id && variant == o.variant && threads == o.threads &&
+               pass == o.pass && layouts == o.layouts;
+    }
 };
-static_assert(sizeof(ConvKey) == sizeof(fathom_conv2d_params) + 8, "ConvKey must have no holes");
 
 struct ConvKeyHash {
     size_t operator()(const ConvKey& key) const {
-        // Keys are zero-initialised and have no padding holes, so hashing (and
-        // memcmp) the bytes is exact.
-        const auto* bytes = reinterpret_cast<const unsigned char*>(&key);
-        size_t h = 1469598103934665603ull;
-        for (size_t i = 0; i < sizeof(key); ++i) h = (h ^ bytes[i]) * 1099511628211ull;
+        size_t h = static_cast<size_t>(key.plan_id) * 1099511628211ull;
+        for (int32_t v : {key.variant, key.threads, key.pass, key.layouts})
+            h = (h ^ static_cast<size_t>(v)) * 1099511628211ull;
         return h;
     }
 };
@@ -535,15 +538,18 @@ bool outputs_overlap_inputs(const ConvEntry& e, void* const* buffers) {
     return false;
 }
 
-// Process-wide choices, so threads (and cache evictions) agree and tune once.
-std::mutex& choices_mutex() {
-    static std::mutex m;
-    return m;
-}
-std::unordered_map<ConvKey, Choice, ConvKeyHash>& choices() {
-    static std::unordered_map<ConvKey, Choice, ConvKeyHash> map;
-    return map;
-}
+}  // namespace
+
+// A plan's choices, shared by the threads that run it, so they (and cache
+// evictions) agree and tune once; they go with the plan.
+struct Conv2dTuned {
+    std::mutex mutex;
+    std::unordered_map<ConvKey, Choice, ConvKeyHash> choices;
+};
+
+std::shared_ptr<Conv2dTuned> make_conv2d_tuned() { return std::make_shared<Conv2dTuned>(); }
+
+namespace {
 
 // Creates the entry for a key seen first by this thread; on the first sight in
 // the process, tunes. Either way the call's outputs are computed on return
@@ -551,10 +557,11 @@ std::unordered_map<ConvKey, Choice, ConvKeyHash>& choices() {
 ConvEntry first_entry(ThreadState& ts, const ConvKey& key, const Conv2dParams& p, Pass pass,
                       void* const* buffers, int threads, bool& done) {
     done = false;
+    Conv2dTuned& tuned = *p.tuned;
     {
-        std::lock_guard<std::mutex> lock(choices_mutex());
-        auto it = choices().find(key);
-        if (it != choices().end()) return create(p, pass, it->second);
+        std::lock_guard<std::mutex> lock(tuned.mutex);
+        auto it = tuned.choices.find(key);
+        if (it != tuned.choices.end()) return create(p, pass, it->second);
     }
     const TuneMode mode = tune_mode();
     Choice best_choice = default_choice(p, pass);
@@ -608,8 +615,8 @@ ConvEntry first_entry(ThreadState& ts, const ConvKey& key, const Conv2dParams& p
         }
         done = true;
     }
-    std::lock_guard<std::mutex> lock(choices_mutex());
-    auto inserted = choices().emplace(key, best_choice);
+    std::lock_guard<std::mutex> lock(tuned.mutex);
+    auto inserted = tuned.choices.emplace(key, best_choice);
     if (!inserted.second && (inserted.first->second.act != best_choice.act ||
                              inserted.first->second.impl != best_choice.impl)) {
         // Another thread tuned the same key meanwhile: use its choice everywhere.
@@ -625,15 +632,12 @@ void run(const Conv2dParams& p, Pass pass, int threads, void* const* buffers) {
     thread_local ThreadState ts;
     if (!ts.stream) ts.stream = std::make_unique<dnnl::stream>(cpu_engine());
 
-    ConvKey key;
-    std::memset(&key, 0, sizeof(key));
-    key.p = p.raw;
-    key.p.backend = 0;
-    key.threads = threads;
-    key.pass = static_cast<int32_t>(pass);
+    if (p.tuned == nullptr) fail(FATHOM_INTERNAL_ERROR, "conv2d: oneDNN call without a plan");
+    const ConvKey key{p.plan_id, p.variant, threads, static_cast<int32_t>(pass), p.layouts};
     auto it = ts.cache.find(key);
     if (it == ts.cache.end()) {
-        // Bounded: shapes churn rarely, and the process-wide choices survive.
+        // Bounded: plans churn rarely, and their choices survive eviction.
+        // NOTE: entries of destroyed plans stay until this bound clears them.
         if (ts.cache.size() >= kMaxCachedPerThread) ts.cache.clear();
         bool done = false;
         ConvEntry entry = first_entry(ts, key, p, pass, buffers, threads, done);
@@ -661,6 +665,7 @@ bool single_tap(const Conv2dParams& p) {
 
 Conv2dParams tap_params(const Conv2dParams& p) {
     Conv2dParams q = p;
+    q.variant = 1;
     q.kh = q.kw = q.sh = q.sw = 1;
     q.ph = q.pw = 0;
     q.raw.kh = q.raw.kw = q.raw.sh = q.raw.sw = 1;
@@ -690,23 +695,10 @@ void matmul(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const f
 
 int32_t conv2d_native_layouts_dnnl(const Conv2dParams& p0, int32_t pass) {
     if (single_tap(p0)) return 0;  // runs as a matrix product on NCHW
-    ConvKey key;
-    std::memset(&key, 0, sizeof(key));
-    key.p = p0.raw;
-    key.p.backend = 0;
-    key.p.layouts = 0;
-    key.pass = pass;
-    static std::mutex mutex;
-    static std::unordered_map<ConvKey, int32_t, ConvKeyHash> known;
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        auto it = known.find(key);
-        if (it != known.end()) return it->second;
-    }
     Conv2dParams p = p0;
-    p.layouts = p.raw.layouts = 0;
-    // The shape rules' choice. Java asks before the first call of a shape, so
-    // a tuned choice (FATHOM_CONV_TUNE) does not exist yet; where tuning later
+    p.layouts = 0;
+    // The shape rules' choice, asked once per plan, before its first call: a
+    // tuned choice (FATHOM_CONV_TUNE) does not exist yet; where tuning later
     // picks a kernel in another layout, that kernel reorders at its edges.
     const Choice choice = default_choice(p, static_cast<Pass>(pass));
     int32_t layouts = 0;
@@ -719,14 +711,11 @@ int32_t conv2d_native_layouts_dnnl(const Conv2dParams& p0, int32_t pass) {
         const auto mds = activation_mds(pd);
         if (p.c >= min_channels && p.c % 16 == 0 && p.h * p.w > 1 &&
             mds.first == image_md(p.n, p.c, p.h, p.w, tag::nChw16c))
-            layouts |= FATHOM_CONV2D_SRC_NCHW16C;
+            layouts |= Conv2dParams::kSrcBlocked;
         if (p.k >= min_channels && p.k % 16 == 0 && p.oh * p.ow > 1 &&
             mds.second == image_md(p.n, p.k, p.oh, p.ow, tag::nChw16c))
-            layouts |= FATHOM_CONV2D_DST_NCHW16C;
+            layouts |= Conv2dParams::kDstBlocked;
     });
-    std::lock_guard<std::mutex> lock(mutex);
-    if (known.size() >= 4096) known.clear();
-    known.emplace(key, layouts);
     return layouts;
 }
 

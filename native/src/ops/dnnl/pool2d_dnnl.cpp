@@ -54,7 +54,7 @@ struct PoolKeyHash {
     }
 };
 
-PoolKey key_of(const fathom_pool2d_params& p, int threads) {
+PoolKey key_of(const Pool2dParams& p, int threads) {
     return PoolKey{{p.n, p.c, p.h, p.w, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.algorithm, p.layout},
                    threads};
 }
@@ -67,7 +67,7 @@ struct PoolEntry {
     dnnl::memory src, dst, ws;         // handles set per call
 };
 
-dnnl::algorithm algorithm_of(const fathom_pool2d_params& p) {
+dnnl::algorithm algorithm_of(const Pool2dParams& p) {
     switch (p.algorithm) {
         case FATHOM_POOL_MAX: return dnnl::algorithm::pooling_max;
         case FATHOM_POOL_AVG_INCLUDE_PADDING: return dnnl::algorithm::pooling_avg_include_padding;
@@ -76,14 +76,14 @@ dnnl::algorithm algorithm_of(const fathom_pool2d_params& p) {
 }
 
 // nChw16c (p.layout) is pooling's own blocked layout: no transposes inside.
-tag layout_tag(const fathom_pool2d_params& p) {
+tag layout_tag(const Pool2dParams& p) {
     return p.layout == FATHOM_LAYOUT_NCHW16C ? tag::nChw16c : tag::nchw;
 }
 
-dnnl::memory::desc src_md(const fathom_pool2d_params& p) {
+dnnl::memory::desc src_md(const Pool2dParams& p) {
     return dnnl::memory::desc({p.n, p.c, p.h, p.w}, dt::f32, layout_tag(p));
 }
-dnnl::memory::desc dst_md(const fathom_pool2d_params& p) {
+dnnl::memory::desc dst_md(const Pool2dParams& p) {
     return dnnl::memory::desc({p.n, p.c, pool2d_out_h(p), pool2d_out_w(p)}, dt::f32,
                               layout_tag(p));
 }
@@ -91,14 +91,14 @@ dnnl::memory::desc dst_md(const fathom_pool2d_params& p) {
 // NOTE: symmetric padding on both sides. oneDNN's output size is
 // (H + pl + pr - kh) / sh + 1 with floor division, the same formula as ours,
 // so the right padding never has to be trimmed to match.
-dnnl::pooling_forward::primitive_desc forward_pd(const fathom_pool2d_params& p,
+dnnl::pooling_forward::primitive_desc forward_pd(const Pool2dParams& p,
                                                  dnnl::prop_kind kind) {
     return dnnl::pooling_forward::primitive_desc(
         cpu_engine(), kind, algorithm_of(p), src_md(p), dst_md(p), {p.sh, p.sw}, {p.kh, p.kw},
         {0, 0}, {p.ph, p.pw}, {p.ph, p.pw});
 }
 
-PoolEntry& entry_for(const fathom_pool2d_params& p, int threads) {
+PoolEntry& entry_for(const Pool2dParams& p, int threads) {
     thread_local std::unordered_map<PoolKey, PoolEntry, PoolKeyHash> cache;
     constexpr size_t kMaxCachedPerThread = 256;
     const PoolKey key = key_of(p, threads);
@@ -120,12 +120,12 @@ PoolEntry& entry_for(const fathom_pool2d_params& p, int threads) {
 
 }  // namespace
 
-int64_t pool2d_workspace_payload_dnnl(const fathom_pool2d_params& p, int threads) {
+int64_t pool2d_workspace_payload_dnnl(const Pool2dParams& p, int threads) {
     if (p.algorithm != FATHOM_POOL_MAX) return 0;
     return static_cast<int64_t>(entry_for(p, threads).train_pd.workspace_desc().get_size());
 }
 
-void pool2d_forward_dnnl(const fathom_pool2d_params& p, const float* src, float* dst,
+void pool2d_forward_dnnl(const Pool2dParams& p, const float* src, float* dst,
                          void* workspace, int threads) {
     PoolEntry& e = entry_for(p, threads);
     e.src.set_data_handle(const_cast<float*>(src));
@@ -145,7 +145,7 @@ void pool2d_forward_dnnl(const fathom_pool2d_params& p, const float* src, float*
     stream.wait();
 }
 
-void pool2d_backward_dnnl(const fathom_pool2d_params& p, const float* diff_dst,
+void pool2d_backward_dnnl(const Pool2dParams& p, const float* diff_dst,
                           const void* workspace, float* diff_src, int threads) {
     PoolEntry& e = entry_for(p, threads);
     if (!e.backward) {

@@ -11,12 +11,12 @@ namespace fathom {
 namespace {
 
 // Element (n, c, s) of an (N,C,S) tensor.
-inline int64_t at(const fathom_batch_norm_params& p, int64_t n, int64_t c, int64_t s) {
+inline int64_t at(const BatchNormParams& p, int64_t n, int64_t c, int64_t s) {
     return (n * p.c + c) * p.s + s;
 }
 
 template <typename T>
-void forward(const fathom_batch_norm_params& p, const T* src, const T* gamma, const T* beta,
+void forward(const BatchNormParams& p, const T* src, const T* gamma, const T* beta,
              T* running_mean, T* running_var, T* save_mean, T* save_invstd, T* dst) {
     const double m = static_cast<double>(p.n) * static_cast<double>(p.s);
     std::vector<double> batch_mean(p.c), batch_var(p.c);
@@ -67,7 +67,7 @@ void forward(const fathom_batch_norm_params& p, const T* src, const T* gamma, co
 //          = gamma * invstd / M * (M * dy - sum(dy) - xhat * sum(dy * xhat))
 // Inference (statistics are constants): dx = gamma * invstd * dy; the same dgamma, dbeta.
 template <typename T>
-void backward(const fathom_batch_norm_params& p, const T* src, const T* diff_dst, const T* gamma,
+void backward(const BatchNormParams& p, const T* src, const T* diff_dst, const T* gamma,
               const T* save_mean, const T* save_invstd, T* diff_src, T* diff_gamma,
               T* diff_beta) {
     const double m = static_cast<double>(p.n) * static_cast<double>(p.s);
@@ -99,24 +99,24 @@ void backward(const fathom_batch_norm_params& p, const T* src, const T* diff_dst
 
 }  // namespace
 
-void batch_norm_forward_ref(const fathom_batch_norm_params& p, const float* src,
+void batch_norm_forward_ref(const BatchNormParams& p, const float* src,
                             const float* gamma, const float* beta, float* running_mean,
                             float* running_var, float* save_mean, float* save_invstd, float* dst) {
     forward(p, src, gamma, beta, running_mean, running_var, save_mean, save_invstd, dst);
 }
-void batch_norm_forward_ref(const fathom_batch_norm_params& p, const double* src,
+void batch_norm_forward_ref(const BatchNormParams& p, const double* src,
                             const double* gamma, const double* beta, double* running_mean,
                             double* running_var, double* save_mean, double* save_invstd,
                             double* dst) {
     forward(p, src, gamma, beta, running_mean, running_var, save_mean, save_invstd, dst);
 }
-void batch_norm_backward_ref(const fathom_batch_norm_params& p, const float* src,
+void batch_norm_backward_ref(const BatchNormParams& p, const float* src,
                              const float* diff_dst, const float* gamma, const float* save_mean,
                              const float* save_invstd, float* diff_src, float* diff_gamma,
                              float* diff_beta) {
     backward(p, src, diff_dst, gamma, save_mean, save_invstd, diff_src, diff_gamma, diff_beta);
 }
-void batch_norm_backward_ref(const fathom_batch_norm_params& p, const double* src,
+void batch_norm_backward_ref(const BatchNormParams& p, const double* src,
                              const double* diff_dst, const double* gamma,
                              const double* save_mean, const double* save_invstd,
                              double* diff_src, double* diff_gamma, double* diff_beta) {

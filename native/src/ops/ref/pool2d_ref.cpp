@@ -18,7 +18,7 @@ struct Window {
     int64_t h0, h1, w0, w1;
 };
 
-Window window_of(const fathom_pool2d_params& p, int64_t oh, int64_t ow) {
+Window window_of(const Pool2dParams& p, int64_t oh, int64_t ow) {
     const int64_t hs = oh * p.sh - p.ph, ws = ow * p.sw - p.pw;
     return {std::max<int64_t>(hs, 0), std::min<int64_t>(hs + p.kh, p.h),
             std::max<int64_t>(ws, 0), std::min<int64_t>(ws + p.kw, p.w)};
@@ -27,13 +27,13 @@ Window window_of(const fathom_pool2d_params& p, int64_t oh, int64_t ow) {
 // Divisor of an average: kh*kw with padding counted, else the in-bounds count.
 // NOTE: padding <= kernel/2 keeps every window inside the padded input, so
 // counting padding always gives kh*kw (PyTorch clips at H + ph, never hit here).
-int64_t divisor_of(const fathom_pool2d_params& p, const Window& win) {
+int64_t divisor_of(const Pool2dParams& p, const Window& win) {
     if (p.algorithm == FATHOM_POOL_AVG_INCLUDE_PADDING) return p.kh * p.kw;
     return (win.h1 - win.h0) * (win.w1 - win.w0);
 }
 
 template <typename T>
-void forward(const fathom_pool2d_params& p, const T* src, T* dst, int32_t* argmax) {
+void forward(const Pool2dParams& p, const T* src, T* dst, int32_t* argmax) {
     const int64_t oh_n = pool2d_out_h(p), ow_n = pool2d_out_w(p);
     for (int64_t plane = 0; plane < p.n * p.c; ++plane) {
         const T* x = src + plane * p.h * p.w;
@@ -68,7 +68,7 @@ void forward(const fathom_pool2d_params& p, const T* src, T* dst, int32_t* argma
 // Max:     dL/dx[argmax(o)] += dL/dy[o]           (only the winner of each window)
 // Average: dL/dx[i] += dL/dy[o] / divisor(o)      for every i in window(o)
 template <typename T>
-void backward(const fathom_pool2d_params& p, const T* diff_dst, const int32_t* argmax,
+void backward(const Pool2dParams& p, const T* diff_dst, const int32_t* argmax,
               T* diff_src) {
     const int64_t oh_n = pool2d_out_h(p), ow_n = pool2d_out_w(p);
     for (int64_t plane = 0; plane < p.n * p.c; ++plane) {
@@ -99,19 +99,19 @@ void backward(const fathom_pool2d_params& p, const T* diff_dst, const int32_t* a
 
 }  // namespace
 
-void pool2d_forward_ref(const fathom_pool2d_params& p, const float* src, float* dst,
+void pool2d_forward_ref(const Pool2dParams& p, const float* src, float* dst,
                         int32_t* argmax) {
     forward(p, src, dst, argmax);
 }
-void pool2d_forward_ref(const fathom_pool2d_params& p, const double* src, double* dst,
+void pool2d_forward_ref(const Pool2dParams& p, const double* src, double* dst,
                         int32_t* argmax) {
     forward(p, src, dst, argmax);
 }
-void pool2d_backward_ref(const fathom_pool2d_params& p, const float* diff_dst,
+void pool2d_backward_ref(const Pool2dParams& p, const float* diff_dst,
                          const int32_t* argmax, float* diff_src) {
     backward(p, diff_dst, argmax, diff_src);
 }
-void pool2d_backward_ref(const fathom_pool2d_params& p, const double* diff_dst,
+void pool2d_backward_ref(const Pool2dParams& p, const double* diff_dst,
                          const int32_t* argmax, double* diff_src) {
     backward(p, diff_dst, argmax, diff_src);
 }

@@ -1,6 +1,8 @@
 package dev.fathom.tensor;
 
 import dev.fathom.internal.nativ.CnnKernels;
+import dev.fathom.internal.nativ.Conv2dPlan;
+import dev.fathom.internal.nativ.NativeTensor;
 import dev.fathom.internal.nativ.TensorKernels;
 import dev.fathom.internal.nativ.TensorKernels.Slots;
 import java.util.List;
@@ -73,19 +75,23 @@ public final class Functional {
     return out;
   }
 
-  /** An activation operand: as is when it is nChw16c (its `bit` joins `layouts`), NCHW otherwise. */
-  private static int descActivation(Slots s, int slot, Tensor t, int bit) {
-    if (t.isBlocked()) {
-      s.set(slot, t.blockedAddress(), t.dtype.code, t.shape, t.strides);
-      return bit;
-    }
-    desc(s, slot, t);
-    return 0;
+  /** A tensor as a native operand: its bytes as they are, nChw16c ones with that layout. */
+  private static NativeTensor operand(Tensor t) {
+    return t.isBlocked()
+        ? new NativeTensor(t.blockedAddress(), t.dtype.code, t.shape, t.strides, CnnKernels.LAYOUT_NCHW16C)
+        : new NativeTensor(t.address(), t.dtype.code, t.shape, t.strides, CnnKernels.LAYOUT_NCHW);
   }
 
-  /** Whether a kernel's output `t` should be written in nChw16c (bit set in the kernel's native layouts). */
-  private static int blockedOutput(Tensor t, int nativeLayouts, int bit) {
-    return blockedLayouts && t.dtype == DType.FLOAT32 && (nativeLayouts & bit) != 0 ? bit : 0;
+  /**
+   * A fresh output in `layout` (nChw16c only where blocked layouts are on):
+   * its address is taken as is and the tensor marked blocked before the call.
+   */
+  private static NativeTensor output(Tensor t, int layout) {
+    if (layout == CnnKernels.LAYOUT_NCHW16C && blockedLayouts && t.dtype == DType.FLOAT32) {
+      t.markBlocked();
+      return new NativeTensor(t.blockedAddress(), t.dtype.code, t.shape, t.strides, CnnKernels.LAYOUT_NCHW16C);
+    }
+    return new NativeTensor(t.blockedAddress(), t.dtype.code, t.shape, t.strides, CnnKernels.LAYOUT_NCHW);
   }
 
   private static void require4d(String op, String what, Tensor t) {
@@ -138,23 +144,18 @@ public final class Functional {
     if (b != null && (b.shape.length != 1 || b.shape[0] != ws[0])) {
       throw new IllegalArgumentException("conv2d: bias " + Shapes.str(b.shape) + " must be [" + ws[0] + "]");
     }
-    CnnKernels.Conv g = new CnnKernels.Conv(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], sh, sw, ph, pw,
-        dh, dw, groups, b != null, relu, CnnKernels.BACKEND_AUTO);
-    long[] outShape = CnnKernels.convOutputShape(g);
-    Tensor out = Tensor.empty(type, outShape);
-    boolean f32 = type == DType.FLOAT32;
-    Slots s = TensorKernels.slots();
-    int layouts = descActivation(s, 0, x, CnnKernels.CONV_SRC_NCHW16C);
-    desc(s, 1, w);
-    if (b != null) {
-      desc(s, 2, b);
-    }
-    int dstBlocked = f32 ? blockedOutput(out, CnnKernels.convNativeLayouts(g, CnnKernels.CONV_FORWARD),
-        CnnKernels.CONV_DST_NCHW16C) : 0;
-    s.set(3, out.blockedAddress(), out.dtype.code, out.shape, out.strides);
-    CnnKernels.convForward(g, layouts | dstBlocked, s, 0, 1, b == null ? -1 : 2, 3);
-    if (dstBlocked != 0) {
-      out.markBlocked();
+    Conv2dPlan.Geometry g = new Conv2dPlan.Geometry(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], sh, sw,
+        ph, pw, dh, dw, groups, b != null, relu, CnnKernels.BACKEND_AUTO, type.code);
+    Tensor out;
+    try (Conv2dPlan plan = CnnKernels.conv2dPlan(g)) {
+      out = Tensor.empty(type, plan.outputShape());
+      try {
+        plan.forward(operand(x), operand(w), b == null ? null : operand(b),
+            output(out, plan.dstLayout(Conv2dPlan.FORWARD)));
+      } catch (RuntimeException e) {
+        out.close();
+        throw e;
+      }
     }
     if (!relu && Autograd.needed(x, w, b)) {
       Tensor vx = x.save();
@@ -162,38 +163,25 @@ public final class Functional {
       boolean needX = x.requiresGrad;
       boolean needW = w.requiresGrad;
       boolean needB = b != null && b.requiresGrad;
-      CnnKernels.Conv gb = new CnnKernels.Conv(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], sh, sw, ph, pw,
-          dh, dw, groups, b != null, false, CnnKernels.BACKEND_AUTO);
+      boolean hasBias = b != null;
+      // The closure keeps the geometry, not the plan: backward acquires it again.
       Autograd.record(out, OpName.CONV2D, b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b}, grad -> {
         Tensor gy = grad.contiguous();
         Tensor dx = null;
         Tensor dwt = null;
         Tensor dbt = null;
-        Slots s2 = TensorKernels.slots();
-        if (needX) {
-          dx = Tensor.empty(vx.dtype, vx.shape);
-          int bwdLayouts = descActivation(s2, 0, gy, CnnKernels.CONV_DST_NCHW16C);
-          desc(s2, 1, vw);
-          int dxBlocked = f32 ? blockedOutput(dx, CnnKernels.convNativeLayouts(gb, CnnKernels.CONV_BACKWARD_DATA),
-              CnnKernels.CONV_SRC_NCHW16C) : 0;
-          s2.set(2, dx.blockedAddress(), dx.dtype.code, dx.shape, dx.strides);
-          CnnKernels.convBackwardData(gb, bwdLayouts | dxBlocked, s2, 0, 1, 2);
-          if (dxBlocked != 0) {
-            dx.markBlocked();
+        try (Conv2dPlan plan = CnnKernels.conv2dPlan(g)) {
+          if (needX) {
+            dx = Tensor.empty(vx.dtype, vx.shape);
+            plan.backwardData(operand(gy), operand(vw), output(dx, plan.srcLayout(Conv2dPlan.BACKWARD_DATA)));
+          }
+          if (needW || needB) {
+            dwt = Tensor.empty(vw.dtype, vw.shape);
+            dbt = hasBias ? Tensor.empty(vw.dtype, ws[0]) : null;
+            plan.backwardWeights(operand(vx), operand(gy), operand(dwt), dbt == null ? null : operand(dbt));
           }
         }
-        if (needW || needB) {
-          dwt = Tensor.empty(vw.dtype, vw.shape);
-          dbt = gb.bias() ? Tensor.empty(vw.dtype, ws[0]) : null;
-          int wLayouts = descActivation(s2, 0, vx, CnnKernels.CONV_SRC_NCHW16C);
-          wLayouts |= descActivation(s2, 1, gy, CnnKernels.CONV_DST_NCHW16C);
-          desc(s2, 2, dwt);
-          if (dbt != null) {
-            desc(s2, 3, dbt);
-          }
-          CnnKernels.convBackwardWeights(gb, wLayouts, s2, 0, 1, 2, dbt == null ? -1 : 3);
-        }
-        return gb.bias() ? new Tensor[] {dx, needW ? dwt : null, needB ? dbt : null}
+        return hasBias ? new Tensor[] {dx, needW ? dwt : null, needB ? dbt : null}
             : new Tensor[] {dx, needW ? dwt : null};
       }, vx, vw);
     }
@@ -228,16 +216,17 @@ public final class Functional {
     long[] xs = x.shape;
     // nChw16c input is pooled as it is (oneDNN's own layout for pooling), and so is the output.
     boolean blocked = x.isBlocked();
+    int layout = blocked ? CnnKernels.LAYOUT_NCHW16C : CnnKernels.LAYOUT_NCHW;
     CnnKernels.Pool g = new CnnKernels.Pool(xs[0], xs[1], xs[2], xs[3], kh, kw, sh, sw, ph, pw, algorithm,
-        CnnKernels.BACKEND_AUTO, blocked);
+        CnnKernels.BACKEND_AUTO);
     long[] outShape = CnnKernels.poolOutputShape(g);
     Tensor out = Tensor.empty(x.dtype, outShape);
     boolean grad = Autograd.needed(x);
     long wsBytes = grad ? CnnKernels.poolWorkspaceBytes(g, x.dtype.code) : 0;
     Tensor ws = wsBytes > 0 ? Tensor.empty(DType.BOOL, wsBytes) : null;
     Slots s = TensorKernels.slots();
-    s.set(0, blocked ? x.blockedAddress() : x.address(), x.dtype.code, x.shape, x.strides);
-    s.set(1, out.blockedAddress(), out.dtype.code, out.shape, out.strides);
+    s.set(0, blocked ? x.blockedAddress() : x.address(), x.dtype.code, x.shape, x.strides, layout);
+    s.set(1, out.blockedAddress(), out.dtype.code, out.shape, out.strides, layout);
     if (ws != null) {
       desc(s, 2, ws);
     }
@@ -256,11 +245,12 @@ public final class Functional {
         try {
           Tensor dx = Tensor.empty(gy.dtype, xs);
           Slots s2 = TensorKernels.slots();
-          s2.set(0, outBlocked ? gyIn.blockedAddress() : gyIn.address(), gy.dtype.code, gy.shape, gy.strides);
+          s2.set(0, outBlocked ? gyIn.blockedAddress() : gyIn.address(), gy.dtype.code, gy.shape, gy.strides,
+              layout);
           if (ws != null) {
             desc(s2, 1, ws);
           }
-          s2.set(2, dx.blockedAddress(), dx.dtype.code, dx.shape, dx.strides);
+          s2.set(2, dx.blockedAddress(), dx.dtype.code, dx.shape, dx.strides, layout);
           CnnKernels.poolBackward(g, s2, 0, ws == null ? -1 : 1, 2);
           if (blocked) {
             dx.markBlocked();
@@ -301,14 +291,15 @@ public final class Functional {
     }
     // nChw16c input (float32, H*W > 1) stays so: the kernels read and write it as is.
     boolean blocked = x.isBlocked() && sp > 1;
-    CnnKernels.Norm g = new CnnKernels.Norm(n, c, sp, eps, momentum, training, CnnKernels.BACKEND_AUTO,
-        blocked);
+    CnnKernels.Norm g = new CnnKernels.Norm(n, c, sp, eps, momentum, training, CnnKernels.BACKEND_AUTO);
+    int layout = blocked ? CnnKernels.LAYOUT_NCHW16C : CnnKernels.LAYOUT_NCHW;
     long[] flat = {n, c, sp};
     Tensor out = Tensor.empty(x.dtype, x.shape);
     Tensor saveMean = training ? Tensor.empty(x.dtype, c) : null;
     Tensor saveInvstd = training ? Tensor.empty(x.dtype, c) : null;
     Slots s = TensorKernels.slots();
-    s.set(0, blocked ? x.blockedAddress() : x.address(), x.dtype.code, flat, Shapes.contiguousStrides(flat));
+    s.set(0, blocked ? x.blockedAddress() : x.address(), x.dtype.code, flat, Shapes.contiguousStrides(flat),
+        layout);
     desc(s, 1, gamma);
     desc(s, 2, beta);
     desc(s, 3, runningMean);
@@ -317,7 +308,7 @@ public final class Functional {
       desc(s, 5, saveMean);
       desc(s, 6, saveInvstd);
     }
-    s.set(7, out.blockedAddress(), out.dtype.code, flat, Shapes.contiguousStrides(flat));
+    s.set(7, out.blockedAddress(), out.dtype.code, flat, Shapes.contiguousStrides(flat), layout);
     try {
       CnnKernels.batchNormForward(g, s, 0, 1, 2, 3, 4, training ? 5 : -1, training ? 6 : -1, 7);
     } catch (RuntimeException e) {
@@ -346,23 +337,22 @@ public final class Functional {
         Tensor dBeta = Tensor.empty(gy.dtype, c);
         // One layout for x, dy and dx: nChw16c only when both inputs are.
         boolean blockedBack = vx.isBlocked() && gy.isBlocked() && sp > 1;
-        CnnKernels.Norm gb = blockedBack == g.blocked() ? g : new CnnKernels.Norm(n, c, sp, eps, momentum,
-            training, CnnKernels.BACKEND_AUTO, blockedBack);
+        int backLayout = blockedBack ? CnnKernels.LAYOUT_NCHW16C : CnnKernels.LAYOUT_NCHW;
         Slots s2 = TensorKernels.slots();
         s2.set(0, blockedBack ? vx.blockedAddress() : vx.address(), vx.dtype.code, flat,
-            Shapes.contiguousStrides(flat));
+            Shapes.contiguousStrides(flat), backLayout);
         s2.set(1, blockedBack ? gy.blockedAddress() : gy.address(), gy.dtype.code, flat,
-            Shapes.contiguousStrides(flat));
+            Shapes.contiguousStrides(flat), backLayout);
         desc(s2, 2, vGamma);
         desc(s2, 3, saveMean);
         desc(s2, 4, saveInvstd);
-        s2.set(5, dx.blockedAddress(), dx.dtype.code, flat, Shapes.contiguousStrides(flat));
+        s2.set(5, dx.blockedAddress(), dx.dtype.code, flat, Shapes.contiguousStrides(flat), backLayout);
         desc(s2, 6, dGamma);
         desc(s2, 7, dBeta);
         if (blockedBack) {
           dx.markBlocked();
         }
-        CnnKernels.batchNormBackward(gb, s2, 0, 1, 2, 3, 4, 5, 6, 7);
+        CnnKernels.batchNormBackward(g, s2, 0, 1, 2, 3, 4, 5, 6, 7);
         return new Tensor[] {dx, dGamma, dBeta};
       }, vx, vGamma, saveMean, saveInvstd);
     } else if (training) {

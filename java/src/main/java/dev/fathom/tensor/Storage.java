@@ -19,8 +19,11 @@ import org.slf4j.LoggerFactory;
  * nChw16c order, which convolution, batch norm and same-shape elementwise ops
  * read and write as is, so that a run of such layers needs no reorders
  * between them. Every other access goes through {@link #ensurePlain}, which
- * converts the data once into a fresh NCHW block (the address changes; views
- * read it per call).
+ * converts the data once into a fresh NCHW block, the layout boundary
+ * (fathom_convert_layout). The blocked block stays allocated until the storage
+ * is released, so an op on another thread that was handed its address keeps
+ * valid memory: no address an op holds is freed under it. Views read the
+ * current address per call.
  */
 final class Storage {
   private static final Logger LOG = LoggerFactory.getLogger(Storage.class);
@@ -77,11 +80,13 @@ final class Storage {
         TensorKernels.free(fresh);
         throw e;
       }
-      long old = address;
+      if (freer.blockedAddress != 0) {
+        TensorKernels.free(freer.blockedAddress);  // a second conversion (not done today)
+      }
+      freer.blockedAddress = address;
       address = fresh;
       freer.address = fresh;
       blockedShape = null;
-      TensorKernels.free(old);
     }
   }
 
@@ -110,6 +115,8 @@ final class Storage {
   // referenced its object would keep it reachable forever.
   private static final class Freer implements Runnable {
     volatile long address;
+    /** The nChw16c block a conversion left behind (0 when none), freed with the storage. */
+    volatile long blockedAddress;
     private final long bytes;
     private final Throwable site;
     volatile boolean explicit;
@@ -130,6 +137,9 @@ final class Storage {
         }
       }
       TensorKernels.free(address);
+      if (blockedAddress != 0) {
+        TensorKernels.free(blockedAddress);
+      }
     }
   }
 }

@@ -70,7 +70,8 @@ class BlockedLayoutTest {
     double[] wide = y.toDoubleArray();
     assertEquals(want[100], wide[100], 1e-4 * Math.max(1, Math.abs(want[100])), "read as float64");
     // A view in another shape reads NCHW: the shared storage is converted once,
-    // into a fresh block, and the blocked one is freed.
+    // into a fresh block; the blocked one stays until the storage is released,
+    // so an op that was handed its address never reads freed memory.
     Tensor z = Functional.conv2d(x, w, null, 1, 1);
     assertTrue(z.isBlocked());
     Tensor flat = z.reshape(4, 64 * 49);
@@ -78,8 +79,12 @@ class BlockedLayoutTest {
     long live = Tensor.liveNativeBytes();
     assertClose(want, flat.toFloatArray(), 1e-4, "reshaped view");
     assertFalse(z.isBlocked(), "the view's read converted the shared storage");
-    assertEquals(live, Tensor.liveNativeBytes(), "the conversion kept one block");
+    long block = 4L * 64 * 49 * Float.BYTES;
+    assertEquals(live + block, Tensor.liveNativeBytes(), "the conversion adds one plain block");
     assertClose(want, z.toFloatArray(), 1e-4, "the converted tensor");
+    flat.close();
+    z.close();
+    assertEquals(live - block, Tensor.liveNativeBytes(), "both blocks go with the storage");
   }
 
   @Test

@@ -48,6 +48,5 @@ public class fathom_batch_norm_params extends Pointer {
     public native double momentum(); public native fathom_batch_norm_params momentum(double setter);
     public native int training(); public native fathom_batch_norm_params training(int setter);
     public native int backend(); public native fathom_batch_norm_params backend(int setter); /* fathom_cnn_backend */
-    public native int layout(); public native fathom_batch_norm_params layout(int setter);  /* ABI 5: fathom_layout of src, dst, diff_dst, diff_src (NCHW16C: S = H*W, C % 16 == 0) */
-    public native int reserved(); public native fathom_batch_norm_params reserved(int setter); /* 0 */
+    public native int reserved(); public native fathom_batch_norm_params reserved(int setter); /* 0 (ABI 5: the layout, now in the descriptors) */
 }

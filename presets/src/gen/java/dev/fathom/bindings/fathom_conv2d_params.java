@@ -49,5 +49,5 @@ public class fathom_conv2d_params extends Pointer {
     public native int has_bias(); public native fathom_conv2d_params has_bias(int setter);
     public native int post_relu(); public native fathom_conv2d_params post_relu(int setter); /* forward only: dst = relu(conv + bias), fused (inference) */
     public native int backend(); public native fathom_conv2d_params backend(int setter);   /* fathom_cnn_backend */
-    public native int layouts(); public native fathom_conv2d_params layouts(int setter);   /* fathom_conv2d_layout bits; 0 = NCHW everywhere (ABI < 5: reserved, 0) */
+    public native int reserved(); public native fathom_conv2d_params reserved(int setter);  /* 0 (ABI 5: layout bits, now in the descriptors) */
 }

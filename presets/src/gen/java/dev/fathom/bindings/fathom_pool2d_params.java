@@ -45,7 +45,5 @@ public class fathom_pool2d_params extends Pointer {
     public native @Cast("int64_t") long pw(); public native fathom_pool2d_params pw(long setter);
     public native int algorithm(); public native fathom_pool2d_params algorithm(int setter); /* fathom_pool_algorithm */
     public native int backend(); public native fathom_pool2d_params backend(int setter);   /* fathom_cnn_backend */
-    public native int layout(); public native fathom_pool2d_params layout(int setter);    /* ABI 5: fathom_layout of src, dst and their diffs (F32); backward
-                          takes the forward's, which the workspace records */
-    public native int reserved(); public native fathom_pool2d_params reserved(int setter);  /* 0 */
+    public native int reserved(); public native fathom_pool2d_params reserved(int setter);  /* 0 (ABI 5: the layout, now in the descriptors) */
 }

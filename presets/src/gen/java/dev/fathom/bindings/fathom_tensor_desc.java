@@ -9,16 +9,6 @@ import org.bytedeco.javacpp.annotation.*;
 import static dev.fathom.bindings.global.fathom.*;
 
 
-/*
- * A strided view: element (i0..i{ndim-1}) lives at
- * data + sum(ik * strides[k]) elements. ndim 0 is a scalar. Inputs may use
- * stride 0 to broadcast along a dimension, and any stride may be negative;
- * outputs must not overlap themselves (stride 0 along a dimension of size > 1
- * is refused; other overlaps are not detected). data may be 0 only when the
- * tensor has no elements. Every op requires all operands to have the same ndim
- * and shape unless it says otherwise (the caller expands broadcasts into
- * stride-0 views).
- */
 @Properties(inherit = dev.fathom.presets.fathom.class)
 public class fathom_tensor_desc extends Pointer {
     static { Loader.load(); }
@@ -44,4 +34,6 @@ public class fathom_tensor_desc extends Pointer {
     @MemberGetter public native @Cast("int64_t*") LongPointer shape();
     public native @Cast("int64_t") long strides(int i); public native fathom_tensor_desc strides(int i, long setter);
     @MemberGetter public native @Cast("int64_t*") LongPointer strides();
+    public native int layout(); public native fathom_tensor_desc layout(int setter); /* ABI 6: fathom_layout */
+    public native int device(); public native fathom_tensor_desc device(int setter); /* ABI 6: fathom_device */
 }

@@ -1,12 +1,9 @@
 package dev.fathom.internal.nativ;
 
 import dev.fathom.bindings.fathom_batch_norm_params;
-import dev.fathom.bindings.fathom_conv2d_params;
 import dev.fathom.bindings.fathom_pool2d_params;
 import dev.fathom.bindings.global.fathom;
 import dev.fathom.internal.nativ.TensorKernels.Slots;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * CNN entry points of the C ABI (convolution, pooling, batch norm, resize).
@@ -25,93 +22,41 @@ public final class CnnKernels {
   public static final int BACKEND_ONEDNN = fathom.FATHOM_CNN_ONEDNN;
   public static final int LAYOUT_NCHW = fathom.FATHOM_LAYOUT_NCHW;
   public static final int LAYOUT_NCHW16C = fathom.FATHOM_LAYOUT_NCHW16C;
-  public static final int CONV_SRC_NCHW16C = fathom.FATHOM_CONV2D_SRC_NCHW16C;
-  public static final int CONV_DST_NCHW16C = fathom.FATHOM_CONV2D_DST_NCHW16C;
-  public static final int CONV_FORWARD = fathom.FATHOM_CONV2D_FORWARD;
-  public static final int CONV_BACKWARD_DATA = fathom.FATHOM_CONV2D_BACKWARD_DATA;
-  public static final int CONV_BACKWARD_WEIGHTS = fathom.FATHOM_CONV2D_BACKWARD_WEIGHTS;
   public static final int POOL_MAX = fathom.FATHOM_POOL_MAX;
   public static final int POOL_AVG_INCLUDE_PADDING = fathom.FATHOM_POOL_AVG_INCLUDE_PADDING;
   public static final int POOL_AVG_EXCLUDE_PADDING = fathom.FATHOM_POOL_AVG_EXCLUDE_PADDING;
 
-  private static final ThreadLocal<fathom_conv2d_params> CONV = ThreadLocal.withInitial(fathom_conv2d_params::new);
   private static final ThreadLocal<fathom_pool2d_params> POOL = ThreadLocal.withInitial(fathom_pool2d_params::new);
   private static final ThreadLocal<fathom_batch_norm_params> BN =
       ThreadLocal.withInitial(fathom_batch_norm_params::new);
 
-  /** Convolution geometry: input (n,c,h,w), k filters of kh x kw, stride, padding, dilation, groups. */
-  public record Conv(long n, long c, long h, long w, long k, long kh, long kw, long sh, long sw,
-      long ph, long pw, long dh, long dw, long groups, boolean bias, boolean relu, int backend) {}
+  // Bounded: a process sees a few hundred shapes at most (every layer of a
+  // model, times the batch sizes it serves).
+  private static final PlanCache<Conv2dPlan.Geometry, Conv2dPlan> CONV2D_PLANS =
+      new PlanCache<>(512, Conv2dPlan::new);
 
-  private static fathom_conv2d_params conv(Conv g, int layouts) {
-    fathom_conv2d_params p = CONV.get();
-    p.n(g.n()).c(g.c()).h(g.h()).w(g.w()).k(g.k()).kh(g.kh()).kw(g.kw()).sh(g.sh()).sw(g.sw())
-        .ph(g.ph()).pw(g.pw()).dh(g.dh()).dw(g.dw()).groups(g.groups()).has_bias(g.bias() ? 1 : 0)
-        .post_relu(g.relu() ? 1 : 0).backend(g.backend()).layouts(layouts);
-    return p;
+  /** The shared plan of a convolution geometry, retained: close it after the call. */
+  public static Conv2dPlan conv2dPlan(Conv2dPlan.Geometry g) {
+    return CONV2D_PLANS.acquire(g);
   }
-
-  public static long[] convOutputShape(Conv g) {
-    long[] out = new long[4];
-    Kernels.check(fathom.fathom_conv2d_output_shape(conv(g, 0), out));
-    return out;
-  }
-
-  private record LayoutKey(Conv g, int pass) {}
-
-  // Bounded: a process sees a few hundred shapes at most; past that it starts over.
-  private static final Map<LayoutKey, Integer> NATIVE_LAYOUTS = new ConcurrentHashMap<>();
 
   /**
-   * The CONV_*_NCHW16C bits of the activations the kernel for (g, pass) keeps
-   * in nChw16c (passing them so saves reorders); cached per geometry.
+   * Copies an (N, C, H, W) tensor between LAYOUT_NCHW and LAYOUT_NCHW16C: the
+   * one layout boundary (slots src and dst get the layouts as their descriptors').
    */
-  public static int convNativeLayouts(Conv g, int pass) {
-    LayoutKey key = new LayoutKey(g, pass);
-    Integer known = NATIVE_LAYOUTS.get(key);
-    if (known != null) {
-      return known;
-    }
-    int[] out = new int[1];
-    Kernels.check(fathom.fathom_conv2d_native_layouts(conv(g, 0), pass, out));
-    if (NATIVE_LAYOUTS.size() > 4096) {
-      NATIVE_LAYOUTS.clear();
-    }
-    NATIVE_LAYOUTS.put(key, out[0]);
-    return out[0];
-  }
-
-  /** `layouts`: CONV_SRC_NCHW16C / CONV_DST_NCHW16C bits for the operands passed blocked. */
-  public static void convForward(Conv g, int layouts, Slots s, int src, int weights, int bias, int dst) {
-    Kernels.check(fathom.fathom_conv2d_forward(conv(g, layouts), s.get(src), s.get(weights), s.get(bias),
-        s.get(dst)));
-  }
-
-  public static void convBackwardData(Conv g, int layouts, Slots s, int diffDst, int weights, int diffSrc) {
-    Kernels.check(fathom.fathom_conv2d_backward_data(conv(g, layouts), s.get(diffDst), s.get(weights),
-        s.get(diffSrc)));
-  }
-
-  public static void convBackwardWeights(Conv g, int layouts, Slots s, int src, int diffDst, int diffWeights,
-      int diffBias) {
-    Kernels.check(fathom.fathom_conv2d_backward_weights(conv(g, layouts), s.get(src), s.get(diffDst),
-        s.get(diffWeights), s.get(diffBias)));
-  }
-
-  /** Copies an (N, C, H, W) tensor between LAYOUT_NCHW and LAYOUT_NCHW16C. */
   public static void convertLayout(Slots s, int src, int srcLayout, int dst, int dstLayout) {
-    Kernels.check(fathom.fathom_convert_layout(s.get(src), srcLayout, s.get(dst), dstLayout));
+    s.setLayout(src, srcLayout).setLayout(dst, dstLayout);
+    Kernels.check(fathom.fathom_convert_layout(s.get(src), s.get(dst)));
   }
 
-  /** Pooling geometry; blocked: nChw16c activations (backward takes the forward's layout). */
+  /** Pooling geometry; the layout is the descriptors' (backward takes the forward's). */
   public record Pool(long n, long c, long h, long w, long kh, long kw, long sh, long sw, long ph, long pw,
-      int algorithm, int backend, boolean blocked) {}
+      int algorithm, int backend) {}
 
   private static fathom_pool2d_params pool(Pool g) {
     fathom_pool2d_params p = POOL.get();
     p.n(g.n()).c(g.c()).h(g.h()).w(g.w()).kh(g.kh()).kw(g.kw()).sh(g.sh()).sw(g.sw()).ph(g.ph())
-        .pw(g.pw()).algorithm(g.algorithm()).backend(g.backend())
-        .layout(g.blocked() ? LAYOUT_NCHW16C : LAYOUT_NCHW).reserved(0);
+        .pw(g.pw()).algorithm(g.algorithm()).backend(g.backend()).reserved(0);
     return p;
   }
 
@@ -135,14 +80,13 @@ public final class CnnKernels {
     Kernels.check(fathom.fathom_pool2d_backward(pool(g), s.get(diffDst), s.get(workspace), s.get(diffSrc)));
   }
 
-  /** Batch-norm geometry: (n, c, s) with s = H*W (1 for dense inputs); blocked: nChw16c activations. */
-  public record Norm(long n, long c, long s, double eps, double momentum, boolean training, int backend,
-      boolean blocked) {}
+  /** Batch-norm geometry: (n, c, s) with s = H*W (1 for dense inputs); the layout is the descriptors'. */
+  public record Norm(long n, long c, long s, double eps, double momentum, boolean training, int backend) {}
 
   private static fathom_batch_norm_params norm(Norm g) {
     fathom_batch_norm_params p = BN.get();
     p.n(g.n()).c(g.c()).s(g.s()).eps(g.eps()).momentum(g.momentum()).training(g.training() ? 1 : 0)
-        .backend(g.backend()).layout(g.blocked() ? LAYOUT_NCHW16C : LAYOUT_NCHW).reserved(0);
+        .backend(g.backend()).reserved(0);
     return p;
   }
 

@@ -19,7 +19,7 @@ public final class TensorKernels {
     NativeLibrary.ensureLoaded();
     long size = Loader.sizeof(fathom_tensor_desc.class);
     if (size != Slots.DESC_BYTES) {
-      throw new IllegalStateException("fathom_tensor_desc is " + size + " bytes, expected 144");
+      throw new IllegalStateException("fathom_tensor_desc is " + size + " bytes, expected " + Slots.DESC_BYTES);
     }
   }
 
@@ -31,7 +31,8 @@ public final class TensorKernels {
    * every fixed-arity op (batch norm backward: 8).
    */
   public static final class Slots {
-    static final int DESC_BYTES = 16 + 16 * 8;
+    static final int DESC_BYTES = 16 + 16 * 8 + 8;
+    private static final int LAYOUT_AT = 16 + 16 * 8;
     private final fathom_tensor_desc block;
     private final fathom_tensor_desc[] descs;
     private final ByteBuffer view;
@@ -49,8 +50,13 @@ public final class TensorKernels {
       return descs.length;
     }
 
-    /** Describes operand `slot`: element (0..0) at `address`, strides in elements. */
+    /** Describes operand `slot`: element (0..0) at `address`, strides in elements, NCHW on the host. */
     public Slots set(int slot, long address, int dtype, long[] shape, long[] strides) {
+      return set(slot, address, dtype, shape, strides, fathom.FATHOM_LAYOUT_NCHW);
+    }
+
+    /** The same, with the fathom_layout of the bytes (the descriptor's layout field). */
+    public Slots set(int slot, long address, int dtype, long[] shape, long[] strides, int layout) {
       int at = slot * DESC_BYTES;
       ByteBuffer v = view;
       v.putLong(at, address);
@@ -60,7 +66,20 @@ public final class TensorKernels {
         v.putLong(at + 16 + 8 * i, shape[i]);
         v.putLong(at + 80 + 8 * i, strides[i]);
       }
+      v.putInt(at + LAYOUT_AT, layout);
+      v.putInt(at + LAYOUT_AT + 4, fathom.FATHOM_DEVICE_CPU);
       return this;
+    }
+
+    /** Sets the layout field of an already described slot. */
+    public Slots setLayout(int slot, int layout) {
+      view.putInt(slot * DESC_BYTES + LAYOUT_AT, layout);
+      return this;
+    }
+
+    /** Describes operand `slot` as `t` says. */
+    public Slots set(int slot, NativeTensor t) {
+      return set(slot, t.address(), t.dtype(), t.shape(), t.strides(), t.layout());
     }
 
     /** Slot `slot` (null for -1); slots slot, slot+1, ... follow it in memory. */

@@ -23,7 +23,9 @@ public class fathom extends dev.fathom.presets.fathom {
  *    fathom_last_error() names the entry point and the offending sizes;
  *  - callers allocate outputs and pass their lengths so that native code can
  *    refuse a too-small buffer instead of writing past it;
- *  - enums and structs are append-only; fathom_abi_version() grows with them.
+ *  - enums and structs are append-only within an ABI version;
+ *    fathom_abi_version() grows with them (6 moved activation layouts from the
+ *    params structs into the tensor descriptor and made convolution a plan).
  */
 // #ifndef FATHOM_FATHOM_H
 // #define FATHOM_FATHOM_H
@@ -41,7 +43,7 @@ public class fathom extends dev.fathom.presets.fathom {
 // #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-public static final int FATHOM_ABI_VERSION = 5;
+public static final int FATHOM_ABI_VERSION = 6;
 
 /** enum fathom_status */
 public static final int
@@ -160,6 +162,30 @@ public static final int
     FATHOM_BOOL = 4; /* one byte, 0 or 1 */
 
 public static final int FATHOM_MAX_DIMS = 8;
+
+/*
+ * A strided view: element (i0..i{ndim-1}) lives at
+ * data + sum(ik * strides[k]) elements. ndim 0 is a scalar. Inputs may use
+ * stride 0 to broadcast along a dimension, and any stride may be negative;
+ * outputs must not overlap themselves (stride 0 along a dimension of size > 1
+ * is refused; other overlaps are not detected). data may be 0 only when the
+ * tensor has no elements. Every op requires all operands to have the same ndim
+ * and shape unless it says otherwise (the caller expands broadcasts into
+ * stride-0 views).
+ *
+ * layout (ABI 6) says how the bytes are ordered: FATHOM_LAYOUT_NCHW (0) is the
+ * strided view above; FATHOM_LAYOUT_NCHW16C is oneDNN's blocked nChw16c of the
+ * logical (N, C, H, W) (or (N, C, S)) shape, contiguous strides stated, and is
+ * accepted only by the entry points that say so (convolution plans, pooling,
+ * batch norm, fathom_convert_layout); every other one refuses it, so a layout
+ * is changed at one boundary (fathom_convert_layout), never inside an op.
+ * device (ABI 6): FATHOM_DEVICE_CPU, host memory; every entry point of a CPU
+ * build refuses any other device with a message naming the operand.
+ */
+/** enum fathom_device */
+public static final int
+    FATHOM_DEVICE_CPU = 0,
+    FATHOM_DEVICE_CUDA = 1; /* reserved for the CUDA backend */
 // Targeting ../fathom_tensor_desc.java
 
 
@@ -341,7 +367,7 @@ public static native @Cast("fathom_status") int fathom_bench_plain_loop(int unar
  * CNN kernels (ABI 3): convolution, pooling, batch normalization, resize.
  * Tensors are NCHW at this boundary (contiguous descriptors; F32 through
  * oneDNN, F64 through the reference kernels, which are the specification),
- * or, where a layout flag says so (ABI 5), F32 activations in nChw16c.
+ * or, where a descriptor's layout says so (ABI 6), F32 activations in nChw16c.
  * Backends choose internal layouts themselves and reorder at the edges.
  * oneDNN primitives are created once per (params, threads) and cached.
  * ---------------------------------------------------------------------- */
@@ -353,13 +379,13 @@ public static final int
     FATHOM_CNN_ONEDNN = 3;     /* F32 only */
 
 /*
- * Activation layouts (ABI 5). A descriptor always states the logical NCHW
- * shape with contiguous strides; a layout flag says how the bytes are really
- * ordered. FATHOM_LAYOUT_NCHW16C is oneDNN's nChw16c (aBcd16b): element
- * (n, c, h, w) at ((n * C/16 + c/16) * H*W + h*W + w) * 16 + c%16, for C a
- * multiple of 16 (the same bytes as NCHW when H*W == 1). Keeping activations
- * in it between layers saves the reorders the JIT kernels otherwise need on
- * every call.
+ * Activation layouts (ABI 5; in the descriptor since ABI 6). A descriptor
+ * always states the logical NCHW shape with contiguous strides; its layout
+ * field says how the bytes are really ordered. FATHOM_LAYOUT_NCHW16C is
+ * oneDNN's nChw16c (aBcd16b): element (n, c, h, w) at
+ * ((n * C/16 + c/16) * H*W + h*W + w) * 16 + c%16, for C a multiple of 16 (the
+ * same bytes as NCHW when H*W == 1). Keeping activations in it between layers
+ * saves the reorders the JIT kernels otherwise need on every call.
  */
 /** enum fathom_layout */
 public static final int
@@ -367,26 +393,15 @@ public static final int
     FATHOM_LAYOUT_NCHW16C = 1;
 
 /*
- * Copies an (N,C,H,W) tensor between layouts (src and dst: contiguous
- * descriptors of one shape and dtype of 1, 4 or 8 bytes, not overlapping;
- * NCHW16C needs C % 16 == 0).
+ * The one layout boundary: copies an (N,C,H,W) tensor from src's layout to
+ * dst's (contiguous descriptors of one shape and dtype of 1, 4 or 8 bytes, not
+ * overlapping; NCHW16C needs C % 16 == 0).
  */
-public static native @Cast("fathom_status") int fathom_convert_layout(@Const fathom_tensor_desc src, int src_layout,
-                                               @Const fathom_tensor_desc dst,
-                                               int dst_layout);
+public static native @Cast("fathom_status") int fathom_convert_layout(@Const fathom_tensor_desc src,
+                                               @Const fathom_tensor_desc dst);
 // Targeting ../fathom_conv2d_params.java
 
 
-
-/*
- * Layout bits of fathom_conv2d_params.layouts: which activations are
- * FATHOM_LAYOUT_NCHW16C. SRC covers src (forward, backward-weights) and
- * diff_src (backward-data); DST covers dst and diff_dst. F32 only.
- */
-/** enum fathom_conv2d_layout */
-public static final int
-    FATHOM_CONV2D_SRC_NCHW16C = 1, /* needs C % 16 == 0 */
-    FATHOM_CONV2D_DST_NCHW16C = 2;  /* needs K % 16 == 0 */
 
 /** enum fathom_conv2d_pass */
 public static final int
@@ -395,34 +410,45 @@ public static final int
     FATHOM_CONV2D_BACKWARD_WEIGHTS = 2;
 
 /*
- * The layout bits whose activations the kernel for (p, pass) reads or writes
- * without a reorder (p->layouts is ignored): passing those layouts saves the
- * copies. 0 for F64/reference, and where the kernel wants plain NCHW.
+ * A convolution plan (ABI 6): the validated params and dtype, the backend and
+ * kernels chosen for them, and the layouts those kernels read and write
+ * without reorders. Create one per (params, dtype), run it any number of
+ * times from any threads, destroy it once. The handle is an opaque non-zero
+ * id: a handle that was never created or is already destroyed is refused
+ * (FATHOM_INVALID_ARGUMENT), and a destroy while another thread still runs the
+ * plan takes effect when that call returns.
  */
-public static native @Cast("fathom_status") int fathom_conv2d_native_layouts(@Const fathom_conv2d_params p, int pass,
-                                                      IntPointer layouts);
-public static native @Cast("fathom_status") int fathom_conv2d_native_layouts(@Const fathom_conv2d_params p, int pass,
-                                                      IntBuffer layouts);
-public static native @Cast("fathom_status") int fathom_conv2d_native_layouts(@Const fathom_conv2d_params p, int pass,
-                                                      int[] layouts);
+public static native @Cast("fathom_status") int fathom_conv2d_plan_create(@Const fathom_conv2d_params p, int dtype,
+                                                   @Cast("int64_t*") LongPointer plan);
+public static native @Cast("fathom_status") int fathom_conv2d_plan_create(@Const fathom_conv2d_params p, int dtype,
+                                                   @Cast("int64_t*") LongBuffer plan);
+public static native @Cast("fathom_status") int fathom_conv2d_plan_create(@Const fathom_conv2d_params p, int dtype,
+                                                   @Cast("int64_t*") long[] plan);
+public static native @Cast("fathom_status") int fathom_conv2d_plan_destroy(@Cast("int64_t") long plan);
+// Targeting ../fathom_conv2d_choice.java
 
-/* Writes (N, K, OH, OW) into out[4]; fails when the params are inconsistent. */
-public static native @Cast("fathom_status") int fathom_conv2d_output_shape(@Const fathom_conv2d_params p, @Cast("int64_t*") LongPointer out);
-public static native @Cast("fathom_status") int fathom_conv2d_output_shape(@Const fathom_conv2d_params p, @Cast("int64_t*") LongBuffer out);
-public static native @Cast("fathom_status") int fathom_conv2d_output_shape(@Const fathom_conv2d_params p, @Cast("int64_t*") long[] out);
-/* bias may be null when !has_bias. */
-public static native @Cast("fathom_status") int fathom_conv2d_forward(@Const fathom_conv2d_params p,
-                                               @Const fathom_tensor_desc src,
+
+
+public static native @Cast("fathom_status") int fathom_conv2d_plan_info(@Cast("int64_t") long plan, fathom_conv2d_choice info);
+
+/*
+ * The three passes. Operands are the plan's shapes and dtype; each activation
+ * (src, dst and their diffs) may be in either layout (its descriptor says
+ * which; F32 only for NCHW16C), passing the plan's preferred one saves a
+ * reorder. bias / diff_bias are null exactly when the params have no bias;
+ * outputs are overwritten.
+ */
+public static native @Cast("fathom_status") int fathom_conv2d_forward(@Cast("int64_t") long plan, @Const fathom_tensor_desc src,
                                                @Const fathom_tensor_desc weights,
                                                @Const fathom_tensor_desc bias,
                                                @Const fathom_tensor_desc dst);
-/* diff_src = conv_transpose(diff_dst, weights): dL/dsrc (overwritten). */
-public static native @Cast("fathom_status") int fathom_conv2d_backward_data(@Const fathom_conv2d_params p,
+/* diff_src = conv_transpose(diff_dst, weights): dL/dsrc. */
+public static native @Cast("fathom_status") int fathom_conv2d_backward_data(@Cast("int64_t") long plan,
                                                      @Const fathom_tensor_desc diff_dst,
                                                      @Const fathom_tensor_desc weights,
                                                      @Const fathom_tensor_desc diff_src);
-/* dL/dweights and dL/dbias (nullable) from src and diff_dst (overwritten). */
-public static native @Cast("fathom_status") int fathom_conv2d_backward_weights(@Const fathom_conv2d_params p,
+/* dL/dweights and dL/dbias (nullable) from src and diff_dst. */
+public static native @Cast("fathom_status") int fathom_conv2d_backward_weights(@Cast("int64_t") long plan,
                                                         @Const fathom_tensor_desc src,
                                                         @Const fathom_tensor_desc diff_dst,
                                                         @Const fathom_tensor_desc diff_weights,
