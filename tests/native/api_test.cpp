@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "fathom/fathom_bench.h"
 #include "gemm_reference.h"
 
 using namespace fathom_test;

@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "fathom/fathom_bench.h"
 #include "runtime_info_util.h"
 #include "tensor_util.h"
 

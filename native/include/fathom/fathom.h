@@ -110,17 +110,6 @@ FATHOM_API fathom_status fathom_dgemm_reference(const fathom_gemm_params* params
                                                 const double* b, int64_t b_len,
                                                 double* c, int64_t c_len);
 
-/*
- * Benchmark helper: runs fathom_sgemm `iterations` times in a C++ loop and
- * stores the wall time in *seconds, so Java can compare its own call path
- * against the direct native call on the same buffers in the same process.
- */
-FATHOM_API fathom_status fathom_sgemm_timed(int32_t backend, const fathom_gemm_params* params,
-                                            const float* a, int64_t a_len,
-                                            const float* b, int64_t b_len,
-                                            float* c, int64_t c_len,
-                                            int32_t iterations, double* seconds);
-
 /* ------------------------------------------------------------------------
  * Tensors (ABI 2). Java owns tensor metadata; native code sees a descriptor
  * per operand and never keeps it beyond the call.
@@ -331,15 +320,6 @@ FATHOM_API fathom_status fathom_random(int32_t op, int64_t seed, int64_t offset,
  */
 FATHOM_API fathom_status fathom_matmul(const fathom_tensor_desc* a, const fathom_tensor_desc* b,
                                        const fathom_tensor_desc* dst);
-
-/*
- * Benchmark baseline: a plain single-threaded C++ loop over n contiguous floats
- * (op: FATHOM_BINARY_ADD on a and b, or FATHOM_UNARY_RELU / FATHOM_UNARY_EXP
- * on a when unary != 0), repeated iterations times.
- */
-FATHOM_API fathom_status fathom_bench_plain_loop(int32_t unary, int32_t op, int64_t a, int64_t b,
-                                                 int64_t dst, int64_t n, int32_t iterations,
-                                                 double* seconds);
 
 /* ------------------------------------------------------------------------
  * CNN kernels (ABI 3): convolution, pooling, batch normalization, resize.

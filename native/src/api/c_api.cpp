@@ -12,6 +12,7 @@
 #include "core/runtime_info.h"
 #include "core/threads.h"
 #include "fathom/fathom.h"
+#include "fathom/fathom_bench.h"  // the benchmark-only entry points are defined here too
 #include "ops/elementwise.h"
 #include "ops/gemm.h"
 #include "ops/index.h"

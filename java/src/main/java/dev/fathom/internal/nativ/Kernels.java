@@ -3,6 +3,7 @@ package dev.fathom.internal.nativ;
 import dev.fathom.FathomException;
 import dev.fathom.bindings.fathom_gemm_params;
 import dev.fathom.bindings.global.fathom;
+import dev.fathom.bindings.global.fathom_bench;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -110,7 +111,7 @@ public final class Kernels {
     DoubleBuffer seconds =
         ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).asDoubleBuffer();
     check(
-        fathom.fathom_sgemm_timed(
+        fathom_bench.fathom_sgemm_timed(
             backend, p, a, remaining(a), b, remaining(b), c, remaining(c), iterations, seconds));
     return seconds.get(0);
   }

@@ -2,6 +2,7 @@ package dev.fathom.internal.nativ;
 
 import dev.fathom.bindings.fathom_tensor_desc;
 import dev.fathom.bindings.global.fathom;
+import dev.fathom.bindings.global.fathom_bench;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.bytedeco.javacpp.Loader;
@@ -178,7 +179,7 @@ public final class TensorKernels {
       boolean unary, int op, long a, long b, long dst, long n, int iterations) {
     double[] seconds = new double[1];
     Kernels.check(
-        fathom.fathom_bench_plain_loop(unary ? 1 : 0, op, a, b, dst, n, iterations, seconds));
+        fathom_bench.fathom_bench_plain_loop(unary ? 1 : 0, op, a, b, dst, n, iterations, seconds));
     return seconds[0];
   }
 

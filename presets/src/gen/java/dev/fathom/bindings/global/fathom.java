@@ -119,27 +119,6 @@ public static native @Cast("fathom_status") int fathom_dgemm_reference(@Const fa
                                                 @Const double[] b, @Cast("int64_t") long b_len,
                                                 double[] c, @Cast("int64_t") long c_len);
 
-/*
- * Benchmark helper: runs fathom_sgemm `iterations` times in a C++ loop and
- * stores the wall time in *seconds, so Java can compare its own call path
- * against the direct native call on the same buffers in the same process.
- */
-public static native @Cast("fathom_status") int fathom_sgemm_timed(int backend, @Const fathom_gemm_params params,
-                                            @Const FloatPointer a, @Cast("int64_t") long a_len,
-                                            @Const FloatPointer b, @Cast("int64_t") long b_len,
-                                            FloatPointer c, @Cast("int64_t") long c_len,
-                                            int iterations, DoublePointer seconds);
-public static native @Cast("fathom_status") int fathom_sgemm_timed(int backend, @Const fathom_gemm_params params,
-                                            @Const FloatBuffer a, @Cast("int64_t") long a_len,
-                                            @Const FloatBuffer b, @Cast("int64_t") long b_len,
-                                            FloatBuffer c, @Cast("int64_t") long c_len,
-                                            int iterations, DoubleBuffer seconds);
-public static native @Cast("fathom_status") int fathom_sgemm_timed(int backend, @Const fathom_gemm_params params,
-                                            @Const float[] a, @Cast("int64_t") long a_len,
-                                            @Const float[] b, @Cast("int64_t") long b_len,
-                                            float[] c, @Cast("int64_t") long c_len,
-                                            int iterations, double[] seconds);
-
 /* ------------------------------------------------------------------------
  * Tensors (ABI 2). Java owns tensor metadata; native code sees a descriptor
  * per operand and never keeps it beyond the call.
@@ -347,21 +326,6 @@ public static native @Cast("fathom_status") int fathom_random(int op, @Cast("int
  */
 public static native @Cast("fathom_status") int fathom_matmul(@Const fathom_tensor_desc a, @Const fathom_tensor_desc b,
                                        @Const fathom_tensor_desc dst);
-
-/*
- * Benchmark baseline: a plain single-threaded C++ loop over n contiguous floats
- * (op: FATHOM_BINARY_ADD on a and b, or FATHOM_UNARY_RELU / FATHOM_UNARY_EXP
- * on a when unary != 0), repeated iterations times.
- */
-public static native @Cast("fathom_status") int fathom_bench_plain_loop(int unary, int op, @Cast("int64_t") long a, @Cast("int64_t") long b,
-                                                 @Cast("int64_t") long dst, @Cast("int64_t") long n, int iterations,
-                                                 DoublePointer seconds);
-public static native @Cast("fathom_status") int fathom_bench_plain_loop(int unary, int op, @Cast("int64_t") long a, @Cast("int64_t") long b,
-                                                 @Cast("int64_t") long dst, @Cast("int64_t") long n, int iterations,
-                                                 DoubleBuffer seconds);
-public static native @Cast("fathom_status") int fathom_bench_plain_loop(int unary, int op, @Cast("int64_t") long a, @Cast("int64_t") long b,
-                                                 @Cast("int64_t") long dst, @Cast("int64_t") long n, int iterations,
-                                                 double[] seconds);
 
 /* ------------------------------------------------------------------------
  * CNN kernels (ABI 3): convolution, pooling, batch normalization, resize.
