@@ -578,7 +578,7 @@ TEST(Conv2d, concurrentCallersAgree) {
 }
 
 #ifdef FATHOM_WITH_DNNL
-// DESIGN.md section 4: with plain nchw descriptors oneDNN fell back to a
+// docs/design.md, build facts: with plain nchw descriptors oneDNN fell back to a
 // reference kernel at 0.3 GFLOP/s. Every pass must run a JIT/brgemm/gemm kernel
 // (tuning may keep a plain-layout one, jit_uni_ncsp or gemm, where it measured
 // faster, never a reference one); the names come from oneDNN's verbose lines.

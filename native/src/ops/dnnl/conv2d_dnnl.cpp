@@ -9,7 +9,7 @@
 // it, unless they already match. Java keeps activations in nChw16c between
 // layers when the plan says the kernel uses it, so inside a run
 // of layers only the weights are reordered. NOTE: plain nchw descriptors made oneDNN
-// fall back to a reference kernel at 0.3 GFLOP/s (DESIGN.md section 4), so a
+// fall back to a reference kernel at 0.3 GFLOP/s (docs/design.md, build facts), so a
 // plain-activation (nchw) primitive (oneDNN's im2col + GEMM) is only used where
 // a shape rule or tuning measured it faster, and reference implementations are
 // never tried (see "Shape rules" and "Autotuning").

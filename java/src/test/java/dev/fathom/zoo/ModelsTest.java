@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
-/** Every model against the reference table in DESIGN.md (1 channel, 10 classes, PyTorch 1.13 counts). */
+/** Every model against the reference counts in docs/guide.md (docs/design.md, reference architectures) (1 channel, 10 classes, PyTorch 1.13 counts). */
 class ModelsTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource({

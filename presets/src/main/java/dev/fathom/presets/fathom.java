@@ -5,7 +5,7 @@
  *
  * The bytedeco OpenBLAS and oneDNN libraries are preloaded from their own jars
  * instead of inheriting their presets, which would re-parse dnnl.hpp and drag
- * OpenCL in (DESIGN.md, build facts). fathom_env is preloaded first so the
+ * OpenCL in (docs/design.md, build facts). fathom_env is preloaded first so the
  * thread pools read Fathom's passive-wait defaults when they start.
  */
 package dev.fathom.presets;
