@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
-#include "ops/cnn_dispatch.h"
+#include "ops/dispatch.h"
 #include "ops/layout.h"
 #include "ops/nchw_args.h"
 #include "ops/strided_loop.h"
@@ -180,8 +180,8 @@ BatchNormArgs check_batch_norm_backward(
 // The fast backend (F32) runs the hand kernels of ops/cpu/batch_norm_nchw.cpp.
 void batch_norm_forward(const BatchNormArgs& a) {
     const BatchNormParams& p = a.p;
-    run_cnn_kernel(
-        a.backend, a.dtype, batch_norm_work(p),
+    run_kernel(
+        a.backend == FATHOM_CNN_ONEDNN, a.dtype, batch_norm_work(p),
         [&](int threads) { batch_norm_forward_nchw(a, threads); },
         [&](auto t) {
             using T = decltype(t);
@@ -199,8 +199,8 @@ void batch_norm_forward(const BatchNormArgs& a) {
 
 void batch_norm_backward(const BatchNormArgs& a) {
     const BatchNormParams& p = a.p;
-    run_cnn_kernel(
-        a.backend, a.dtype, batch_norm_work(p),
+    run_kernel(
+        a.backend == FATHOM_CNN_ONEDNN, a.dtype, batch_norm_work(p),
         [&](int threads) { batch_norm_backward_nchw(a, threads); },
         [&](auto t) {
             using T = decltype(t);

@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
-#include "ops/cnn_dispatch.h"
+#include "ops/dispatch.h"
 #include "ops/nchw_args.h"
 #include "ops/layout.h"
 
@@ -407,8 +407,8 @@ T* out(const TensorView& t) {
 
 void conv2d_forward(const Conv2dPlan& plan, const Conv2dForwardArgs& a) {
     const Conv2dParams& p = a.p;
-    run_cnn_kernel(
-        plan.backend, plan.dtype, p.flops(),
+    run_kernel(
+        plan.backend == FATHOM_CNN_ONEDNN, plan.dtype, p.flops(),
         [&](int threads) {
             conv2d_forward_dnnl(p, in<float>(a.src), in<float>(a.weights), in<float>(a.bias),
                                 out<float>(a.dst), threads);
@@ -424,8 +424,8 @@ void conv2d_forward(const Conv2dPlan& plan, const Conv2dForwardArgs& a) {
 
 void conv2d_backward_data(const Conv2dPlan& plan, const Conv2dBackwardDataArgs& a) {
     const Conv2dParams& p = a.p;
-    run_cnn_kernel(
-        plan.backend, plan.dtype, p.flops(),
+    run_kernel(
+        plan.backend == FATHOM_CNN_ONEDNN, plan.dtype, p.flops(),
         [&](int threads) {
             conv2d_backward_data_dnnl(p, in<float>(a.diff_dst), in<float>(a.weights),
                                       out<float>(a.diff_src), threads);
@@ -441,8 +441,8 @@ void conv2d_backward_data(const Conv2dPlan& plan, const Conv2dBackwardDataArgs& 
 
 void conv2d_backward_weights(const Conv2dPlan& plan, const Conv2dBackwardWeightsArgs& a) {
     const Conv2dParams& p = a.p;
-    run_cnn_kernel(
-        plan.backend, plan.dtype, p.flops(),
+    run_kernel(
+        plan.backend == FATHOM_CNN_ONEDNN, plan.dtype, p.flops(),
         [&](int threads) {
             conv2d_backward_weights_dnnl(p, in<float>(a.src), in<float>(a.diff_dst),
                                          out<float>(a.diff_weights), out<float>(a.diff_bias),

@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
-#include "ops/cnn_dispatch.h"
+#include "ops/dispatch.h"
 #include "ops/layout.h"
 #include "ops/nchw_args.h"
 #include "ops/strided_loop.h"
@@ -248,8 +248,8 @@ Pool2dArgs check_pool2d_backward(const fathom_pool2d_params* params,
 void pool2d_forward(const Pool2dArgs& a) {
     const Pool2dParams& p = a.p;
     char* payload = a.workspace ? a.workspace + sizeof(Pool2dWorkspaceHeader) : nullptr;
-    run_cnn_kernel(
-        a.backend, a.x.dtype, pool2d_work(p),
+    run_kernel(
+        a.backend == FATHOM_CNN_ONEDNN, a.x.dtype, pool2d_work(p),
         [&](int threads) {
             pool2d_forward_dnnl(p, reinterpret_cast<const float*>(a.x.data),
                                 reinterpret_cast<float*>(a.y.data), payload, threads);
@@ -276,8 +276,8 @@ void pool2d_forward(const Pool2dArgs& a) {
 void pool2d_backward(const Pool2dArgs& a) {
     const Pool2dParams& p = a.p;
     const char* payload = a.workspace ? a.workspace + sizeof(Pool2dWorkspaceHeader) : nullptr;
-    run_cnn_kernel(
-        a.backend, a.x.dtype, pool2d_work(p),
+    run_kernel(
+        a.backend == FATHOM_CNN_ONEDNN, a.x.dtype, pool2d_work(p),
         [&](int threads) {
             pool2d_backward_dnnl(p, reinterpret_cast<const float*>(a.y.data), payload,
                                  reinterpret_cast<float*>(a.x.data), threads);

@@ -15,6 +15,7 @@
 #include "core/cpu_rules.h"
 #include "core/error.h"
 #include "core/threads.h"
+#include "ops/dispatch.h"
 #include "ops/nchw_args.h"
 
 namespace fathom {
@@ -420,18 +421,16 @@ RnnArgs check_rnn_backward(const fathom_rnn_params* params, const fathom_tensor_
 }
 
 void rnn_forward(const RnnArgs& a) {
-    ThreadGrant grant(a.p.work_flops());
-    if (a.backend == FATHOM_RNN_ONEDNN) {
-#ifdef FATHOM_WITH_DNNL
-        const Call<float> c(a);
-        rnn_forward_dnnl(a.p, c.t, c.payload, c.payload_bytes, grant.threads());
-#endif
-    } else {
-        with_float_dtype(a.dtype, [&](auto zero) {
+    run_kernel(
+        a.backend == FATHOM_RNN_ONEDNN, a.dtype, a.p.work_flops(),
+        [&](int threads) {
+            const Call<float> c(a);
+            rnn_forward_dnnl(a.p, c.t, c.payload, c.payload_bytes, threads);
+        },
+        [&](auto zero) {
             const Call<decltype(zero)> c(a);
             rnn_forward_ref(a.p, c.t, c.payload);
         });
-    }
     if (a.workspace) {
         RnnWorkspaceHeader h{};
         h.magic = kRnnWorkspaceMagic;
@@ -445,18 +444,16 @@ void rnn_forward(const RnnArgs& a) {
 }
 
 void rnn_backward(const RnnArgs& a) {
-    ThreadGrant grant(a.p.work_flops());
-    if (a.backend == FATHOM_RNN_ONEDNN) {
-#ifdef FATHOM_WITH_DNNL
-        const Call<float> c(a);
-        rnn_backward_dnnl(a.p, c.t, c.payload, c.payload_bytes, grant.threads());
-#endif
-    } else {
-        with_float_dtype(a.dtype, [&](auto zero) {
+    run_kernel(
+        a.backend == FATHOM_RNN_ONEDNN, a.dtype, a.p.work_flops(),
+        [&](int threads) {
+            const Call<float> c(a);
+            rnn_backward_dnnl(a.p, c.t, c.payload, c.payload_bytes, threads);
+        },
+        [&](auto zero) {
             const Call<decltype(zero)> c(a);
             rnn_backward_ref(a.p, c.t, c.payload);
         });
-    }
 }
 
 }  // namespace fathom

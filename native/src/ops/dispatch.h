@@ -1,7 +1,8 @@
-// The one dispatch of the CNN families (convolution, pooling, batch norm):
-// the backend a call resolved to, its thread grant, and the reference
-// fallback in the call's dtype, with blocked (nChw16c) operands converted to
-// NCHW for the reference kernels here, once, instead of in every family.
+// The one dispatch of the kernel families with a oneDNN backend (convolution,
+// pooling, batch norm, recurrent layers): the backend a call resolved to, its
+// thread grant, and the reference fallback in the call's dtype; for the CNN
+// families also the NCHW copies that let the reference kernels read blocked
+// (nChw16c) operands, here once instead of in every family.
 #pragma once
 
 #include <type_traits>
@@ -15,22 +16,21 @@
 
 namespace fathom {
 
-// Runs dnnl(threads) on the oneDNN backend, else ref(T{}) with T the C++ type
-// of dtype (F32 or F64, validated before), inside one ThreadGrant sized by
-// work_flops.
+// Runs dnnl(threads) when the call resolved to oneDNN, else ref(T{}) with T
+// the C++ type of dtype (F32 or F64, validated before), inside one
+// ThreadGrant sized by work_flops.
 template <typename Dnnl, typename Ref>
-void run_cnn_kernel(fathom_cnn_backend backend, fathom_dtype dtype, double work_flops,
-                    Dnnl&& dnnl, Ref&& ref) {
+void run_kernel(bool on_onednn, fathom_dtype dtype, double work_flops, Dnnl&& dnnl, Ref&& ref) {
     ThreadGrant grant(work_flops);
 #ifdef FATHOM_WITH_DNNL
-    if (backend == FATHOM_CNN_ONEDNN) {
+    if (on_onednn) {
         dnnl(grant.threads());
         return;
     }
 #else
     (void)dnnl;
 #endif
-    (void)backend;
+    (void)on_onednn;
     with_float_dtype(dtype, [&](auto t) { ref(t); });
 }
 
