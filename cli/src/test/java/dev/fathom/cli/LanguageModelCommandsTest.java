@@ -3,7 +3,7 @@ package dev.fathom.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.fathom.data.NativeMemory;
+import dev.fathom.tensor.Tensor;
 import dev.fathom.text.PerplexityCsv;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,7 +30,7 @@ class LanguageModelCommandsTest {
 
   @Test
   void trainsFromAZipThenGeneratesFromTheCheckpoint() throws Exception {
-    long baseline = NativeMemory.baseline();
+    long baseline = Tensor.liveNativeBytes();
     Path zip = dir.resolve("corpus.txt.zip");
     try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
       z.putNextEntry(new ZipEntry("corpus.txt"));
@@ -55,7 +55,7 @@ class LanguageModelCommandsTest {
     assertEquals(0, run("generate", "--checkpoint", runDir.toString(), "--prefix", "the ", "--length", "12"), err);
     assertTrue(out.startsWith("the "), out);
     assertEquals(17, out.strip().length() + 1, out);   // 4 prefix chars + 12 generated, newline stripped
-    NativeMemory.assertBackTo(baseline);
+    assertEquals(baseline, Tensor.liveNativeBytes(), "native bytes leaked (or freed twice)");
   }
 
   @Test

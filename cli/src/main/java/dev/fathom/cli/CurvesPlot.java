@@ -1,5 +1,7 @@
-package dev.fathom.train;
+package dev.fathom.cli;
 
+import dev.fathom.train.EpochMetrics;
+import dev.fathom.train.TrainListener;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;

@@ -15,7 +15,7 @@ import dev.fathom.text.TextCorpus;
 import dev.fathom.text.TextGenerator;
 import dev.fathom.text.Tokenizer;
 import dev.fathom.text.Vocab;
-import dev.fathom.train.CurvesPlot;
+
 import dev.fathom.train.ProgressBar;
 import java.io.PrintStream;
 import java.nio.file.Path;

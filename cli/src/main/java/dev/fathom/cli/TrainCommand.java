@@ -18,7 +18,7 @@ import dev.fathom.optim.SGD;
 import dev.fathom.optim.StepLR;
 import dev.fathom.tensor.Generator;
 import dev.fathom.train.CheckpointListener;
-import dev.fathom.train.CurvesPlot;
+
 import dev.fathom.train.EpochMetrics;
 import dev.fathom.train.MetricsCsv;
 import dev.fathom.train.ProgressBar;
