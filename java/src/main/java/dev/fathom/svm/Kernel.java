@@ -46,7 +46,7 @@ public interface Kernel {
    */
   default Tensor matrix(Tensor x, Tensor z, int blockRows) {
     String op = "Kernel.matrix (" + this + ")";
-    Kernels.checkPair(op, x, z);
+    BuiltinKernels.checkPair(op, x, z);
     if (blockRows < 1) {
       throw new IllegalArgumentException(op + ": blockRows=" + blockRows + " must be >= 1");
     }
@@ -73,7 +73,7 @@ public interface Kernel {
 
   /** {@code k(x, z) = x . z}. */
   static Kernel linear() {
-    return Kernels.LINEAR;
+    return BuiltinKernels.LINEAR;
   }
 
   /**
@@ -83,7 +83,7 @@ public interface Kernel {
    * semi-definite kernel in general).
    */
   static Kernel polynomial(int degree, double gamma, double coef0) {
-    return new Kernels.Polynomial(degree, gamma, coef0);
+    return new BuiltinKernels.Polynomial(degree, gamma, coef0);
   }
 
   /**
@@ -91,6 +91,6 @@ public interface Kernel {
    * {@code ||x - z||^2 = ||x||^2 + ||z||^2 - 2 x . z} (one GEMM; clamped at 0 against rounding).
    */
   static Kernel rbf(double gamma) {
-    return new Kernels.Rbf(gamma);
+    return new BuiltinKernels.Rbf(gamma);
   }
 }

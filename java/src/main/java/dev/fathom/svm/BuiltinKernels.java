@@ -7,8 +7,8 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /** The built-in kernels behind {@link Kernel}'s factories, and their shared checks. */
-final class Kernels {
-  private Kernels() {}
+final class BuiltinKernels {
+  private BuiltinKernels() {}
 
   static final Kernel LINEAR = new Linear();
 
