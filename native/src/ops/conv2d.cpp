@@ -286,11 +286,7 @@ std::shared_ptr<Conv2dPlan> make_conv2d_plan(const fathom_conv2d_params* raw, in
         fail(FATHOM_UNSUPPORTED, op,
              ": the oneDNN backend computes float32 only, got float64; use FATHOM_CNN_AUTO or "
              "FATHOM_CNN_REFERENCE for float64 (", p.str(), ")");
-#ifndef FATHOM_WITH_DNNL
-    if (p.backend == FATHOM_CNN_ONEDNN)
-        fail(FATHOM_UNSUPPORTED, op, ": this build has no oneDNN backend (", p.str(), ")");
-#endif
-    plan->backend = resolve_cnn_backend(op, p.backend, plan->dtype);
+    plan->backend = resolve_cnn_backend(op, p.backend, plan->dtype);  // refuses ONEDNN without it
     for (int pass = 0; pass < 3; ++pass) {
         plan->src_layout[pass] = plan->dst_layout[pass] = FATHOM_LAYOUT_NCHW;
 #ifdef FATHOM_WITH_DNNL

@@ -48,9 +48,6 @@ struct Conv2dParams {
     static constexpr int32_t kDstBlocked = 2;  // dst / diff_dst are nChw16c
     bool src_blocked() const { return (layouts & kSrcBlocked) != 0; }
     bool dst_blocked() const { return (layouts & kDstBlocked) != 0; }
-    // The fathom_layout of src / diff_src and of dst / diff_dst.
-    int32_t src_layout() const { return src_blocked() ? FATHOM_LAYOUT_NCHW16C : FATHOM_LAYOUT_NCHW; }
-    int32_t dst_layout() const { return dst_blocked() ? FATHOM_LAYOUT_NCHW16C : FATHOM_LAYOUT_NCHW; }
     int64_t cg() const { return c / groups; }  // input channels per group
     int64_t kg() const { return k / groups; }  // output channels per group
     // 2*N*K*OH*OW*Cg*KH*KW: the multiply-adds of any of the three passes.
