@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "plan_util.h"
 #include "tensor_util.h"
 
 using namespace fathom_test;
@@ -93,12 +94,12 @@ struct Bn {
         return b;
     }
     fathom_status forward(const fathom_batch_norm_params& p) {
-        return fathom_batch_norm_forward(&p, x.desc(), gamma.desc(), beta.desc(),
+        return batch_norm_forward_once(&p, x.desc(), gamma.desc(), beta.desc(),
                                          running_mean.desc(), running_var.desc(), save_mean.desc(),
                                          save_invstd.desc(), y.desc());
     }
     fathom_status backward(const fathom_batch_norm_params& p) {
-        return fathom_batch_norm_backward(&p, x.desc(), dy.desc(), gamma.desc(), save_mean.desc(),
+        return batch_norm_backward_once(&p, x.desc(), dy.desc(), gamma.desc(), save_mean.desc(),
                                           save_invstd.desc(), dx.desc(), dgamma.desc(),
                                           dbeta.desc());
     }
@@ -379,11 +380,11 @@ TEST(BatchNorm, nullableOperands) {
         Bn bare = full;
         ASSERT_EQ(FATHOM_OK, full.forward(p)) << fathom_last_error();
         ASSERT_EQ(FATHOM_OK, full.backward(p)) << fathom_last_error();
-        ASSERT_EQ(FATHOM_OK, fathom_batch_norm_forward(&p, bare.x.desc(), nullptr, nullptr,
+        ASSERT_EQ(FATHOM_OK, batch_norm_forward_once(&p, bare.x.desc(), nullptr, nullptr,
                                                        nullptr, nullptr, bare.save_mean.desc(),
                                                        bare.save_invstd.desc(), bare.y.desc()))
             << fathom_last_error() << "\n" << where;
-        ASSERT_EQ(FATHOM_OK, fathom_batch_norm_backward(&p, bare.x.desc(), bare.dy.desc(), nullptr,
+        ASSERT_EQ(FATHOM_OK, batch_norm_backward_once(&p, bare.x.desc(), bare.dy.desc(), nullptr,
                                                         bare.save_mean.desc(),
                                                         bare.save_invstd.desc(), bare.dx.desc(),
                                                         nullptr, nullptr))
@@ -394,7 +395,7 @@ TEST(BatchNorm, nullableOperands) {
         EXPECT_EQ("", storage_mismatch(bare.dgamma, untouched.dgamma, 0.0)) << where;
         EXPECT_EQ("", storage_mismatch(bare.running_var, untouched.running_var, 0.0)) << where;
         // save_* may be null too (training without a backward).
-        EXPECT_EQ(FATHOM_OK, fathom_batch_norm_forward(&p, bare.x.desc(), nullptr, nullptr,
+        EXPECT_EQ(FATHOM_OK, batch_norm_forward_once(&p, bare.x.desc(), nullptr, nullptr,
                                                        nullptr, nullptr, nullptr, nullptr,
                                                        bare.y.desc()))
             << fathom_last_error() << "\n" << where;
@@ -413,7 +414,7 @@ TEST(BatchNorm, trainingNeedsMoreThanOneValuePerChannel) {
                 << repro(make_params(shape, 1, b.backend), shape, b.name, 3);
             EXPECT_NE(std::string::npos,
                       std::string(fathom_last_error())
-                          .find("batch_norm_forward: training needs more than one value per "
+                          .find("batch_norm_plan_create: training needs more than one value per "
                                 "channel (n=1 c=4 s=1"))
                 << fathom_last_error();
             EXPECT_EQ("", storage_mismatch(bn.y, before, 0.0)) << "a refused call wrote dst";
@@ -453,16 +454,27 @@ TEST(BatchNormBadInput, paramsAreChecked) {
     for (const Mutation& m : mutations) {
         auto p = make_params(shape, 1, FATHOM_CNN_AUTO);
         m.apply(p);
-        expect_refused(bn.forward(p), std::string("batch_norm_forward: ") + m.needle, m.what);
-        expect_refused(bn.backward(p), std::string("batch_norm_backward: ") + m.needle, m.what);
+        int64_t plan = 0;
+        expect_refused(fathom_batch_norm_plan_create(&p, FATHOM_F32, &plan),
+                       std::string("batch_norm_plan_create: ") + m.needle, m.what);
+        EXPECT_EQ(0, plan) << m.what;
     }
-    expect_refused(fathom_batch_norm_forward(nullptr, bn.x.desc(), nullptr, nullptr, nullptr,
-                                             nullptr, nullptr, nullptr, bn.y.desc()),
-                   "batch_norm_forward: params is null", "null params");
-    expect_refused(fathom_batch_norm_backward(nullptr, bn.x.desc(), bn.dy.desc(), nullptr,
-                                              bn.save_mean.desc(), bn.save_invstd.desc(),
-                                              bn.dx.desc(), nullptr, nullptr),
-                   "batch_norm_backward: params is null", "null params");
+    int64_t plan = 0;
+    expect_refused(fathom_batch_norm_plan_create(nullptr, FATHOM_F32, &plan),
+                   "batch_norm_plan_create: params is null", "null params");
+    const auto p = make_params(shape, 1, FATHOM_CNN_AUTO);
+    expect_refused(fathom_batch_norm_plan_create(&p, FATHOM_I64, &plan),
+                   "batch_norm_plan_create: dtype int64 not supported", "int64 plan");
+    BatchNormPlan live(&p, FATHOM_F32);
+    ASSERT_EQ(FATHOM_OK, live.status()) << fathom_last_error();
+    fathom_batch_norm_choice info{};
+    ASSERT_EQ(FATHOM_OK, fathom_batch_norm_plan_info(live.handle(), &info));
+    EXPECT_TRUE(info.backend == FATHOM_CNN_ONEDNN || info.backend == FATHOM_CNN_REFERENCE);
+    expect_refused(fathom_batch_norm_plan_info(live.handle(), nullptr),
+                   "batch_norm_plan_info: info is null", "null info");
+    expect_refused(fathom_batch_norm_forward(live.handle() + 1000, bn.x.desc(), nullptr, nullptr,
+                                             nullptr, nullptr, nullptr, nullptr, bn.y.desc()),
+                   "is not a live plan", "forged plan");
 }
 
 TEST(BatchNormBadInput, descriptorsAreChecked) {
@@ -470,56 +482,56 @@ TEST(BatchNormBadInput, descriptorsAreChecked) {
     const auto p = make_params(shape, 1, FATHOM_CNN_AUTO);
     Bn bn(FATHOM_F32, shape, 1);
     auto wrong = make_tensor(FATHOM_F32, {2, 3, 4, 5});
-    expect_refused(fathom_batch_norm_forward(&p, wrong.desc(), nullptr, nullptr, nullptr, nullptr,
+    expect_refused(batch_norm_forward_once(&p, wrong.desc(), nullptr, nullptr, nullptr, nullptr,
                                              nullptr, nullptr, bn.y.desc()),
                    "batch_norm_forward: src [2,3,4,5] does not match n=2 c=3 s=16", "src shape");
-    expect_refused(fathom_batch_norm_forward(&p, bn.x.desc(), nullptr, nullptr, nullptr, nullptr,
+    expect_refused(batch_norm_forward_once(&p, bn.x.desc(), nullptr, nullptr, nullptr, nullptr,
                                              nullptr, nullptr, wrong.desc()),
                    "batch_norm_forward: dst [2,3,4,5] does not match n=2 c=3 s=16", "dst shape");
     auto reshaped = make_tensor(FATHOM_F32, {2, 3, 16});  // same (n,c,s), other shape
-    expect_refused(fathom_batch_norm_forward(&p, bn.x.desc(), nullptr, nullptr, nullptr, nullptr,
+    expect_refused(batch_norm_forward_once(&p, bn.x.desc(), nullptr, nullptr, nullptr, nullptr,
                                              nullptr, nullptr, reshaped.desc()),
-                   "batch_norm_forward: shape [2,3,16] of dst does not match src [2,3,4,4]",
+                   "batch_norm_forward: dst [2,3,16] does not match src [2,3,4,4]",
                    "dst shape vs src");
     auto padded = make_tensor(FATHOM_F32, shape, Layout::Padded);
-    expect_refused(fathom_batch_norm_forward(&p, padded.desc(), nullptr, nullptr, nullptr,
+    expect_refused(batch_norm_forward_once(&p, padded.desc(), nullptr, nullptr, nullptr,
                                              nullptr, nullptr, nullptr, bn.y.desc()),
                    "batch_norm_forward: src [2,3,4,4] must be contiguous", "strided src");
     auto y64 = make_tensor(FATHOM_F64, shape);
-    expect_refused(fathom_batch_norm_forward(&p, bn.x.desc(), nullptr, nullptr, nullptr, nullptr,
+    expect_refused(batch_norm_forward_once(&p, bn.x.desc(), nullptr, nullptr, nullptr, nullptr,
                                              nullptr, nullptr, y64.desc()),
-                   "batch_norm_forward: dtype float64 of dst does not match src float32",
+                   "batch_norm_forward: dtype float64 of dst [2,3,4,4] does not match the plan's float32",
                    "dst dtype");
     auto x_i64 = make_tensor(FATHOM_I64, shape);
-    expect_refused(fathom_batch_norm_forward(&p, x_i64.desc(), nullptr, nullptr, nullptr, nullptr,
+    expect_refused(batch_norm_forward_once(&p, x_i64.desc(), nullptr, nullptr, nullptr, nullptr,
                                              nullptr, nullptr, bn.y.desc()),
-                   "batch_norm_forward: dtype int64 not supported (src [2,3,4,4])", "int64");
+                   "batch_norm_plan_create: dtype int64 not supported", "int64");
     auto gamma4 = make_tensor(FATHOM_F32, {4});
-    expect_refused(fathom_batch_norm_forward(&p, bn.x.desc(), gamma4.desc(), nullptr, nullptr,
+    expect_refused(batch_norm_forward_once(&p, bn.x.desc(), gamma4.desc(), nullptr, nullptr,
                                              nullptr, nullptr, nullptr, bn.y.desc()),
                    "batch_norm_forward: gamma [4] does not match the expected [3]", "gamma size");
     auto beta64 = make_tensor(FATHOM_F64, {3});
-    expect_refused(fathom_batch_norm_forward(&p, bn.x.desc(), nullptr, beta64.desc(), nullptr,
+    expect_refused(batch_norm_forward_once(&p, bn.x.desc(), nullptr, beta64.desc(), nullptr,
                                              nullptr, nullptr, nullptr, bn.y.desc()),
-                   "batch_norm_forward: dtype float64 of beta does not match src float32",
+                   "batch_norm_forward: dtype float64 of beta [3] does not match the plan's float32",
                    "beta dtype");
     auto mean2d = make_tensor(FATHOM_F32, {1, 3});
-    expect_refused(fathom_batch_norm_forward(&p, bn.x.desc(), nullptr, nullptr, nullptr, nullptr,
+    expect_refused(batch_norm_forward_once(&p, bn.x.desc(), nullptr, nullptr, nullptr, nullptr,
                                              mean2d.desc(), nullptr, bn.y.desc()),
                    "batch_norm_forward: save_mean [1,3] does not match the expected [3]",
                    "save_mean shape");
     auto strided = make_tensor(FATHOM_F32, {3}, Layout::Padded);
-    expect_refused(fathom_batch_norm_forward(&p, bn.x.desc(), nullptr, nullptr,
+    expect_refused(batch_norm_forward_once(&p, bn.x.desc(), nullptr, nullptr,
                                              bn.running_mean.desc(), strided.desc(), nullptr,
                                              nullptr, bn.y.desc()),
                    "batch_norm_forward: running_var [3] must be contiguous", "strided vector");
-    expect_refused(fathom_batch_norm_forward(&p, bn.x.desc(), nullptr, nullptr,
+    expect_refused(batch_norm_forward_once(&p, bn.x.desc(), nullptr, nullptr,
                                              bn.running_mean.desc(), nullptr, nullptr, nullptr,
                                              bn.y.desc()),
                    "running_mean and running_var must both be given or both be null",
                    "half the running stats");
     const auto inference = make_params(shape, 0, FATHOM_CNN_AUTO);
-    expect_refused(fathom_batch_norm_forward(&inference, bn.x.desc(), nullptr, nullptr, nullptr,
+    expect_refused(batch_norm_forward_once(&inference, bn.x.desc(), nullptr, nullptr, nullptr,
                                              nullptr, nullptr, nullptr, bn.y.desc()),
                    "batch_norm_forward: inference needs running_mean and running_var",
                    "inference without running stats");
@@ -527,31 +539,31 @@ TEST(BatchNormBadInput, descriptorsAreChecked) {
     onednn.backend = FATHOM_CNN_ONEDNN;
     Bn bn64 = bn.as(FATHOM_F64);
     expect_refused(bn64.forward(onednn),
-                   "batch_norm_forward: the oneDNN backend takes float32, got float64",
+                   "batch_norm_plan_create: the oneDNN backend takes float32, got float64",
                    "oneDNN f64");
     expect_refused(bn64.backward(onednn),
-                   "batch_norm_backward: the oneDNN backend takes float32, got float64",
+                   "batch_norm_plan_create: the oneDNN backend takes float32, got float64",
                    "oneDNN f64");
     // Backward.
-    expect_refused(fathom_batch_norm_backward(&p, bn.x.desc(), bn.dy.desc(), nullptr, nullptr,
+    expect_refused(batch_norm_backward_once(&p, bn.x.desc(), bn.dy.desc(), nullptr, nullptr,
                                               bn.save_invstd.desc(), bn.dx.desc(), nullptr,
                                               nullptr),
                    "batch_norm_backward: save_mean and save_invstd of the forward are required",
                    "no save_mean");
-    expect_refused(fathom_batch_norm_backward(&p, bn.x.desc(), wrong.desc(), nullptr,
+    expect_refused(batch_norm_backward_once(&p, bn.x.desc(), wrong.desc(), nullptr,
                                               bn.save_mean.desc(), bn.save_invstd.desc(),
                                               bn.dx.desc(), nullptr, nullptr),
                    "batch_norm_backward: diff_dst [2,3,4,5] does not match n=2 c=3 s=16",
                    "diff_dst shape");
-    expect_refused(fathom_batch_norm_backward(&p, bn.x.desc(), bn.dy.desc(), nullptr,
+    expect_refused(batch_norm_backward_once(&p, bn.x.desc(), bn.dy.desc(), nullptr,
                                               bn.save_mean.desc(), bn.save_invstd.desc(),
                                               bn.dx.desc(), gamma4.desc(), nullptr),
                    "batch_norm_backward: diff_gamma [4] does not match the expected [3]",
                    "diff_gamma size");
-    expect_refused(fathom_batch_norm_backward(&p, bn.x.desc(), bn.dy.desc(), nullptr,
+    expect_refused(batch_norm_backward_once(&p, bn.x.desc(), bn.dy.desc(), nullptr,
                                               bn.save_mean.desc(), bn.save_invstd.desc(),
                                               y64.desc(), nullptr, nullptr),
-                   "batch_norm_backward: dtype float64 of diff_src does not match src float32",
+                   "batch_norm_backward: dtype float64 of diff_src [2,3,4,4] does not match the plan's float32",
                    "diff_src dtype");
 }
 

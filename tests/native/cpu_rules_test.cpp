@@ -9,7 +9,7 @@
 #include <string>
 
 #include "fathom/fathom.h"
-#include "conv_plan_util.h"
+#include "plan_util.h"
 #include "runtime_info_util.h"
 
 using namespace fathom_test;

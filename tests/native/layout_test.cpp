@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "ops/layout.h"
-#include "conv_plan_util.h"
+#include "plan_util.h"
 #include "runtime_info_util.h"
 #include "tensor_util.h"
 
@@ -335,13 +335,13 @@ TEST(Layout, batchNormWithBlockedActivationsMatchesNchw) {
                     TestTensor* v = &stats[layout * 6];  // mean, var, save_mean, save_invstd, dg, db
                     for (int64_t j = 0; j < c; ++j) v[0].set_storage(j, 0.1 * j), v[1].set_storage(j, 1.0 + 0.01 * j);
                     ASSERT_EQ(FATHOM_OK,
-                              fathom_batch_norm_forward(&p, laid_out((layout ? xb : x).desc(), layout),
+                              batch_norm_forward_once(&p, laid_out((layout ? xb : x).desc(), layout),
                                                         gamma.desc(), beta.desc(), v[0].desc(),
                                                         v[1].desc(), v[2].desc(), v[3].desc(),
                                                         laid_out(out[layout].desc(), layout)))
                         << fathom_last_error();
                     ASSERT_EQ(FATHOM_OK,
-                              fathom_batch_norm_backward(&p, laid_out((layout ? xb : x).desc(), layout),
+                              batch_norm_backward_once(&p, laid_out((layout ? xb : x).desc(), layout),
                                                          laid_out((layout ? dyb : dy).desc(), layout),
                                                          gamma.desc(), v[2].desc(), v[3].desc(),
                                                          laid_out(dx[layout].desc(), layout),
@@ -367,19 +367,19 @@ TEST(Layout, batchNormRefusesImpossibleLayouts) {
     fathom_batch_norm_params p{};
     p.n = 2, p.c = 24, p.s = 9, p.eps = 1e-5, p.momentum = 0.1, p.training = 1;
     EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
-              fathom_batch_norm_forward(&p, laid_out(x.desc(), 1), nullptr, nullptr, nullptr,
+              batch_norm_forward_once(&p, laid_out(x.desc(), 1), nullptr, nullptr, nullptr,
                                         nullptr, nullptr, nullptr, laid_out(y.desc(), 1)));
     EXPECT_NE(std::string(fathom_last_error()).find("c divisible by 16"), std::string::npos)
         << fathom_last_error();
     EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
-              fathom_batch_norm_forward(&p, laid_out(x.desc(), 2), nullptr, nullptr, nullptr,
+              batch_norm_forward_once(&p, laid_out(x.desc(), 2), nullptr, nullptr, nullptr,
                                         nullptr, nullptr, nullptr, y.desc()));
     EXPECT_NE(std::string(fathom_last_error()).find("unknown layout 2"), std::string::npos);
     const TestTensor x32 = random_f32({2, 32, 3, 3}, 1);
     TestTensor y32 = make_tensor(FATHOM_F32, {2, 32, 3, 3});
     p.c = 32;
     EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
-              fathom_batch_norm_forward(&p, laid_out(x32.desc(), 1), nullptr, nullptr, nullptr,
+              batch_norm_forward_once(&p, laid_out(x32.desc(), 1), nullptr, nullptr, nullptr,
                                         nullptr, nullptr, nullptr, y32.desc()));
     EXPECT_NE(std::string(fathom_last_error()).find("all activations take one layout"),
               std::string::npos)
@@ -407,28 +407,29 @@ TEST(Layout, poolingWithBlockedActivationsMatchesNchw) {
             fathom_pool2d_params p{};
             p.n = 2, p.c = 32, p.h = p.w = 7, p.kh = p.kw = c.k, p.sh = p.sw = c.stride;
             p.ph = p.pw = c.pad, p.algorithm = c.algorithm, p.backend = backend;
-            int64_t os[4];
-            ASSERT_EQ(FATHOM_OK, fathom_pool2d_output_shape(&p, os));
-            const std::vector<int64_t> ys(os, os + 4);
+            PoolPlan plan(&p, FATHOM_F32);
+            ASSERT_EQ(FATHOM_OK, plan.status()) << fathom_last_error();
+            fathom_pool2d_choice info{};
+            ASSERT_EQ(FATHOM_OK, fathom_pool2d_plan_info(plan.handle(), &info));
+            const std::vector<int64_t> ys(info.dst_shape, info.dst_shape + 4);
             const TestTensor dy = random_f32(ys, 22);
             const TestTensor dyb = reorder_by_formula(dy, true);
             TestTensor y[2] = {make_tensor(FATHOM_F32, ys), make_tensor(FATHOM_F32, ys)};
             TestTensor dx[2] = {make_tensor(FATHOM_F32, shape), make_tensor(FATHOM_F32, shape)};
             for (int layout : {0, 1}) {
-                int64_t ws_bytes = 0;
-                ASSERT_EQ(FATHOM_OK, fathom_pool2d_workspace_bytes(&p, FATHOM_F32, &ws_bytes));
+                const int64_t ws_bytes = info.workspace_bytes;
                 TestTensor ws = make_tensor(FATHOM_BOOL, {std::max<int64_t>(ws_bytes, 1)});
                 const fathom_tensor_desc* wsd = ws_bytes > 0 ? ws.desc() : nullptr;
-                ASSERT_EQ(FATHOM_OK, fathom_pool2d_forward(&p, laid_out((layout ? xb : x).desc(), layout),
+                ASSERT_EQ(FATHOM_OK, fathom_pool2d_forward(plan.handle(), laid_out((layout ? xb : x).desc(), layout),
                                                            laid_out(y[layout].desc(), layout), wsd))
                     << fathom_last_error();
-                ASSERT_EQ(FATHOM_OK, fathom_pool2d_backward(&p, laid_out((layout ? dyb : dy).desc(), layout),
+                ASSERT_EQ(FATHOM_OK, fathom_pool2d_backward(plan.handle(), laid_out((layout ? dyb : dy).desc(), layout),
                                                             wsd, laid_out(dx[layout].desc(), layout)))
                     << fathom_last_error();
                 if (layout == 1 && wsd != nullptr) {
                     // The workspace records its layout: backward in the other one is refused.
                     EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
-                              fathom_pool2d_backward(&p, dy.desc(), wsd, dx[0].desc()));
+                              fathom_pool2d_backward(plan.handle(), dy.desc(), wsd, dx[0].desc()));
                     EXPECT_NE(std::string(fathom_last_error()).find("other pooling params"),
                               std::string::npos)
                         << fathom_last_error();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "plan_util.h"
 #include "tensor_util.h"
 
 using namespace fathom_test;
@@ -65,9 +66,7 @@ TestTensor converted(const TestTensor& t, fathom_dtype dtype) {
 }
 
 int64_t workspace_bytes(const fathom_pool2d_params& p, fathom_dtype dtype) {
-    int64_t bytes = -1;
-    EXPECT_EQ(FATHOM_OK, fathom_pool2d_workspace_bytes(&p, dtype, &bytes)) << fathom_last_error();
-    return bytes;
+    return pool2d_info(p, dtype).workspace_bytes;
 }
 
 // Forward with a workspace (or without, with_ws == false) and backward from it.
@@ -82,7 +81,7 @@ PoolResult run(const fathom_pool2d_params& p, const TestTensor& src, const TestT
     r.dst = dst_of(p, src.dtype());
     r.dst.randomize(99);  // garbage the kernels must overwrite
     r.ws = make_tensor(FATHOM_BOOL, {std::max<int64_t>(workspace_bytes(p, src.dtype()), 0)});
-    if (fathom_pool2d_forward(&p, src.desc(), r.dst.desc(), with_ws ? r.ws.desc() : nullptr) !=
+    if (pool2d_forward_once(&p, src.desc(), r.dst.desc(), with_ws ? r.ws.desc() : nullptr) !=
         FATHOM_OK) {
         r.error = std::string("forward: ") + fathom_last_error();
         return r;
@@ -90,7 +89,7 @@ PoolResult run(const fathom_pool2d_params& p, const TestTensor& src, const TestT
     r.diff_src = src_of(p, src.dtype());
     r.diff_src.randomize(98);
     if (!with_ws) return r;
-    if (fathom_pool2d_backward(&p, diff_dst.desc(), r.ws.desc(), r.diff_src.desc()) != FATHOM_OK)
+    if (pool2d_backward_once(&p, diff_dst.desc(), r.ws.desc(), r.diff_src.desc()) != FATHOM_OK)
         r.error = std::string("backward: ") + fathom_last_error();
     return r;
 }
@@ -276,9 +275,9 @@ TEST(Pool2dByHand, averageCountsPaddingOrNot) {
 
 TEST(Pool2dByHand, outputShapeAndWorkspaceBytes) {
     const auto p = make_params({2, 3, 7, 10, 3, 3, 2, 2, 1, 1}, FATHOM_POOL_MAX, FATHOM_CNN_AUTO);
-    int64_t out[4] = {};
-    ASSERT_EQ(FATHOM_OK, fathom_pool2d_output_shape(&p, out)) << fathom_last_error();
-    EXPECT_EQ(std::vector<int64_t>({2, 3, 4, 5}), std::vector<int64_t>(out, out + 4));
+    const fathom_pool2d_choice info = pool2d_info(p, FATHOM_F32);
+    EXPECT_EQ(std::vector<int64_t>({2, 3, 4, 5}),
+              std::vector<int64_t>(info.dst_shape, info.dst_shape + 4));
     // The reference stores a 64-byte header and one int32 per dst element.
     auto ref = p;
     ref.backend = FATHOM_CNN_REFERENCE;
@@ -316,7 +315,7 @@ TEST(Pool2dByHand, threadCountDoesNotChangeResults) {
 std::string backward_error(const fathom_pool2d_params& p, const TestTensor& dy,
                            const TestTensor* ws, TestTensor& dx) {
     const fathom_status st =
-        fathom_pool2d_backward(&p, dy.desc(), ws ? ws->desc() : nullptr, dx.desc());
+        pool2d_backward_once(&p, dy.desc(), ws ? ws->desc() : nullptr, dx.desc());
     if (st == FATHOM_OK) return "OK";
     EXPECT_EQ(FATHOM_INVALID_ARGUMENT, st);
     return fathom_last_error();
@@ -374,14 +373,14 @@ TEST(Pool2dWorkspace, otherBackendDtypeOrParamsIsRefused) {
     TestTensor short_ws = make_tensor(FATHOM_BOOL, {workspace_bytes(ref, FATHOM_F32) - 1});
     TestTensor dst = dst_of(ref, FATHOM_F32);
     ASSERT_EQ(FATHOM_INVALID_ARGUMENT,
-              fathom_pool2d_forward(&ref, src.desc(), dst.desc(), short_ws.desc()));
+              pool2d_forward_once(&ref, src.desc(), dst.desc(), short_ws.desc()));
     msg = fathom_last_error();
     EXPECT_NE(std::string::npos, msg.find("pool2d_forward: workspace holds 447 bytes but "
-                                          "pool2d_workspace_bytes is 448"))
+                                          "the plan's workspace_bytes is 448"))
         << msg;
     TestTensor float_ws = make_tensor(FATHOM_F32, {112});
     ASSERT_EQ(FATHOM_INVALID_ARGUMENT,
-              fathom_pool2d_forward(&ref, src.desc(), dst.desc(), float_ws.desc()));
+              pool2d_forward_once(&ref, src.desc(), dst.desc(), float_ws.desc()));
     msg = fathom_last_error();
     EXPECT_NE(std::string::npos, msg.find("workspace [112] must be bool")) << msg;
 }
@@ -420,33 +419,37 @@ TEST(Pool2dBadInput, paramsAreChecked) {
     for (const Mutation& m : mutations) {
         auto p = make_params(good, FATHOM_POOL_MAX, FATHOM_CNN_AUTO);
         m.apply(p);
-        int64_t out[4], bytes;
-        expect_refused(fathom_pool2d_output_shape(&p, out),
-                       std::string("pool2d_output_shape: ") + m.needle, m.what);
-        expect_refused(fathom_pool2d_workspace_bytes(&p, FATHOM_F32, &bytes),
-                       std::string("pool2d_workspace_bytes: ") + m.needle, m.what);
-        expect_refused(fathom_pool2d_forward(&p, src.desc(), dst.desc(), nullptr),
-                       std::string("pool2d_forward: ") + m.needle, m.what);
-        expect_refused(fathom_pool2d_backward(&p, dst.desc(), nullptr, src.desc()),
-                       std::string("pool2d_backward: ") + m.needle, m.what);
+        int64_t plan = 0;
+        expect_refused(fathom_pool2d_plan_create(&p, FATHOM_F32, &plan),
+                       std::string("pool2d_plan_create: ") + m.needle, m.what);
+        EXPECT_EQ(0, plan) << m.what;
     }
-    int64_t out[4], bytes;
-    expect_refused(fathom_pool2d_output_shape(nullptr, out), "pool2d_output_shape: params is null",
-                   "null params");
-    expect_refused(fathom_pool2d_forward(nullptr, src.desc(), dst.desc(), nullptr),
-                   "pool2d_forward: params is null", "null params");
+    int64_t plan = 0;
+    expect_refused(fathom_pool2d_plan_create(nullptr, FATHOM_F32, &plan),
+                   "pool2d_plan_create: params is null", "null params");
     const auto p = make_params(good, FATHOM_POOL_MAX, FATHOM_CNN_AUTO);
-    expect_refused(fathom_pool2d_output_shape(&p, nullptr), "pool2d_output_shape: out is null",
-                   "null out");
-    expect_refused(fathom_pool2d_workspace_bytes(&p, FATHOM_F32, nullptr),
-                   "pool2d_workspace_bytes: bytes is null", "null bytes");
-    expect_refused(fathom_pool2d_workspace_bytes(&p, FATHOM_I32, &bytes),
-                   "pool2d_workspace_bytes: dtype int32 not supported", "int32 workspace");
+    expect_refused(fathom_pool2d_plan_create(&p, FATHOM_F32, nullptr),
+                   "pool2d_plan_create: plan is null", "null plan");
+    expect_refused(fathom_pool2d_plan_create(&p, FATHOM_I32, &plan),
+                   "pool2d_plan_create: dtype int32 not supported", "int32 plan");
     auto onednn = p;
     onednn.backend = FATHOM_CNN_ONEDNN;
-    expect_refused(fathom_pool2d_workspace_bytes(&onednn, FATHOM_F64, &bytes),
-                   "pool2d_workspace_bytes: the oneDNN backend takes float32, got float64",
+    expect_refused(fathom_pool2d_plan_create(&onednn, FATHOM_F64, &plan),
+                   "pool2d_plan_create: the oneDNN backend takes float32, got float64",
                    "oneDNN f64");
+    PoolPlan live(&p, FATHOM_F32);
+    ASSERT_EQ(FATHOM_OK, live.status()) << fathom_last_error();
+    expect_refused(fathom_pool2d_plan_info(live.handle(), nullptr),
+                   "pool2d_plan_info: info is null", "null info");
+    // Handles are ids: a forged or destroyed one is refused, not read.
+    expect_refused(fathom_pool2d_forward(live.handle() + 1000, src.desc(), dst.desc(), nullptr),
+                   "pool2d_forward: plan " + std::to_string(live.handle() + 1000) +
+                       " is not a live plan",
+                   "forged plan");
+    int64_t gone = 0;
+    ASSERT_EQ(FATHOM_OK, fathom_pool2d_plan_create(&p, FATHOM_F32, &gone));
+    ASSERT_EQ(FATHOM_OK, fathom_pool2d_plan_destroy(gone));
+    expect_refused(fathom_pool2d_plan_destroy(gone), "pool2d_plan_destroy: plan", "double destroy");
 }
 
 TEST(Pool2dBadInput, descriptorsAreChecked) {
@@ -456,50 +459,51 @@ TEST(Pool2dBadInput, descriptorsAreChecked) {
     auto wrong_dst = make_tensor(FATHOM_F32, {2, 3, 4, 4});
     wrong_dst.randomize(5);
     const TestTensor before = wrong_dst;
-    expect_refused(fathom_pool2d_forward(&p, src.desc(), wrong_dst.desc(), nullptr),
+    expect_refused(pool2d_forward_once(&p, src.desc(), wrong_dst.desc(), nullptr),
                    "pool2d_forward: dst [2,3,4,4] does not match the expected [2,3,3,3]",
                    "dst shape");
     EXPECT_EQ("", storage_mismatch(wrong_dst, before, 0.0)) << "a refused call wrote dst";
     auto wrong_src = make_tensor(FATHOM_F32, {2, 3, 8, 9});
-    expect_refused(fathom_pool2d_forward(&p, wrong_src.desc(), dst.desc(), nullptr),
+    expect_refused(pool2d_forward_once(&p, wrong_src.desc(), dst.desc(), nullptr),
                    "pool2d_forward: src [2,3,8,9] does not match the expected [2,3,8,8]",
                    "src shape");
     auto flat = make_tensor(FATHOM_F32, {6, 64});
-    expect_refused(fathom_pool2d_forward(&p, flat.desc(), dst.desc(), nullptr),
+    expect_refused(pool2d_forward_once(&p, flat.desc(), dst.desc(), nullptr),
                    "pool2d_forward: src [6,64] does not match the expected [2,3,8,8]",
                    "src ndim");
     auto padded = make_tensor(FATHOM_F32, {2, 3, 8, 8}, Layout::Padded);
-    expect_refused(fathom_pool2d_forward(&p, padded.desc(), dst.desc(), nullptr),
+    expect_refused(pool2d_forward_once(&p, padded.desc(), dst.desc(), nullptr),
                    "pool2d_forward: src [2,3,8,8] must be contiguous", "strided src");
     auto transposed = make_tensor(FATHOM_F32, {2, 3, 3, 3}, Layout::Transposed);
-    expect_refused(fathom_pool2d_forward(&p, src.desc(), transposed.desc(), nullptr),
+    expect_refused(pool2d_forward_once(&p, src.desc(), transposed.desc(), nullptr),
                    "pool2d_forward: dst [2,3,3,3] must be contiguous", "strided dst");
     auto dst64 = make_tensor(FATHOM_F64, {2, 3, 3, 3});
-    expect_refused(fathom_pool2d_forward(&p, src.desc(), dst64.desc(), nullptr),
-                   "pool2d_forward: dtype float64 of dst does not match src float32", "dtypes");
+    expect_refused(pool2d_forward_once(&p, src.desc(), dst64.desc(), nullptr),
+                   "pool2d_forward: dtype float64 of dst [2,3,3,3] does not match the plan's float32",
+                   "dtypes");
     auto src_i32 = make_tensor(FATHOM_I32, {2, 3, 8, 8});
-    expect_refused(fathom_pool2d_forward(&p, src_i32.desc(), dst.desc(), nullptr),
-                   "pool2d_forward: dtype int32 not supported (src [2,3,8,8])", "int32");
-    expect_refused(fathom_pool2d_forward(&p, nullptr, dst.desc(), nullptr),
+    expect_refused(pool2d_forward_once(&p, src_i32.desc(), dst.desc(), nullptr),
+                   "pool2d_plan_create: dtype int32 not supported", "int32");
+    expect_refused(pool2d_forward_once(&p, nullptr, dst.desc(), nullptr),
                    "pool2d_forward: src is null", "null src");
     auto onednn = p;
     onednn.backend = FATHOM_CNN_ONEDNN;
     auto src64 = make_tensor(FATHOM_F64, {2, 3, 8, 8});
-    expect_refused(fathom_pool2d_forward(&onednn, src64.desc(), dst64.desc(), nullptr),
-                   "pool2d_forward: the oneDNN backend takes float32, got float64", "oneDNN f64");
+    expect_refused(pool2d_forward_once(&onednn, src64.desc(), dst64.desc(), nullptr),
+                   "pool2d_plan_create: the oneDNN backend takes float32, got float64", "oneDNN f64");
     // Backward: diff_dst and diff_src swap roles.
-    expect_refused(fathom_pool2d_backward(&p, wrong_dst.desc(), nullptr, src.desc()),
+    expect_refused(pool2d_backward_once(&p, wrong_dst.desc(), nullptr, src.desc()),
                    "pool2d_backward: diff_dst [2,3,4,4] does not match the expected [2,3,3,3]",
                    "diff_dst shape");
-    expect_refused(fathom_pool2d_backward(&p, dst.desc(), nullptr, wrong_src.desc()),
+    expect_refused(pool2d_backward_once(&p, dst.desc(), nullptr, wrong_src.desc()),
                    "pool2d_backward: diff_src [2,3,8,9] does not match the expected [2,3,8,8]",
                    "diff_src shape");
     auto ws = make_tensor(FATHOM_BOOL, {16});
-    expect_refused(fathom_pool2d_backward(&p, dst.desc(), ws.desc(), src.desc()),
-                   "pool2d_backward: workspace holds 16 bytes but pool2d_workspace_bytes is 0",
+    expect_refused(pool2d_backward_once(&p, dst.desc(), ws.desc(), src.desc()),
+                   "pool2d_backward: workspace holds 16 bytes but the plan's workspace_bytes is 0",
                    "average with a workspace");
     auto empty_ws = make_tensor(FATHOM_BOOL, {0});
-    EXPECT_EQ(FATHOM_OK, fathom_pool2d_backward(&p, dst.desc(), empty_ws.desc(), src.desc()))
+    EXPECT_EQ(FATHOM_OK, pool2d_backward_once(&p, dst.desc(), empty_ws.desc(), src.desc()))
         << fathom_last_error();
 }
 

@@ -1,4 +1,4 @@
-// fathom_rnn_*: oneDNN (f32) against the reference kernel (f64 and f32) for
+// fathom_rnn_* (through one-shot plans): oneDNN (f32) against the reference kernel (f64 and f32) for
 // every mode on odd sizes, batch 1, one step, two layers and bidirectional,
 // with and without h0/c0, forward and backward (every gradient); a central
 // finite-difference check of the f64 reference backward per mode; the two
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "plan_util.h"
 #include "tensor_util.h"
 
 using namespace fathom_test;
@@ -175,7 +176,7 @@ Outputs run(const fathom_rnn_params& p, const Inputs& in, int backward_calls = 1
     o.cn = make_tensor(dtype, {LD, N, H});
     o.cn.randomize(97);
     int64_t bytes = -1;
-    if (fathom_rnn_workspace_bytes(&p, dtype, &bytes) != FATHOM_OK) {
+    if (rnn_workspace_bytes_once(&p, dtype, &bytes) != FATHOM_OK) {
         o.error = std::string("workspace_bytes: ") + fathom_last_error();
         return o;
     }
@@ -184,7 +185,7 @@ Outputs run(const fathom_rnn_params& p, const Inputs& in, int backward_calls = 1
     const fathom_tensor_desc* h0 = in.with_h0 ? in.h0.desc() : nullptr;
     const fathom_tensor_desc* c0 = in.with_c0 ? in.c0.desc() : nullptr;
     const fathom_tensor_desc* cn = is_lstm(p) ? o.cn.desc() : nullptr;
-    if (fathom_rnn_forward(&p, 1, in.src.desc(), h0, c0, w.data(), static_cast<int32_t>(w.size()),
+    if (rnn_forward_once(&p, 1, in.src.desc(), h0, c0, w.data(), static_cast<int32_t>(w.size()),
                            o.dst.desc(), o.hn.desc(), cn, ws.desc()) != FATHOM_OK) {
         o.error = std::string("forward: ") + fathom_last_error();
         return o;
@@ -204,7 +205,7 @@ Outputs run(const fathom_rnn_params& p, const Inputs& in, int backward_calls = 1
         for (auto& t : o.diff_weights) t.randomize(93);
         const auto dw = descs_of(o.diff_weights);
         const bool lstm = is_lstm(p);
-        if (fathom_rnn_backward(&p, in.src.desc(), h0, c0, w.data(), static_cast<int32_t>(w.size()),
+        if (rnn_backward_once(&p, in.src.desc(), h0, c0, w.data(), static_cast<int32_t>(w.size()),
                                 o.dst.desc(), o.hn.desc(), cn, in.diff_dst.desc(),
                                 in.with_diff_iter ? in.diff_hn.desc() : nullptr,
                                 in.with_diff_iter && lstm ? in.diff_cn.desc() : nullptr,
@@ -297,7 +298,7 @@ TEST_P(RnnMatchesReference, inferenceMatchesTraining) {
         TestTensor dst = make_tensor(FATHOM_F32, {s.T, s.N, 2 * s.H});
         TestTensor hn = make_tensor(FATHOM_F32, {4, s.N, s.H}), cn = hn;
         const auto w = descs_of(in.weights);
-        ASSERT_EQ(FATHOM_OK, fathom_rnn_forward(&p, 0, in.src.desc(), in.h0.desc(),
+        ASSERT_EQ(FATHOM_OK, rnn_forward_once(&p, 0, in.src.desc(), in.h0.desc(),
                                                 is_lstm(p) ? in.c0.desc() : nullptr, w.data(),
                                                 static_cast<int32_t>(w.size()), dst.desc(),
                                                 hn.desc(), is_lstm(p) ? cn.desc() : nullptr,
@@ -339,7 +340,7 @@ double loss_of(const fathom_rnn_params& p, const Inputs& in) {
     TestTensor dst = make_tensor(FATHOM_F64, {p.seq_len, N, dirs(p) * H});
     TestTensor hn = make_tensor(FATHOM_F64, {LD, N, H}), cn = hn;
     const auto w = descs_of(in.weights);
-    EXPECT_EQ(FATHOM_OK, fathom_rnn_forward(&p, 0, in.src.desc(), in.with_h0 ? in.h0.desc() : nullptr,
+    EXPECT_EQ(FATHOM_OK, rnn_forward_once(&p, 0, in.src.desc(), in.with_h0 ? in.h0.desc() : nullptr,
                                             in.with_c0 ? in.c0.desc() : nullptr, w.data(),
                                             static_cast<int32_t>(w.size()), dst.desc(), hn.desc(),
                                             is_lstm(p) ? cn.desc() : nullptr, nullptr))
@@ -462,11 +463,11 @@ struct Call {
 
     int64_t bytes() {
         int64_t b = 0;
-        EXPECT_EQ(FATHOM_OK, fathom_rnn_workspace_bytes(&p, FATHOM_F32, &b)) << fathom_last_error();
+        EXPECT_EQ(FATHOM_OK, rnn_workspace_bytes_once(&p, FATHOM_F32, &b)) << fathom_last_error();
         return b;
     }
     fathom_status forward(const fathom_tensor_desc* ws) {
-        return fathom_rnn_forward(&p, training, in.src.desc(), h0, c0, w.data(), weights_count,
+        return rnn_forward_once(&p, training, in.src.desc(), h0, c0, w.data(), weights_count,
                                   dst.desc(), hn.desc(), cn_desc, ws);
     }
 };
@@ -517,7 +518,7 @@ TEST(Rnn, forwardRefusesBadInput) {
         TestTensor f64 = make_tensor(FATHOM_F64, {4, 2, 5});
         c.h0 = f64.desc();
         Workspace ws(c.bytes());
-        expect_refused(c.forward(ws.desc()), {"dtype float64 of src_iter [4,2,5] does not match src float32"});
+        expect_refused(c.forward(ws.desc()), {"dtype float64 of src_iter [4,2,5] does not match the plan's float32"});
     }
     {
         Call c;
@@ -535,7 +536,7 @@ TEST(Rnn, forwardRefusesBadInput) {
         Call c;
         expect_refused(c.forward(nullptr), {"training=1 needs the workspace"});
         Workspace small(c.bytes() - 64);
-        expect_refused(c.forward(small.desc()), {"workspace holds", "but rnn_workspace_bytes is"});
+        expect_refused(c.forward(small.desc()), {"workspace holds", "but the plan's workspace_bytes is"});
         c.training = 0;
         Workspace ws(c.bytes());
         expect_refused(c.forward(ws.desc()), {"workspace is given but training=0"});
@@ -552,7 +553,7 @@ TEST(Rnn, forwardRefusesBadInput) {
         Call c;
         c.p.backend = FATHOM_RNN_ONEDNN;
         int64_t bytes = 0;
-        expect_refused(fathom_rnn_workspace_bytes(&c.p, FATHOM_F64, &bytes),
+        expect_refused(rnn_workspace_bytes_once(&c.p, FATHOM_F64, &bytes),
                        {"oneDNN backend takes float32, got float64"});
     }
     {
@@ -560,7 +561,7 @@ TEST(Rnn, forwardRefusesBadInput) {
         TestTensor strided = make_tensor(FATHOM_F32, {3, 2, 4}, Layout::Transposed);
         c.training = 0;
         c.w = descs_of(c.in.weights);
-        expect_refused(fathom_rnn_forward(&c.p, 0, strided.desc(), c.h0, c.c0, c.w.data(), 16,
+        expect_refused(rnn_forward_once(&c.p, 0, strided.desc(), c.h0, c.c0, c.w.data(), 16,
                                           c.dst.desc(), c.hn.desc(), c.cn_desc, nullptr),
                        {"src [3,2,4] must be contiguous"});
     }
@@ -571,21 +572,21 @@ TEST(Rnn, paramsAreChecked) {
     int64_t bytes = 0;
     fathom_rnn_params p = make_params(FATHOM_RNN_TANH, s, FATHOM_RNN_AUTO);
     p.layers = 0;
-    expect_refused(fathom_rnn_workspace_bytes(&p, FATHOM_F32, &bytes),
-                   {"rnn_workspace_bytes: layers=0 must be >= 1", "mode=tanh"});
+    expect_refused(rnn_workspace_bytes_once(&p, FATHOM_F32, &bytes),
+                   {"rnn_plan_create: layers=0 must be >= 1", "mode=tanh"});
     p = make_params(7, s, FATHOM_RNN_AUTO);
-    expect_refused(fathom_rnn_workspace_bytes(&p, FATHOM_F32, &bytes), {"unknown mode 7"});
+    expect_refused(rnn_workspace_bytes_once(&p, FATHOM_F32, &bytes), {"unknown mode 7"});
     p = make_params(FATHOM_RNN_TANH, s, 2);
-    expect_refused(fathom_rnn_workspace_bytes(&p, FATHOM_F32, &bytes), {"unknown backend 2"});
+    expect_refused(rnn_workspace_bytes_once(&p, FATHOM_F32, &bytes), {"unknown backend 2"});
     p = make_params(FATHOM_RNN_TANH, s, FATHOM_RNN_AUTO);
     p.bidirectional = 2;
-    expect_refused(fathom_rnn_workspace_bytes(&p, FATHOM_F32, &bytes), {"bidirectional=2"});
+    expect_refused(rnn_workspace_bytes_once(&p, FATHOM_F32, &bytes), {"bidirectional=2"});
     p.bidirectional = 0;
     p.hidden_size = int64_t{1} << 40;
-    expect_refused(fathom_rnn_workspace_bytes(&p, FATHOM_F32, &bytes), {"hidden_size=", "above 2^31-1"});
+    expect_refused(rnn_workspace_bytes_once(&p, FATHOM_F32, &bytes), {"hidden_size=", "above 2^31-1"});
     p.hidden_size = 5;
-    expect_refused(fathom_rnn_workspace_bytes(&p, FATHOM_I32, &bytes), {"dtype int32 not supported"});
-    expect_refused(fathom_rnn_workspace_bytes(nullptr, FATHOM_F32, &bytes), {"params is null"});
+    expect_refused(rnn_workspace_bytes_once(&p, FATHOM_I32, &bytes), {"dtype int32 not supported"});
+    expect_refused(rnn_workspace_bytes_once(nullptr, FATHOM_F32, &bytes), {"params is null"});
 }
 
 TEST(Rnn, backwardRefusesBadInput) {
@@ -599,7 +600,7 @@ TEST(Rnn, backwardRefusesBadInput) {
     auto dw = descs_of(dw_t);
     auto backward = [&](const fathom_rnn_params& p, const fathom_tensor_desc* workspace,
                         const fathom_tensor_desc* diff_dst, int32_t dw_count) {
-        return fathom_rnn_backward(&p, c.in.src.desc(), c.h0, c.c0, c.w.data(), 16, c.dst.desc(),
+        return rnn_backward_once(&p, c.in.src.desc(), c.h0, c.c0, c.w.data(), 16, c.dst.desc(),
                                    c.hn.desc(), c.cn.desc(), diff_dst, nullptr, nullptr, workspace,
                                    dsrc.desc(), dh.desc(), dc.desc(), dw.data(), dw_count);
     };

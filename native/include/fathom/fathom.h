@@ -10,7 +10,8 @@
  *    refuse a too-small buffer instead of writing past it;
  *  - enums and structs are append-only within an ABI version;
  *    fathom_abi_version() grows with them (6 moved activation layouts from the
- *    params structs into the tensor descriptor and made convolution a plan).
+ *    params structs into the tensor descriptor and made convolution a plan;
+ *    7 made pooling, batch normalization and recurrent layers plans too).
  */
 #ifndef FATHOM_FATHOM_H
 #define FATHOM_FATHOM_H
@@ -31,7 +32,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-#define FATHOM_ABI_VERSION 6
+#define FATHOM_ABI_VERSION 7
 
 typedef enum fathom_status {
     FATHOM_OK = 0,
@@ -455,28 +456,41 @@ typedef struct fathom_pool2d_params {
     int32_t reserved;  /* 0 (ABI 5: the layout, now in the descriptors) */
 } fathom_pool2d_params;
 
-FATHOM_API fathom_status fathom_pool2d_output_shape(const fathom_pool2d_params* p, int64_t* out);
 /*
- * Bytes of workspace max pooling's backward needs from its forward (0 for
- * average pooling), for src/dst of this dtype and p->backend. The contents are
- * private to the backend that wrote them: a 64-byte header (backend, dtype,
- * params) precedes the payload, and backward refuses a workspace written by
- * another backend, dtype or params with FATHOM_INVALID_ARGUMENT.
+ * A pooling plan (ABI 7), as a convolution plan: the validated params and
+ * dtype (F32 or F64) and the backend chosen for them; run it from any
+ * threads, destroy it once.
  */
-FATHOM_API fathom_status fathom_pool2d_workspace_bytes(const fathom_pool2d_params* p, int32_t dtype,
-                                                       int64_t* bytes);
+FATHOM_API fathom_status fathom_pool2d_plan_create(const fathom_pool2d_params* p, int32_t dtype,
+                                                   int64_t* plan);
+FATHOM_API fathom_status fathom_pool2d_plan_destroy(int64_t plan);
+
+typedef struct fathom_pool2d_choice {
+    int64_t dst_shape[4];     /* (N, C, OH, OW) */
+    /* Bytes of workspace max pooling's backward needs from its forward (0 for
+       average pooling). The contents are private to the backend that wrote
+       them: a 64-byte header (backend, dtype, params) precedes the payload,
+       and backward refuses a workspace written by another backend, dtype or
+       params with FATHOM_INVALID_ARGUMENT. */
+    int64_t workspace_bytes;  /* for the calling thread's budget now */
+    int32_t backend;          /* fathom_cnn_backend actually used (AUTO resolved) */
+    int32_t reserved;
+} fathom_pool2d_choice;
+
+FATHOM_API fathom_status fathom_pool2d_plan_info(int64_t plan, fathom_pool2d_choice* info);
+
 /*
- * workspace: a contiguous, 8-byte aligned BOOL (byte) tensor of exactly
- * workspace_bytes elements, or null (inference: no backward). Average pooling
- * ignores it (null or 0 bytes).
+ * src/dst: the plan's shapes and dtype, both NCHW or both NCHW16C (F32, C a
+ * multiple of 16). workspace: a contiguous, 8-byte aligned BOOL (byte) tensor
+ * of exactly workspace_bytes elements, or null (inference: no backward).
+ * Average pooling ignores it (null or 0 bytes).
  */
-FATHOM_API fathom_status fathom_pool2d_forward(const fathom_pool2d_params* p,
-                                               const fathom_tensor_desc* src,
+FATHOM_API fathom_status fathom_pool2d_forward(int64_t plan, const fathom_tensor_desc* src,
                                                const fathom_tensor_desc* dst,
                                                const fathom_tensor_desc* workspace);
-/* diff_src (overwritten) from diff_dst and, for max pooling, the forward's workspace. */
-FATHOM_API fathom_status fathom_pool2d_backward(const fathom_pool2d_params* p,
-                                                const fathom_tensor_desc* diff_dst,
+/* diff_src (overwritten) from diff_dst and, for max pooling, the forward's
+   workspace; in the forward's layout. */
+FATHOM_API fathom_status fathom_pool2d_backward(int64_t plan, const fathom_tensor_desc* diff_dst,
                                                 const fathom_tensor_desc* workspace,
                                                 const fathom_tensor_desc* diff_src);
 
@@ -503,8 +517,24 @@ typedef struct fathom_batch_norm_params {
     int32_t reserved; /* 0 (ABI 5: the layout, now in the descriptors) */
 } fathom_batch_norm_params;
 
-FATHOM_API fathom_status fathom_batch_norm_forward(const fathom_batch_norm_params* p,
-                                                   const fathom_tensor_desc* src,
+/*
+ * A batch-norm plan (ABI 7): the validated params (training with N*S > 1)
+ * and dtype (F32 or F64), and the backend chosen for them.
+ */
+FATHOM_API fathom_status fathom_batch_norm_plan_create(const fathom_batch_norm_params* p,
+                                                       int32_t dtype, int64_t* plan);
+FATHOM_API fathom_status fathom_batch_norm_plan_destroy(int64_t plan);
+
+typedef struct fathom_batch_norm_choice {
+    int32_t backend;  /* fathom_cnn_backend actually used (AUTO resolved) */
+    int32_t reserved;
+} fathom_batch_norm_choice;
+
+FATHOM_API fathom_status fathom_batch_norm_plan_info(int64_t plan,
+                                                     fathom_batch_norm_choice* info);
+
+/* src and dst: the plan's dtype, one layout (NCHW16C: F32, C % 16 == 0). */
+FATHOM_API fathom_status fathom_batch_norm_forward(int64_t plan, const fathom_tensor_desc* src,
                                                    const fathom_tensor_desc* gamma,
                                                    const fathom_tensor_desc* beta,
                                                    const fathom_tensor_desc* running_mean,
@@ -514,11 +544,10 @@ FATHOM_API fathom_status fathom_batch_norm_forward(const fathom_batch_norm_param
                                                    const fathom_tensor_desc* dst);
 /*
  * Backward: diff_src, diff_gamma, diff_beta (all overwritten) from the saved
- * statistics. training != 0 differentiates through the batch statistics;
- * training == 0 treats save_mean/save_invstd as constants (frozen BN).
+ * statistics. A training plan differentiates through the batch statistics;
+ * an inference plan treats save_mean/save_invstd as constants (frozen BN).
  */
-FATHOM_API fathom_status fathom_batch_norm_backward(const fathom_batch_norm_params* p,
-                                                    const fathom_tensor_desc* src,
+FATHOM_API fathom_status fathom_batch_norm_backward(int64_t plan, const fathom_tensor_desc* src,
                                                     const fathom_tensor_desc* diff_dst,
                                                     const fathom_tensor_desc* gamma,
                                                     const fathom_tensor_desc* save_mean,
@@ -590,25 +619,36 @@ typedef struct fathom_rnn_params {
 } fathom_rnn_params;
 
 /*
- * Bytes of the workspace that training forward writes and backward reads, for
- * tensors of this dtype under p->backend. Its contents are private to the
- * backend that wrote them (saved gates and states); a 64-byte header names the
- * backend, dtype and params, and backward refuses a workspace that another
- * backend, dtype or params wrote.
+ * A recurrent-layer plan (ABI 7): the validated params and dtype (F32 or F64)
+ * and the backend chosen for them; run it from any threads, destroy it once.
  */
-FATHOM_API fathom_status fathom_rnn_workspace_bytes(const fathom_rnn_params* p, int32_t dtype,
-                                                    int64_t* bytes);
+FATHOM_API fathom_status fathom_rnn_plan_create(const fathom_rnn_params* p, int32_t dtype,
+                                                int64_t* plan);
+FATHOM_API fathom_status fathom_rnn_plan_destroy(int64_t plan);
+
+typedef struct fathom_rnn_choice {
+    /* Bytes of the workspace that training forward writes and backward reads,
+       for the calling thread's budget now. Its contents are private to the
+       backend that wrote them (saved gates and states); a 64-byte header
+       names the backend, dtype and params, and backward refuses a workspace
+       that another backend, dtype or params wrote. */
+    int64_t workspace_bytes;
+    int32_t backend; /* fathom_rnn_backend actually used (AUTO resolved) */
+    int32_t reserved;
+} fathom_rnn_choice;
+
+FATHOM_API fathom_status fathom_rnn_plan_info(int64_t plan, fathom_rnn_choice* info);
 
 /*
  * Forward over the whole sequence. weights points to weights_count = 4*L*D
  * descriptors (order above). src_iter and src_iter_c are nullable (zeros);
  * src_iter_c and dst_iter_c are for LSTM only (null otherwise; dst_iter_c is
  * required for LSTM). training != 0 needs workspace: a contiguous, 64-byte
- * aligned BOOL tensor of exactly fathom_rnn_workspace_bytes elements;
+ * aligned BOOL tensor of exactly workspace_bytes (fathom_rnn_plan_info) elements;
  * training == 0 needs a null workspace. dst, dst_iter and dst_iter_c are
  * overwritten.
  */
-FATHOM_API fathom_status fathom_rnn_forward(const fathom_rnn_params* p, int32_t training,
+FATHOM_API fathom_status fathom_rnn_forward(int64_t plan, int32_t training,
                                             const fathom_tensor_desc* src,
                                             const fathom_tensor_desc* src_iter,
                                             const fathom_tensor_desc* src_iter_c,
@@ -620,7 +660,7 @@ FATHOM_API fathom_status fathom_rnn_forward(const fathom_rnn_params* p, int32_t 
                                             const fathom_tensor_desc* workspace);
 
 /*
- * Backward through time from a training forward: the same params, src,
+ * Backward through time from a training forward: the same plan, src,
  * src_iter(_c) (null again where forward had null), weights and forward
  * outputs dst, dst_iter(_c), plus its workspace. diff_dst (T,N,D*H) is
  * required; diff_dst_iter and diff_dst_iter_c are nullable (zeros).
@@ -630,7 +670,7 @@ FATHOM_API fathom_status fathom_rnn_forward(const fathom_rnn_params* p, int32_t 
  * count 0 for none). Where two weights enter as one sum (b_ih + b_hh) their
  * gradients are equal.
  */
-FATHOM_API fathom_status fathom_rnn_backward(const fathom_rnn_params* p,
+FATHOM_API fathom_status fathom_rnn_backward(int64_t plan,
                                              const fathom_tensor_desc* src,
                                              const fathom_tensor_desc* src_iter,
                                              const fathom_tensor_desc* src_iter_c,

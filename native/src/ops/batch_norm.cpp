@@ -3,6 +3,7 @@
 // checked before anything is written.
 #include "ops/batch_norm.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -10,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "ops/checker.h"
 #include "ops/dispatch.h"
 #include "ops/layout.h"
 #include "ops/nchw_args.h"
@@ -50,51 +52,54 @@ BatchNormParams check_params(const char* op, const fathom_batch_norm_params* pp)
 
 // One layout for the call's activations (the first one's); nChw16c needs
 // float32, channels divisible by 16 and is meaningful only with S > 1.
-int32_t call_layout(const char* op, const BatchNormParams& p,
+int32_t call_layout(const Checker& ck, const BatchNormParams& p,
                     std::initializer_list<std::pair<const char*, const TensorView*>> views) {
     const auto& first = *views.begin();
     const int32_t layout = first.second->layout;
     for (const auto& v : views)
         if (v.second->layout != layout)
-            fail(FATHOM_INVALID_ARGUMENT, op, ": ", first.first, " is ", layout_name(layout),
-                 " but ", v.first, " is ", layout_name(v.second->layout),
-                 "; all activations take one layout (", describe(p), ")");
+            ck.fail(first.first, " is ", layout_name(layout), " but ", v.first, " is ",
+                    layout_name(v.second->layout), "; all activations take one layout");
     if (layout != FATHOM_LAYOUT_NCHW && first.second->dtype != FATHOM_F32)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs float32, ", first.first, " ",
-             shape_str(*first.second), " is ", dtype_name(first.second->dtype));
+        ck.fail("nChw16c layout needs float32, ", first.first, " ", shape_str(*first.second),
+                " is ", dtype_name(first.second->dtype));
     if (layout != FATHOM_LAYOUT_NCHW && p.c % 16 != 0)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs c divisible by 16 (",
-             describe(p), ")");
+        ck.fail("nChw16c layout needs c divisible by 16");
     return layout;
 }
 
-// src-like: float, contiguous, [n, c, ...] with the trailing dims multiplying to s.
-TensorView check_data(const char* op, const BatchNormParams& p, const TensorView& t,
-                      const char* name) {
-    require_float(op, t, name);
+// src-like: the plan's dtype, contiguous, [n, c, ...] with the trailing dims
+// multiplying to s, in either layout.
+TensorView check_data(const Checker& ck, const BatchNormPlan& plan, const char* name,
+                      const fathom_tensor_desc* desc, Checker::Access access) {
+    const BatchNormParams& p = plan.p;
+    TensorView t;
+    try {
+        t = access == Checker::kOutput ? output_view_any_layout(ck.op(), name, desc)
+                                       : input_view_any_layout(ck.op(), name, desc);
+    } catch (const Error& e) {
+        ck.rethrow(e);
+    }
+    if (t.dtype != plan.dtype)
+        ck.fail("dtype ", dtype_name(t.dtype), " of ", name, " ", shape_str(t),
+                " does not match the plan's ", dtype_name(plan.dtype));
     int64_t s = 1;
     for (int d = 2; d < t.ndim; ++d) s *= t.shape[d];
     if (t.ndim < 2 || t.shape[0] != p.n || t.shape[1] != p.c || s != p.s)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": ", name, " ", shape_str(t), " does not match n=",
-             p.n, " c=", p.c, " s=", p.s, " (expected [", p.n, ",", p.c,
-             ",...] with trailing dims multiplying to s)");
-    require_contiguous(op, t, name);
+        ck.fail(name, " ", shape_str(t), " does not match n=", p.n, " c=", p.c, " s=", p.s,
+                " (expected [", p.n, ",", p.c, ",...] with trailing dims multiplying to s)");
+    try {
+        require_contiguous(ck.op(), t, name);
+    } catch (const Error& e) {
+        ck.rethrow(e);
+    }
     return t;
 }
 
-// A per-channel vector: [c], contiguous, of the data's dtype.
-template <typename Char>
-Char* channel_vector(const char* op, const fathom_batch_norm_params& p,
-                     const fathom_tensor_desc* desc, const char* name, fathom_dtype dtype,
-                     bool output) {
-    if (desc == nullptr) return nullptr;
-    const TensorView t = output ? output_view(op, name, desc) : input_view(op, name, desc);
-    if (t.dtype != dtype)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": dtype ", dtype_name(t.dtype), " of ", name,
-             " does not match src ", dtype_name(dtype));
-    require_exact_shape(op, t, name, {p.c});
-    require_contiguous(op, t, name);
-    return t.data;
+// A per-channel vector: null, or [c], contiguous, of the plan's dtype.
+char* channel_vector(const Checker& ck, const BatchNormPlan& plan, const char* name,
+                     const fathom_tensor_desc* desc, Checker::Access access) {
+    return ck.optional(name, desc, access, {plan.p.c}, plan.dtype).data;
 }
 
 // Work estimate for ThreadGrant: a few memory-bound passes over the data.
@@ -104,76 +109,78 @@ Char* channel_vector(const char* op, const fathom_batch_norm_params& p,
 
 }  // namespace
 
+std::shared_ptr<BatchNormPlan> make_batch_norm_plan(const fathom_batch_norm_params* raw,
+                                                    int32_t dtype) {
+    const char* op = "batch_norm_plan_create";
+    auto plan = std::make_shared<BatchNormPlan>();
+    plan->p = check_params(op, raw);
+    if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": dtype ", dtype_name(dtype),
+             " not supported; batch_norm takes float32 or float64 (", describe(plan->p), ")");
+    plan->dtype = static_cast<fathom_dtype>(dtype);
+    if (plan->p.training && plan->p.n * plan->p.s == 1)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": training needs more than one value per channel (",
+             describe(plan->p), ")");
+    plan->backend = resolve_cnn_backend(op, plan->p.backend, plan->dtype);
+    return plan;
+}
+
 BatchNormArgs check_batch_norm_forward(
-    const fathom_batch_norm_params* params, const fathom_tensor_desc* src,
-    const fathom_tensor_desc* gamma, const fathom_tensor_desc* beta,
-    const fathom_tensor_desc* running_mean, const fathom_tensor_desc* running_var,
-    const fathom_tensor_desc* save_mean, const fathom_tensor_desc* save_invstd,
-    const fathom_tensor_desc* dst) {
-    const char* op = "batch_norm_forward";
-    BatchNormArgs a{check_params(op, params), FATHOM_CNN_REFERENCE, FATHOM_F32};
+    const BatchNormPlan& plan, const fathom_tensor_desc* src, const fathom_tensor_desc* gamma,
+    const fathom_tensor_desc* beta, const fathom_tensor_desc* running_mean,
+    const fathom_tensor_desc* running_var, const fathom_tensor_desc* save_mean,
+    const fathom_tensor_desc* save_invstd, const fathom_tensor_desc* dst) {
+    const auto context = [&] { return describe(plan.p); };
+    const Checker ck("batch_norm_forward", context);
+    BatchNormArgs a{plan.p, plan.backend, plan.dtype};
     BatchNormParams& p = a.p;
-    if (p.training && p.n * p.s == 1)
-        fail(FATHOM_INVALID_ARGUMENT, op,
-             ": training needs more than one value per channel (", describe(p), ")");
-    const TensorView x = check_data(op, p, input_view_any_layout(op, "src", src), "src");
-    const TensorView y = check_data(op, p, output_view_any_layout(op, "dst", dst), "dst");
-    require_same_shape(op, y, "dst", x, "src");
-    require_same_dtype(op, y, "dst", x, "src");
-    a.dtype = x.dtype;
-    p.layout = call_layout(op, p, {{"src", &x}, {"dst", &y}});
-    a.backend = resolve_cnn_backend(op, p.backend, a.dtype);
+    const TensorView x = check_data(ck, plan, "src", src, Checker::kInput);
+    const TensorView y = check_data(ck, plan, "dst", dst, Checker::kOutput);
+    if (y.ndim != x.ndim || !std::equal(x.shape, x.shape + x.ndim, y.shape))
+        ck.fail("dst ", shape_str(y), " does not match src ", shape_str(x));
+    p.layout = call_layout(ck, p, {{"src", &x}, {"dst", &y}});
     a.src = x.data;
     a.dst = y.data;
-    a.gamma = channel_vector<const char>(op, p, gamma, "gamma", a.dtype, false);
-    a.beta = channel_vector<const char>(op, p, beta, "beta", a.dtype, false);
-    a.running_mean = channel_vector<char>(op, p, running_mean, "running_mean", a.dtype, true);
-    a.running_var = channel_vector<char>(op, p, running_var, "running_var", a.dtype, true);
+    a.gamma = channel_vector(ck, plan, "gamma", gamma, Checker::kInput);
+    a.beta = channel_vector(ck, plan, "beta", beta, Checker::kInput);
+    a.running_mean = channel_vector(ck, plan, "running_mean", running_mean, Checker::kOutput);
+    a.running_var = channel_vector(ck, plan, "running_var", running_var, Checker::kOutput);
     if ((a.running_mean == nullptr) != (a.running_var == nullptr))
-        fail(FATHOM_INVALID_ARGUMENT, op, ": running_mean and running_var must both be given "
-             "or both be null (", describe(p), ")");
+        ck.fail("running_mean and running_var must both be given or both be null");
     if (!p.training && a.running_mean == nullptr)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": inference needs running_mean and running_var (",
-             describe(p), ")");
-    a.save_mean = channel_vector<char>(op, p, save_mean, "save_mean", a.dtype, true);
-    a.save_invstd = channel_vector<char>(op, p, save_invstd, "save_invstd", a.dtype, true);
+        ck.fail("inference needs running_mean and running_var");
+    a.save_mean = channel_vector(ck, plan, "save_mean", save_mean, Checker::kOutput);
+    a.save_invstd = channel_vector(ck, plan, "save_invstd", save_invstd, Checker::kOutput);
     return a;
 }
 
 BatchNormArgs check_batch_norm_backward(
-    const fathom_batch_norm_params* params, const fathom_tensor_desc* src,
-    const fathom_tensor_desc* diff_dst, const fathom_tensor_desc* gamma,
-    const fathom_tensor_desc* save_mean, const fathom_tensor_desc* save_invstd,
-    const fathom_tensor_desc* diff_src, const fathom_tensor_desc* diff_gamma,
-    const fathom_tensor_desc* diff_beta) {
-    const char* op = "batch_norm_backward";
-    BatchNormArgs a{check_params(op, params), FATHOM_CNN_REFERENCE, FATHOM_F32};
+    const BatchNormPlan& plan, const fathom_tensor_desc* src, const fathom_tensor_desc* diff_dst,
+    const fathom_tensor_desc* gamma, const fathom_tensor_desc* save_mean,
+    const fathom_tensor_desc* save_invstd, const fathom_tensor_desc* diff_src,
+    const fathom_tensor_desc* diff_gamma, const fathom_tensor_desc* diff_beta) {
+    const auto context = [&] { return describe(plan.p); };
+    const Checker ck("batch_norm_backward", context);
+    BatchNormArgs a{plan.p, plan.backend, plan.dtype};
     BatchNormParams& p = a.p;
-    const TensorView x = check_data(op, p, input_view_any_layout(op, "src", src), "src");
-    const TensorView dy =
-        check_data(op, p, input_view_any_layout(op, "diff_dst", diff_dst), "diff_dst");
-    const TensorView dx =
-        check_data(op, p, output_view_any_layout(op, "diff_src", diff_src), "diff_src");
-    require_same_shape(op, dy, "diff_dst", x, "src");
-    require_same_shape(op, dx, "diff_src", x, "src");
-    require_same_dtype(op, dy, "diff_dst", x, "src");
-    require_same_dtype(op, dx, "diff_src", x, "src");
-    a.dtype = x.dtype;
-    p.layout = call_layout(op, p, {{"src", &x}, {"diff_dst", &dy}, {"diff_src", &dx}});
-    a.backend = resolve_cnn_backend(op, p.backend, a.dtype);
+    const TensorView x = check_data(ck, plan, "src", src, Checker::kInput);
+    const TensorView dy = check_data(ck, plan, "diff_dst", diff_dst, Checker::kInput);
+    const TensorView dx = check_data(ck, plan, "diff_src", diff_src, Checker::kOutput);
+    for (const auto& [name, v] : {std::pair<const char*, const TensorView*>{"diff_dst", &dy},
+                                  {"diff_src", &dx}})
+        if (v->ndim != x.ndim || !std::equal(x.shape, x.shape + x.ndim, v->shape))
+            ck.fail(name, " ", shape_str(*v), " does not match src ", shape_str(x));
+    p.layout = call_layout(ck, p, {{"src", &x}, {"diff_dst", &dy}, {"diff_src", &dx}});
     a.src = x.data;
     a.diff_dst = dy.data;
     a.dst = dx.data;
-    a.gamma = channel_vector<const char>(op, p, gamma, "gamma", a.dtype, false);
+    a.gamma = channel_vector(ck, plan, "gamma", gamma, Checker::kInput);
     if (save_mean == nullptr || save_invstd == nullptr)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": save_mean and save_invstd of the forward are "
-             "required (", describe(p), ")");
-    a.save_mean = const_cast<char*>(
-        channel_vector<const char>(op, p, save_mean, "save_mean", a.dtype, false));
-    a.save_invstd = const_cast<char*>(
-        channel_vector<const char>(op, p, save_invstd, "save_invstd", a.dtype, false));
-    a.diff_gamma = channel_vector<char>(op, p, diff_gamma, "diff_gamma", a.dtype, true);
-    a.diff_beta = channel_vector<char>(op, p, diff_beta, "diff_beta", a.dtype, true);
+        ck.fail("save_mean and save_invstd of the forward are required");
+    a.save_mean = channel_vector(ck, plan, "save_mean", save_mean, Checker::kInput);
+    a.save_invstd = channel_vector(ck, plan, "save_invstd", save_invstd, Checker::kInput);
+    a.diff_gamma = channel_vector(ck, plan, "diff_gamma", diff_gamma, Checker::kOutput);
+    a.diff_beta = channel_vector(ck, plan, "diff_beta", diff_beta, Checker::kOutput);
     return a;
 }
 

@@ -18,6 +18,8 @@
 
 #include <cstdint>
 
+#include <memory>
+
 #include "core/tensor_desc.h"
 #include "fathom/fathom.h"
 
@@ -47,18 +49,30 @@ struct BatchNormArgs {
     char* diff_beta = nullptr;
 };
 
+// A plan: what fathom_batch_norm_plan_create validated and chose, immutable.
+struct BatchNormPlan {
+    int64_t id = 0;
+    BatchNormParams p;
+    fathom_dtype dtype = FATHOM_F32;
+    fathom_cnn_backend backend = FATHOM_CNN_REFERENCE;  // resolved
+};
+// Validates (params, dtype F32/F64; training needs N*S > 1), resolves the backend.
+std::shared_ptr<BatchNormPlan> make_batch_norm_plan(const fathom_batch_norm_params* p,
+                                                    int32_t dtype);
+
+// Per call: activations of the plan's dtype and (N,C,...) shape with trailing
+// dims multiplying to S, one layout; per-channel vectors (C); nullability as
+// in fathom.h. Messages "batch_norm_forward: ... (n=.. c=.. ...)".
 BatchNormArgs check_batch_norm_forward(
-    const fathom_batch_norm_params* p, const fathom_tensor_desc* src,
-    const fathom_tensor_desc* gamma, const fathom_tensor_desc* beta,
-    const fathom_tensor_desc* running_mean, const fathom_tensor_desc* running_var,
-    const fathom_tensor_desc* save_mean, const fathom_tensor_desc* save_invstd,
-    const fathom_tensor_desc* dst);
+    const BatchNormPlan& plan, const fathom_tensor_desc* src, const fathom_tensor_desc* gamma,
+    const fathom_tensor_desc* beta, const fathom_tensor_desc* running_mean,
+    const fathom_tensor_desc* running_var, const fathom_tensor_desc* save_mean,
+    const fathom_tensor_desc* save_invstd, const fathom_tensor_desc* dst);
 BatchNormArgs check_batch_norm_backward(
-    const fathom_batch_norm_params* p, const fathom_tensor_desc* src,
-    const fathom_tensor_desc* diff_dst, const fathom_tensor_desc* gamma,
-    const fathom_tensor_desc* save_mean, const fathom_tensor_desc* save_invstd,
-    const fathom_tensor_desc* diff_src, const fathom_tensor_desc* diff_gamma,
-    const fathom_tensor_desc* diff_beta);
+    const BatchNormPlan& plan, const fathom_tensor_desc* src, const fathom_tensor_desc* diff_dst,
+    const fathom_tensor_desc* gamma, const fathom_tensor_desc* save_mean,
+    const fathom_tensor_desc* save_invstd, const fathom_tensor_desc* diff_src,
+    const fathom_tensor_desc* diff_gamma, const fathom_tensor_desc* diff_beta);
 void batch_norm_forward(const BatchNormArgs& a);
 void batch_norm_backward(const BatchNormArgs& a);
 

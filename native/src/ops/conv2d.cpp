@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "ops/checker.h"
 #include "ops/dispatch.h"
 #include "ops/nchw_args.h"
 #include "ops/layout.h"
@@ -26,13 +27,6 @@ std::string describe_params(const fathom_conv2d_params& p) {
        << " pw=" << p.pw << " dh=" << p.dh << " dw=" << p.dw << " groups=" << p.groups
        << " has_bias=" << p.has_bias << " post_relu=" << p.post_relu << " backend=" << p.backend;
     return os.str();
-}
-
-// "[2,3,8,8]", "null", or "[..] (ndim 9)" for a descriptor that failed its checks.
-std::string desc_shape(const fathom_tensor_desc* d) {
-    if (d == nullptr) return "null";
-    if (d->ndim < 0 || d->ndim > FATHOM_MAX_DIMS) return "(ndim " + std::to_string(d->ndim) + ")";
-    return shape_str(d->shape, d->ndim);
 }
 
 // " (src [2,3,8,8], weights [4,2,3,3], bias null, dst [2,4,6,6]; n=2 c=3 ...)":
@@ -57,111 +51,92 @@ struct Operand {
     bool output;
 };
 
-// Checks for one entry point; every failure message ends with the shapes of
-// all operands and the params, built only when a check fails.
-class Checker {
-public:
-    Checker(const char* op, const fathom_conv2d_params* raw, const Operand* operands, int count)
-        : op_(op), raw_(raw), operands_(operands), count_(count) {}
+// The context of a pass's messages: every operand's shape and the params,
+// "src [2,3,8,8], weights [4,2,3,3], bias null, dst [2,4,6,6]; n=2 c=3 ...".
+struct ConvContext {
+    const fathom_conv2d_params* raw;
+    const Operand* operands;
+    int count;
 
-    std::string context() const {
+    std::string operator()() const {
         const char* names[4];
         const fathom_tensor_desc* descs[4];
-        for (int i = 0; i < count_; ++i) names[i] = operands_[i].name, descs[i] = operands_[i].desc;
-        return call_context(*raw_, names, descs, count_);
+        for (int i = 0; i < count; ++i) names[i] = operands[i].name, descs[i] = operands[i].desc;
+        const std::string wrapped = call_context(*raw, names, descs, count);  // " (...)"
+        return wrapped.substr(2, wrapped.size() - 3);
     }
-
-    template <typename... Parts>
-    [[noreturn]] void fail_with(fathom_status status, const Parts&... parts) const {
-        std::ostringstream os;
-        os << op_ << ": ";
-        (os << ... << parts);
-        throw Error(status, os.str() + context());
-    }
-
-    // The call's weights or diff_weights operand (every entry point has one).
-    const Operand& weights_of_call() const {
-        for (int i = 0; i < count_; ++i) {
-            const std::string name = operands_[i].name;
-            if (name == "weights" || name == "diff_weights") return operands_[i];
+    // The call's weights or diff_weights operand (every pass has one).
+    const Operand& weights() const {
+        for (int i = 0; i < count; ++i) {
+            const std::string name = operands[i].name;
+            if (name == "weights" || name == "diff_weights") return operands[i];
         }
-        return operands_[0];
+        return operands[0];
     }
-
-    // A present operand: descriptor checks, rank, exact shape, contiguity.
-    TensorView view(const Operand& o, const Conv2dParams& p) const {
-        TensorView t;
-        try {
-            t = o.output ? output_view_any_layout(op_, o.name, o.desc)
-                         : input_view_any_layout(op_, o.name, o.desc);
-        } catch (const Error& e) {
-            throw Error(e.status(), e.what() + context());
-        }
-        // NOTE: messages are built only on failure; this runs on every call.
-        if (t.ndim != o.ndim)
-            fail_with(FATHOM_INVALID_ARGUMENT, o.name, " ", shape_str(t), " must be ", o.ndim,
-                      "-D ", o.ndim == 4 ? "(N,C,H,W)" : "(K)", ", expected ",
-                      shape_str(o.expected, o.ndim));
-        for (int d = 0; d < o.ndim; ++d)
-            if (t.shape[d] != o.expected[d]) mismatch(o, t, p, d);
-        int64_t step = 1;
-        for (int d = o.ndim - 1; d >= 0; --d) {
-            if (t.shape[d] > 1 && t.strides[d] != step) {
-                int64_t dense[4];
-                int64_t s = 1;
-                for (int e = o.ndim - 1; e >= 0; --e) dense[e] = s, s *= t.shape[e];
-                fail_with(FATHOM_INVALID_ARGUMENT, o.name, " ", shape_str(t), " with strides ",
-                          shape_str(t.strides, t.ndim),
-                          " is not contiguous (row-major strides ", shape_str(dense, o.ndim),
-                          " required)");
-            }
-            step *= t.shape[d];
-        }
-        return t;
-    }
-
-private:
-    [[noreturn]] void mismatch(const Operand& o, const TensorView& t, const Conv2dParams& p,
-                               int d) const {
-        const std::string name = o.name, shape = shape_str(t);
-        const std::string want = shape_str(o.expected, o.ndim);
-        const bool is_src = name == "src" || name == "diff_src";
-        const bool is_weights = name == "weights" || name == "diff_weights";
-        if (is_src && d == 1) {
-            // The example in the docs: src [2,3,8,8] has 3 channels but weights
-            // [4,2,3,3] with groups=1 expect 2.
-            const Operand& w = weights_of_call();
-            const bool w_named = w.desc != nullptr && std::string(w.name) != o.name &&
-                                 w.desc->ndim == 4 && w.desc->shape[1] * p.groups == p.c;
-            if (w_named)
-                fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " has ", t.shape[1],
-                          " channels but ", w.name, " ", desc_shape(w.desc),
-                          " with groups=", p.groups, " expect ", p.c);
-            fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " has ", t.shape[1],
-                      " channels but the params expect c=", p.c, " (expected ", want, ")");
-        }
-        if (is_weights && d == 1)
-            fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " has ", t.shape[1],
-                      " input channels per group but c=", p.c, " with groups=", p.groups,
-                      " needs ", p.cg(), " (expected ", want, ")");
-        if (is_weights && d == 0)
-            fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " has ", t.shape[0],
-                      " output channels but the params expect k=", p.k, " (expected ", want,
-                      ")");
-        if ((name == "dst" || name == "diff_dst") && d >= 2)
-            fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " does not match the output ",
-                      want, " of a ", p.h, "x", p.w, " input with kernel ", p.kh, "x", p.kw,
-                      ", stride ", p.sh, "x", p.sw, ", padding ", p.ph, "x", p.pw,
-                      ", dilation ", p.dh, "x", p.dw);
-        fail_with(FATHOM_INVALID_ARGUMENT, name, " ", shape, " does not match the expected ",
-                  want);
-    }
-
-    const char* op_;
-    const fathom_conv2d_params* raw_;
-    const Operand* operands_;
-    int count_;
 };
+
+[[noreturn]] void mismatch(const Checker& ck, const ConvContext& call, const Operand& o,
+                           const TensorView& t, const Conv2dParams& p, int d) {
+    const std::string name = o.name, shape = shape_str(t);
+    const std::string want = shape_str(o.expected, o.ndim);
+    const bool is_src = name == "src" || name == "diff_src";
+    const bool is_weights = name == "weights" || name == "diff_weights";
+    if (is_src && d == 1) {
+        // The example in the docs: src [2,3,8,8] has 3 channels but weights
+        // [4,2,3,3] with groups=1 expect 2.
+        const Operand& w = call.weights();
+        const bool w_named = w.desc != nullptr && std::string(w.name) != o.name &&
+                             w.desc->ndim == 4 && w.desc->shape[1] * p.groups == p.c;
+        if (w_named)
+            ck.fail(name, " ", shape, " has ", t.shape[1], " channels but ", w.name, " ",
+                    desc_shape(w.desc), " with groups=", p.groups, " expect ", p.c);
+        ck.fail(name, " ", shape, " has ", t.shape[1], " channels but the params expect c=", p.c,
+                " (expected ", want, ")");
+    }
+    if (is_weights && d == 1)
+        ck.fail(name, " ", shape, " has ", t.shape[1], " input channels per group but c=", p.c,
+                " with groups=", p.groups, " needs ", p.cg(), " (expected ", want, ")");
+    if (is_weights && d == 0)
+        ck.fail(name, " ", shape, " has ", t.shape[0], " output channels but the params expect k=",
+                p.k, " (expected ", want, ")");
+    if ((name == "dst" || name == "diff_dst") && d >= 2)
+        ck.fail(name, " ", shape, " does not match the output ", want, " of a ", p.h, "x", p.w,
+                " input with kernel ", p.kh, "x", p.kw, ", stride ", p.sh, "x", p.sw,
+                ", padding ", p.ph, "x", p.pw, ", dilation ", p.dh, "x", p.dw);
+    ck.fail(name, " ", shape, " does not match the expected ", want);
+}
+
+// A present operand: descriptor checks, rank, exact shape (with messages that
+// say which param disagrees), contiguity.
+TensorView conv_view(const Checker& ck, const ConvContext& call, int i, const Conv2dParams& p) {
+    const Operand& o = call.operands[i];
+    TensorView t;
+    try {
+        t = o.output ? output_view_any_layout(ck.op(), o.name, o.desc)
+                     : input_view_any_layout(ck.op(), o.name, o.desc);
+    } catch (const Error& e) {
+        ck.rethrow(e);
+    }
+    // NOTE: messages are built only on failure; this runs on every call.
+    if (t.ndim != o.ndim)
+        ck.fail(o.name, " ", shape_str(t), " must be ", o.ndim, "-D ",
+                o.ndim == 4 ? "(N,C,H,W)" : "(K)", ", expected ", shape_str(o.expected, o.ndim));
+    for (int d = 0; d < o.ndim; ++d)
+        if (t.shape[d] != o.expected[d]) mismatch(ck, call, o, t, p, d);
+    int64_t step = 1;
+    for (int d = o.ndim - 1; d >= 0; --d) {
+        if (t.shape[d] > 1 && t.strides[d] != step) {
+            int64_t dense[4];
+            int64_t s = 1;
+            for (int e = o.ndim - 1; e >= 0; --e) dense[e] = s, s *= t.shape[e];
+            ck.fail(o.name, " ", shape_str(t), " with strides ", shape_str(t.strides, t.ndim),
+                    " is not contiguous (row-major strides ", shape_str(dense, o.ndim),
+                    " required)");
+        }
+        step *= t.shape[d];
+    }
+    return t;
+}
 
 void fill(int64_t* out, int64_t a, int64_t b, int64_t c, int64_t d) {
     out[0] = a, out[1] = b, out[2] = c, out[3] = d;
@@ -194,20 +169,20 @@ int32_t check_dtypes_and_layouts(const Checker& ck, const Conv2dPlan& plan, cons
         const TensorView& v = views[i];
         if (v.data == nullptr && ops[i].ndim == 1) continue;  // absent bias
         if (v.dtype != plan.dtype)
-            ck.fail_with(FATHOM_INVALID_ARGUMENT, "dtype ", dtype_name(v.dtype), " of ",
+            ck.fail("dtype ", dtype_name(v.dtype), " of ",
                          ops[i].name, " does not match the plan's ", dtype_name(plan.dtype));
         if (v.layout == FATHOM_LAYOUT_NCHW) continue;
         const std::string name = ops[i].name;
         const bool src_side = name == "src" || name == "diff_src";
         const bool dst_side = name == "dst" || name == "diff_dst";
         if (!src_side && !dst_side)
-            ck.fail_with(FATHOM_INVALID_ARGUMENT, ops[i].name,
+            ck.fail(ops[i].name,
                          " must be plain (layout 0): only activations may be nChw16c");
         if (v.dtype != FATHOM_F32)
-            ck.fail_with(FATHOM_INVALID_ARGUMENT, ops[i].name,
+            ck.fail(ops[i].name,
                          " is nChw16c, which needs float32, got ", dtype_name(v.dtype));
         if (v.shape[1] % 16 != 0)
-            ck.fail_with(FATHOM_INVALID_ARGUMENT, ops[i].name, " is nChw16c, which needs ",
+            ck.fail(ops[i].name, " is nChw16c, which needs ",
                          "channels divisible by 16, got ", v.shape[1]);
         layouts |= src_side ? Conv2dParams::kSrcBlocked : Conv2dParams::kDstBlocked;
     }
@@ -328,16 +303,17 @@ Conv2dForwardArgs check_conv2d_forward(const Conv2dPlan& plan, const fathom_tens
                            weights_operand("weights", weights, p, false),
                            bias_operand("bias", bias, p, false),
                            image("dst", dst, p.n, p.k, p.oh, p.ow, true)};
-    const Checker ck("conv2d_forward", &p.raw, ops, 4);
+    const ConvContext call{&p.raw, ops, 4};
+    const Checker ck("conv2d_forward", call);
     if (p.has_bias && bias == nullptr)
-        ck.fail_with(FATHOM_INVALID_ARGUMENT, "bias is null but has_bias=1");
+        ck.fail("bias is null but has_bias=1");
     if (!p.has_bias && bias != nullptr)
-        ck.fail_with(FATHOM_INVALID_ARGUMENT, "bias is given but has_bias=0");
+        ck.fail("bias is given but has_bias=0");
     Conv2dForwardArgs a;
-    a.src = ck.view(ops[0], p);
-    a.weights = ck.view(ops[1], p);
-    if (p.has_bias) a.bias = ck.view(ops[2], p);
-    a.dst = ck.view(ops[3], p);
+    a.src = conv_view(ck, call, 0, p);
+    a.weights = conv_view(ck, call, 1, p);
+    if (p.has_bias) a.bias = conv_view(ck, call, 2, p);
+    a.dst = conv_view(ck, call, 3, p);
     const TensorView views[] = {a.src, a.weights, a.bias, a.dst};
     a.p = call_params(plan, check_dtypes_and_layouts(ck, plan, ops, views, 4));
     return a;
@@ -351,12 +327,13 @@ Conv2dBackwardDataArgs check_conv2d_backward_data(const Conv2dPlan& plan,
     const Operand ops[] = {image("diff_dst", diff_dst, p.n, p.k, p.oh, p.ow, false),
                            weights_operand("weights", weights, p, false),
                            image("diff_src", diff_src, p.n, p.c, p.h, p.w, true)};
-    const Checker ck("conv2d_backward_data", &p.raw, ops, 3);
-    if (p.post_relu) ck.fail_with(FATHOM_INVALID_ARGUMENT, kPostReluForwardOnly);
+    const ConvContext call{&p.raw, ops, 3};
+    const Checker ck("conv2d_backward_data", call);
+    if (p.post_relu) ck.fail(kPostReluForwardOnly);
     Conv2dBackwardDataArgs a;
-    a.diff_dst = ck.view(ops[0], p);
-    a.weights = ck.view(ops[1], p);
-    a.diff_src = ck.view(ops[2], p);
+    a.diff_dst = conv_view(ck, call, 0, p);
+    a.weights = conv_view(ck, call, 1, p);
+    a.diff_src = conv_view(ck, call, 2, p);
     const TensorView views[] = {a.diff_dst, a.weights, a.diff_src};
     a.p = call_params(plan, check_dtypes_and_layouts(ck, plan, ops, views, 3));
     return a;
@@ -372,17 +349,18 @@ Conv2dBackwardWeightsArgs check_conv2d_backward_weights(const Conv2dPlan& plan,
                            image("diff_dst", diff_dst, p.n, p.k, p.oh, p.ow, false),
                            weights_operand("diff_weights", diff_weights, p, true),
                            bias_operand("diff_bias", diff_bias, p, true)};
-    const Checker ck("conv2d_backward_weights", &p.raw, ops, 4);
-    if (p.post_relu) ck.fail_with(FATHOM_INVALID_ARGUMENT, kPostReluForwardOnly);
+    const ConvContext call{&p.raw, ops, 4};
+    const Checker ck("conv2d_backward_weights", call);
+    if (p.post_relu) ck.fail(kPostReluForwardOnly);
     if (p.has_bias && diff_bias == nullptr)
-        ck.fail_with(FATHOM_INVALID_ARGUMENT, "diff_bias is null but has_bias=1");
+        ck.fail("diff_bias is null but has_bias=1");
     if (!p.has_bias && diff_bias != nullptr)
-        ck.fail_with(FATHOM_INVALID_ARGUMENT, "diff_bias is given but has_bias=0");
+        ck.fail("diff_bias is given but has_bias=0");
     Conv2dBackwardWeightsArgs a;
-    a.src = ck.view(ops[0], p);
-    a.diff_dst = ck.view(ops[1], p);
-    a.diff_weights = ck.view(ops[2], p);
-    if (p.has_bias) a.diff_bias = ck.view(ops[3], p);
+    a.src = conv_view(ck, call, 0, p);
+    a.diff_dst = conv_view(ck, call, 1, p);
+    a.diff_weights = conv_view(ck, call, 2, p);
+    if (p.has_bias) a.diff_bias = conv_view(ck, call, 3, p);
     const TensorView views[] = {a.src, a.diff_dst, a.diff_weights, a.diff_bias};
     a.p = call_params(plan, check_dtypes_and_layouts(ck, plan, ops, views, 4));
     return a;

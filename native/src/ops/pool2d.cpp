@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "ops/checker.h"
 #include "ops/dispatch.h"
 #include "ops/layout.h"
 #include "ops/nchw_args.h"
@@ -25,15 +26,6 @@ const char* algorithm_name(int32_t a) {
         case FATHOM_POOL_MAX: return "max";
         case FATHOM_POOL_AVG_INCLUDE_PADDING: return "avg_include_padding";
         case FATHOM_POOL_AVG_EXCLUDE_PADDING: return "avg_exclude_padding";
-        default: return "unknown";
-    }
-}
-
-const char* backend_name(int32_t b) {
-    switch (b) {
-        case FATHOM_CNN_AUTO: return "auto";
-        case FATHOM_CNN_REFERENCE: return "reference";
-        case FATHOM_CNN_ONEDNN: return "oneDNN";
         default: return "unknown";
     }
 }
@@ -69,37 +61,21 @@ int64_t payload_bytes(const Pool2dParams& p, fathom_cnn_backend backend) {
     return ref_payload_bytes(p);
 }
 
-// src-like (N,C,H,W) and dst-like (N,C,OH,OW) operands of one float dtype.
-void check_operands(const char* op, const Pool2dParams& p, const TensorView& x,
-                    const char* x_name, const TensorView& y, const char* y_name) {
-    require_float(op, x, x_name);
-    require_same_dtype(op, y, y_name, x, x_name);
-    require_exact_shape(op, x, x_name, {p.n, p.c, p.h, p.w});
-    require_exact_shape(op, y, y_name, {p.n, p.c, pool2d_out_h(p), pool2d_out_w(p)});
-    require_contiguous(op, x, x_name);
-    require_contiguous(op, y, y_name);
+// src-like (N,C,H,W) and dst-like (N,C,OH,OW) operands of the plan's dtype.
+void check_operands(const Checker& ck, const Pool2dPlan& plan, TensorView* x, const char* x_name,
+                    const fathom_tensor_desc* x_desc, Checker::Access x_access, TensorView* y,
+                    const char* y_name, const fathom_tensor_desc* y_desc) {
+    const Pool2dParams& p = plan.p;
+    const Checker::Access y_access = x_access == Checker::kOutput ? Checker::kInput : Checker::kOutput;
+    *x = ck.tensor(x_name, x_desc, x_access, {p.n, p.c, p.h, p.w}, plan.dtype, Checker::kAnyLayout);
+    *y = ck.tensor(y_name, y_desc, y_access, {p.n, p.c, plan.oh, plan.ow}, plan.dtype,
+                   Checker::kAnyLayout);
 }
 
-// A workspace descriptor: null, or contiguous, 8-byte aligned BOOL bytes; the
-// size is checked by the caller (after the header, whose message says more).
-char* workspace_data(const char* op, const fathom_tensor_desc* desc, int64_t* numel) {
-    *numel = 0;
-    if (desc == nullptr) return nullptr;
-    const TensorView ws = input_view(op, "workspace", desc);
-    require_dtype(op, ws, "workspace", FATHOM_BOOL);
-    *numel = ws.numel();
-    if (*numel == 0) return nullptr;
-    require_contiguous(op, ws, "workspace");
-    if (reinterpret_cast<uintptr_t>(ws.data) % 8 != 0)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": workspace address must be 8-byte aligned");
-    return ws.data;
-}
-
-void require_workspace_size(const char* op, const Pool2dParams& p, int64_t numel,
-                            int64_t bytes) {
-    if (numel != bytes)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": workspace holds ", numel,
-             " bytes but pool2d_workspace_bytes is ", bytes, " (", describe(p), ")");
+WorkspaceExpectation expected_workspace(const Pool2dPlan& plan, const Pool2dParams& p,
+                                        int64_t bytes) {
+    return {kPool2dWorkspaceMagic, "pool2d_forward", "pooling", plan.backend, plan.dtype,
+            "diff_src", pool2d_params_hash(p), bytes};
 }
 
 }  // namespace
@@ -145,109 +121,88 @@ namespace {
 
 // The call's layout: both operands' (one layout per call); nChw16c needs
 // float32 and channels divisible by 16.
-int32_t call_layout(const char* op, const Pool2dParams& p, const TensorView& x, const char* x_name,
-                    const TensorView& y, const char* y_name) {
+int32_t call_layout(const Checker& ck, const Pool2dParams& p, const TensorView& x,
+                    const char* x_name, const TensorView& y, const char* y_name) {
     if (x.layout != y.layout)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": ", x_name, " is ", layout_name(x.layout), " but ",
-             y_name, " is ", layout_name(y.layout), "; both take one layout (", describe(p), ")");
+        ck.fail(x_name, " is ", layout_name(x.layout), " but ", y_name, " is ",
+                layout_name(y.layout), "; both take one layout");
     if (x.layout != FATHOM_LAYOUT_NCHW && x.dtype != FATHOM_F32)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs float32, got ",
-             dtype_name(x.dtype), " (", describe(p), ")");
+        ck.fail("nChw16c layout needs float32, got ", dtype_name(x.dtype));
     if (x.layout != FATHOM_LAYOUT_NCHW && p.c % 16 != 0)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": nChw16c layout needs c divisible by 16 (",
-             describe(p), ")");
+        ck.fail("nChw16c layout needs c divisible by 16");
     return x.layout;
 }
 
 }  // namespace
 
 uint64_t pool2d_params_hash(const Pool2dParams& p) {
-    const int64_t v[] = {p.n,  p.c,  p.h,  p.w,          p.kh,    p.kw,
-                         p.sh, p.sw, p.ph, p.pw, p.algorithm, p.layout};
-    uint64_t h = 1469598103934665603ull;
-    for (int64_t x : v)
-        for (int b = 0; b < 8; ++b) h = (h ^ ((static_cast<uint64_t>(x) >> (8 * b)) & 0xff)) *
-                                        1099511628211ull;
-    return h;
+    return params_hash({p.n, p.c, p.h, p.w, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.algorithm,
+                        p.layout});
 }
 
-int64_t pool2d_workspace_bytes(const Pool2dParams& p, fathom_dtype dtype) {
-    if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
-        fail(FATHOM_INVALID_ARGUMENT, "pool2d_workspace_bytes: dtype ", dtype_name(dtype),
-             " not supported (float32 or float64)");
+int64_t pool2d_workspace_bytes(const Pool2dParams& p, fathom_cnn_backend backend) {
     if (p.algorithm != FATHOM_POOL_MAX) return 0;
-    const fathom_cnn_backend backend = resolve_cnn_backend("pool2d_workspace_bytes", p.backend, dtype);
-    return static_cast<int64_t>(sizeof(Pool2dWorkspaceHeader)) + payload_bytes(p, backend);
+    return static_cast<int64_t>(sizeof(WorkspaceHeader)) + payload_bytes(p, backend);
 }
 
-Pool2dArgs check_pool2d_forward(const fathom_pool2d_params* params, const fathom_tensor_desc* src,
+std::shared_ptr<Pool2dPlan> make_pool2d_plan(const fathom_pool2d_params* raw, int32_t dtype) {
+    const char* op = "pool2d_plan_create";
+    auto plan = std::make_shared<Pool2dPlan>();
+    plan->p = check_pool2d_params(op, raw);
+    if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": dtype ", dtype_name(dtype),
+             " not supported; pool2d takes float32 or float64 (", describe(plan->p), ")");
+    plan->dtype = static_cast<fathom_dtype>(dtype);
+    plan->backend = resolve_cnn_backend(op, plan->p.backend, plan->dtype);
+    plan->oh = pool2d_out_h(plan->p);
+    plan->ow = pool2d_out_w(plan->p);
+    return plan;
+}
+
+Pool2dArgs check_pool2d_forward(const Pool2dPlan& plan, const fathom_tensor_desc* src,
                                 const fathom_tensor_desc* dst,
                                 const fathom_tensor_desc* workspace) {
-    const char* op = "pool2d_forward";
-    Pool2dArgs a{check_pool2d_params(op, params), FATHOM_CNN_REFERENCE, {}, {}};
-    a.x = input_view_any_layout(op, "src", src);
-    a.y = output_view_any_layout(op, "dst", dst);
-    check_operands(op, a.p, a.x, "src", a.y, "dst");
-    a.p.layout = call_layout(op, a.p, a.x, "src", a.y, "dst");
-    a.backend = resolve_cnn_backend(op, a.p.backend, a.x.dtype);
+    const auto context = [&] { return describe(plan.p); };
+    const Checker ck("pool2d_forward", context);
+    Pool2dArgs a{plan.p, plan.backend, {}, {}};
+    check_operands(ck, plan, &a.x, "src", src, Checker::kInput, &a.y, "dst", dst);
+    a.p.layout = call_layout(ck, a.p, a.x, "src", a.y, "dst");
     int64_t numel = 0;
-    a.workspace = workspace_data(op, workspace, &numel);
+    a.workspace = ck.workspace(workspace, 8, &numel);
     if (workspace != nullptr) {
-        a.workspace_bytes = pool2d_workspace_bytes(a.p, a.x.dtype);
-        require_workspace_size(op, a.p, numel, a.workspace_bytes);
+        a.workspace_bytes = pool2d_workspace_bytes(a.p, a.backend);
+        if (numel != a.workspace_bytes)
+            ck.fail("workspace holds ", numel, " bytes but the plan's workspace_bytes is ",
+                    a.workspace_bytes);
     }
     return a;
 }
 
-Pool2dArgs check_pool2d_backward(const fathom_pool2d_params* params,
-                                 const fathom_tensor_desc* diff_dst,
+Pool2dArgs check_pool2d_backward(const Pool2dPlan& plan, const fathom_tensor_desc* diff_dst,
                                  const fathom_tensor_desc* workspace,
                                  const fathom_tensor_desc* diff_src) {
-    const char* op = "pool2d_backward";
-    Pool2dArgs a{check_pool2d_params(op, params), FATHOM_CNN_REFERENCE, {}, {}};
-    a.y = input_view_any_layout(op, "diff_dst", diff_dst);
-    a.x = output_view_any_layout(op, "diff_src", diff_src);
-    check_operands(op, a.p, a.x, "diff_src", a.y, "diff_dst");
-    a.p.layout = call_layout(op, a.p, a.x, "diff_src", a.y, "diff_dst");
-    a.backend = resolve_cnn_backend(op, a.p.backend, a.x.dtype);
+    const auto context = [&] { return describe(plan.p); };
+    const Checker ck("pool2d_backward", context);
+    Pool2dArgs a{plan.p, plan.backend, {}, {}};
+    check_operands(ck, plan, &a.x, "diff_src", diff_src, Checker::kOutput, &a.y, "diff_dst",
+                   diff_dst);
+    a.p.layout = call_layout(ck, a.p, a.x, "diff_src", a.y, "diff_dst");
     int64_t numel = 0;
-    a.workspace = workspace_data(op, workspace, &numel);
+    a.workspace = ck.workspace(workspace, 8, &numel);
     if (a.p.algorithm != FATHOM_POOL_MAX) {
-        require_workspace_size(op, a.p, numel, 0);
+        if (numel != 0)
+            ck.fail("workspace holds ", numel, " bytes but the plan's workspace_bytes is 0");
         return a;
     }
-    if (workspace == nullptr)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": max pooling needs the workspace of pool2d_forward (",
-             describe(a.p), ")");
-    // The header first: a workspace from another backend or dtype also has
-    // another size, and "written by oneDNN" says more than "holds 1234 bytes".
-    Pool2dWorkspaceHeader h;
-    if (numel < static_cast<int64_t>(sizeof(h)))
-        fail(FATHOM_INVALID_ARGUMENT, op, ": workspace holds ", numel,
-             " bytes, less than its header (", describe(a.p), ")");
-    std::memcpy(&h, a.workspace, sizeof(h));
-    if (h.magic != kPool2dWorkspaceMagic || h.version != 1)
-        fail(FATHOM_INVALID_ARGUMENT, op,
-             ": workspace was not written by pool2d_forward (", describe(a.p), ")");
-    if (h.backend != a.backend)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": workspace was written by the ",
-             backend_name(h.backend), " backend but this call runs the ", backend_name(a.backend),
-             " backend (", describe(a.p), ")");
-    if (h.dtype != a.x.dtype)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": workspace was written for ", dtype_name(h.dtype),
-             " but diff_src is ", dtype_name(a.x.dtype), " (", describe(a.p), ")");
-    a.workspace_bytes = pool2d_workspace_bytes(a.p, a.x.dtype);
-    if (h.params_hash != pool2d_params_hash(a.p) ||
-        h.payload_bytes != a.workspace_bytes - static_cast<int64_t>(sizeof(h)))
-        fail(FATHOM_INVALID_ARGUMENT, op,
-             ": workspace was written for other pooling params than (", describe(a.p), ")");
-    require_workspace_size(op, a.p, numel, a.workspace_bytes);
+    if (workspace == nullptr) ck.fail("max pooling needs the workspace of pool2d_forward");
+    a.workspace_bytes = pool2d_workspace_bytes(a.p, a.backend);
+    check_workspace_header(ck, a.workspace, numel, expected_workspace(plan, a.p, a.workspace_bytes));
     return a;
 }
 
 void pool2d_forward(const Pool2dArgs& a) {
     const Pool2dParams& p = a.p;
-    char* payload = a.workspace ? a.workspace + sizeof(Pool2dWorkspaceHeader) : nullptr;
+    char* payload = a.workspace ? a.workspace + sizeof(WorkspaceHeader) : nullptr;
     run_kernel(
         a.backend == FATHOM_CNN_ONEDNN, a.x.dtype, pool2d_work(p),
         [&](int threads) {
@@ -261,21 +216,15 @@ void pool2d_forward(const Pool2dArgs& a) {
             pool2d_forward_ref(p, x.in(), y.out(), reinterpret_cast<int32_t*>(payload));
             y.write_back();
         });
-    if (a.workspace && p.algorithm == FATHOM_POOL_MAX) {
-        Pool2dWorkspaceHeader h{};
-        h.magic = kPool2dWorkspaceMagic;
-        h.version = 1;
-        h.backend = a.backend;
-        h.dtype = a.x.dtype;
-        h.payload_bytes = a.workspace_bytes - static_cast<int64_t>(sizeof(h));
-        h.params_hash = pool2d_params_hash(p);
-        std::memcpy(a.workspace, &h, sizeof(h));
-    }
+    if (a.workspace && p.algorithm == FATHOM_POOL_MAX)
+        write_workspace_header(a.workspace, {kPool2dWorkspaceMagic, "pool2d_forward", "pooling",
+                                             a.backend, a.x.dtype, "src",
+                                             pool2d_params_hash(p), a.workspace_bytes});
 }
 
 void pool2d_backward(const Pool2dArgs& a) {
     const Pool2dParams& p = a.p;
-    const char* payload = a.workspace ? a.workspace + sizeof(Pool2dWorkspaceHeader) : nullptr;
+    const char* payload = a.workspace ? a.workspace + sizeof(WorkspaceHeader) : nullptr;
     run_kernel(
         a.backend == FATHOM_CNN_ONEDNN, a.x.dtype, pool2d_work(p),
         [&](int threads) {

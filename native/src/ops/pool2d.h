@@ -17,7 +17,7 @@
 //  - backward overwrites diff_src: it zeroes it, then accumulates with +=,
 //    since windows may overlap (stride < kernel).
 //
-// Max-pooling workspace (training): a Pool2dWorkspaceHeader followed by the
+// Max-pooling workspace (training): a WorkspaceHeader (ops/checker.h) followed by the
 // backend's own payload. The reference payload is one int32 per dst element,
 // the argmax h*W+w inside its (H,W) plane; oneDNN's is the forward
 // primitive's workspace (u8 kernel offsets in dst's layout). The header lets
@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "core/tensor_desc.h"
 #include "fathom/fathom.h"
@@ -37,16 +38,7 @@ struct Pool2dParams : fathom_pool2d_params {
     int32_t layout = FATHOM_LAYOUT_NCHW;
 };
 
-struct Pool2dWorkspaceHeader {
-    uint32_t magic;         // kPool2dWorkspaceMagic once pool2d_forward wrote it
-    uint32_t version;       // 1
-    int32_t backend;        // FATHOM_CNN_REFERENCE or FATHOM_CNN_ONEDNN
-    int32_t dtype;          // fathom_dtype of src/dst
-    int64_t payload_bytes;  // bytes after the header
-    uint64_t params_hash;   // pool2d_params_hash of the forward's params
-    uint8_t reserved[32];
-};
-static_assert(sizeof(Pool2dWorkspaceHeader) == 64, "keeps the payload 64-byte aligned");
+// The workspace header (ops/checker.h) of max pooling.
 constexpr uint32_t kPool2dWorkspaceMagic = 0x53575046u;  // "FPWS" in memory
 
 // Output height and width for params that passed check_pool2d_params.
@@ -64,11 +56,23 @@ Pool2dParams check_pool2d_params(const char* op, const fathom_pool2d_params* p);
 // FNV-1a over everything but the backend field (AUTO and ONEDNN share a workspace).
 uint64_t pool2d_params_hash(const Pool2dParams& p);
 
-// Header plus payload for max pooling, 0 for average pooling.
-int64_t pool2d_workspace_bytes(const Pool2dParams& p, fathom_dtype dtype);
+// Header plus payload for max pooling under a resolved backend, 0 for average pooling.
+int64_t pool2d_workspace_bytes(const Pool2dParams& p, fathom_cnn_backend backend);
 
-// Validated arguments of one call: params, the resolved backend, the NCHW
-// operands (x = src or diff_src, y = dst or diff_dst) and the workspace bytes.
+// A plan: what fathom_pool2d_plan_create validated and chose, immutable.
+struct Pool2dPlan {
+    int64_t id = 0;
+    Pool2dParams p;
+    fathom_dtype dtype = FATHOM_F32;
+    fathom_cnn_backend backend = FATHOM_CNN_REFERENCE;  // resolved
+    int64_t oh = 0, ow = 0;
+};
+// Validates (params, dtype F32/F64) and resolves the backend.
+std::shared_ptr<Pool2dPlan> make_pool2d_plan(const fathom_pool2d_params* p, int32_t dtype);
+
+// Validated arguments of one call: the plan's params with this call's layout,
+// the resolved backend, the operands (x = src or diff_src, y = dst or
+// diff_dst) and the workspace bytes.
 struct Pool2dArgs {
     Pool2dParams p;
     fathom_cnn_backend backend;
@@ -76,15 +80,16 @@ struct Pool2dArgs {
     char* workspace = nullptr;  // header first; null when none is passed or needed
     int64_t workspace_bytes = 0;  // header + payload, when a workspace is passed
 };
-// Checks everything before anything is written: params, contiguous src/dst of
-// the exact shapes and one float dtype, and a workspace that is null or a
-// contiguous BOOL tensor of pool2d_workspace_bytes (8-byte aligned).
-Pool2dArgs check_pool2d_forward(const fathom_pool2d_params* p, const fathom_tensor_desc* src,
+// Checks everything before anything is written: src/dst contiguous, of the
+// plan's shapes and dtype, one layout (nChw16c: F32, c % 16 == 0), and a
+// workspace that is null or a contiguous BOOL tensor of workspace_bytes
+// (8-byte aligned).
+Pool2dArgs check_pool2d_forward(const Pool2dPlan& plan, const fathom_tensor_desc* src,
                                 const fathom_tensor_desc* dst,
                                 const fathom_tensor_desc* workspace);
 // As forward; for max pooling the workspace is required and its header must
 // name this backend, dtype and params (else FATHOM_INVALID_ARGUMENT).
-Pool2dArgs check_pool2d_backward(const fathom_pool2d_params* p, const fathom_tensor_desc* diff_dst,
+Pool2dArgs check_pool2d_backward(const Pool2dPlan& plan, const fathom_tensor_desc* diff_dst,
                                  const fathom_tensor_desc* workspace,
                                  const fathom_tensor_desc* diff_src);
 void pool2d_forward(const Pool2dArgs& args);

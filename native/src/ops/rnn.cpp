@@ -15,6 +15,7 @@
 #include "core/cpu_rules.h"
 #include "core/error.h"
 #include "core/threads.h"
+#include "ops/checker.h"
 #include "ops/dispatch.h"
 #include "ops/nchw_args.h"
 
@@ -23,15 +24,6 @@ namespace fathom {
 namespace {
 
 constexpr int64_t kMaxSize = std::numeric_limits<int32_t>::max();
-
-const char* backend_name(int32_t b) {
-    switch (b) {
-        case FATHOM_RNN_AUTO: return "auto";
-        case FATHOM_RNN_REFERENCE: return "reference";
-        case FATHOM_RNN_ONEDNN: return "oneDNN";
-        default: return "unknown";
-    }
-}
 
 std::string describe(const fathom_rnn_params& r) {
     std::ostringstream os;
@@ -54,121 +46,56 @@ fathom_rnn_params raw_of(const RnnParams& p) {
     return r;
 }
 
-// Checks of one call; every message ends with the params.
-class Checker {
-public:
-    Checker(const char* op, const RnnParams& p) : op_(op), p_(p) {}
-
-    template <typename... Parts>
-    [[noreturn]] void fail_with(const Parts&... parts) const {
-        fail_status(FATHOM_INVALID_ARGUMENT, parts...);
+// The 4*L*D weights (or diff weights): count, then each one's shape.
+void check_weight_list(const Checker& ck, const RnnPlan& plan, const char* list,
+                       const fathom_tensor_desc* descs, int32_t count, Checker::Access access) {
+    const RnnParams& p = plan.p;
+    if (descs == nullptr)
+        ck.fail(list, " is null but ", p.weights_count(), " tensors are expected");
+    if (count != p.weights_count())
+        ck.fail(list, " has ", count, " tensors but ", p.weights_count(),
+                " are expected (4 per layer and direction: w_ih, w_hh, b_ih, b_hh)");
+    for (int64_t w = 0; w < count; ++w) {
+        const std::string name =
+            std::string(list) + "[" + std::to_string(w) + "] (" + rnn_weight_name(p, w) + ")";
+        const int64_t k = w / (4 * p.D), kind = w % 4, rows = p.G * p.H;
+        if (kind == 0)
+            ck.tensor(name.c_str(), &descs[w], access, {rows, p.input_of(k)}, plan.dtype);
+        else if (kind == 1)
+            ck.tensor(name.c_str(), &descs[w], access, {rows, p.H}, plan.dtype);
+        else
+            ck.tensor(name.c_str(), &descs[w], access, {rows}, plan.dtype);
     }
-    template <typename... Parts>
-    [[noreturn]] void fail_status(fathom_status status, const Parts&... parts) const {
-        std::ostringstream os;
-        os << op_ << ": ";
-        (os << ... << parts);
-        os << " (" << p_.str() << ")";
-        throw Error(status, os.str());
-    }
-
-    // A present operand: descriptor checks, exact shape, contiguity, and the
-    // dtype of `like` (the first operand), which must be F32 or F64.
-    TensorView tensor(const char* name, const fathom_tensor_desc* desc, bool output,
-                      std::initializer_list<int64_t> expected, const TensorView* like) const {
-        TensorView t;
-        try {
-            t = output ? output_view(op_, name, desc) : input_view(op_, name, desc);
-            if (like == nullptr) require_float(op_, t, name);
-        } catch (const Error& e) {
-            throw Error(e.status(), std::string(e.what()) + " (" + p_.str() + ")");
-        }
-        if (like != nullptr && t.dtype != like->dtype)
-            fail_with("dtype ", dtype_name(t.dtype), " of ", name, " ", shape_str(t),
-                      " does not match src ", dtype_name(like->dtype));
-        try {
-            require_exact_shape(op_, t, name, expected);
-            require_contiguous(op_, t, name);
-        } catch (const Error& e) {
-            throw Error(e.status(), std::string(e.what()) + " (" + p_.str() + ")");
-        }
-        return t;
-    }
-
-    // An operand that may be null.
-    TensorView optional(const char* name, const fathom_tensor_desc* desc, bool output,
-                        std::initializer_list<int64_t> expected, const TensorView* like) const {
-        return desc == nullptr ? TensorView{} : tensor(name, desc, output, expected, like);
-    }
-
-    // The 4*L*D weights (or diff weights): count, then each one's shape.
-    void weight_list(const char* list, const fathom_tensor_desc* descs, int32_t count,
-                     bool output, const TensorView& like) const {
-        if (descs == nullptr)
-            fail_with(list, " is null but ", p_.weights_count(), " tensors are expected");
-        if (count != p_.weights_count())
-            fail_with(list, " has ", count, " tensors but ", p_.weights_count(),
-                      " are expected (4 per layer and direction: w_ih, w_hh, b_ih, b_hh)");
-        for (int64_t w = 0; w < count; ++w) {
-            const std::string name =
-                std::string(list) + "[" + std::to_string(w) + "] (" + rnn_weight_name(p_, w) + ")";
-            const int64_t k = w / (4 * p_.D), kind = w % 4, rows = p_.G * p_.H;
-            if (kind == 0)
-                tensor(name.c_str(), &descs[w], output, {rows, p_.input_of(k)}, &like);
-            else if (kind == 1)
-                tensor(name.c_str(), &descs[w], output, {rows, p_.H}, &like);
-            else
-                tensor(name.c_str(), &descs[w], output, {rows}, &like);
-        }
-    }
-
-    // The workspace: null, or a contiguous, 64-byte aligned BOOL tensor.
-    char* workspace(const fathom_tensor_desc* desc, int64_t* numel) const {
-        *numel = 0;
-        if (desc == nullptr) return nullptr;
-        const TensorView ws = input_view(op_, "workspace", desc);
-        if (ws.dtype != FATHOM_BOOL)
-            fail_with("workspace ", shape_str(ws), " must be bool (bytes), got ",
-                      dtype_name(ws.dtype));
-        require_contiguous(op_, ws, "workspace");
-        *numel = ws.numel();
-        if (reinterpret_cast<uintptr_t>(ws.data) % 64 != 0)
-            fail_with("workspace address must be 64-byte aligned");
-        return ws.data;
-    }
-
-private:
-    const char* op_;
-    const RnnParams& p_;
-};
+}
 
 // src, src_iter(_c) and dst, dst_iter(_c), weights: shared by both entry points.
-void check_common(const Checker& ck, RnnArgs& a, const fathom_tensor_desc* src,
-                  const fathom_tensor_desc* src_iter, const fathom_tensor_desc* src_iter_c,
-                  const fathom_tensor_desc* weights, int32_t weights_count,
-                  const fathom_tensor_desc* dst, const fathom_tensor_desc* dst_iter,
-                  const fathom_tensor_desc* dst_iter_c, bool dst_is_output) {
+void check_common(const Checker& ck, const RnnPlan& plan, RnnArgs& a,
+                  const fathom_tensor_desc* src, const fathom_tensor_desc* src_iter,
+                  const fathom_tensor_desc* src_iter_c, const fathom_tensor_desc* weights,
+                  int32_t weights_count, const fathom_tensor_desc* dst,
+                  const fathom_tensor_desc* dst_iter, const fathom_tensor_desc* dst_iter_c,
+                  Checker::Access dst_access) {
     const RnnParams& p = a.p;
+    const fathom_dtype dt = plan.dtype;
     const int64_t LD = p.L * p.D;
-    if (src == nullptr) ck.fail_with("src is null");
-    a.src = ck.tensor("src", src, false, {p.T, p.N, p.I}, nullptr);
-    a.dtype = a.src.dtype;
+    ck.require(src, "src");
+    a.src = ck.tensor("src", src, Checker::kInput, {p.T, p.N, p.I}, dt);
     if (!p.lstm() && src_iter_c != nullptr)
-        ck.fail_with("src_iter_c is given but mode ", rnn_mode_name(p.mode),
-                     " has no cell state (lstm only)");
+        ck.fail("src_iter_c is given but mode ", rnn_mode_name(p.mode),
+                " has no cell state (lstm only)");
     if (!p.lstm() && dst_iter_c != nullptr)
-        ck.fail_with("dst_iter_c is given but mode ", rnn_mode_name(p.mode),
-                     " has no cell state (lstm only)");
-    a.src_iter = ck.optional("src_iter", src_iter, false, {LD, p.N, p.H}, &a.src);
-    a.src_iter_c = ck.optional("src_iter_c", src_iter_c, false, {LD, p.N, p.H}, &a.src);
-    ck.weight_list("weights", weights, weights_count, false, a.src);
+        ck.fail("dst_iter_c is given but mode ", rnn_mode_name(p.mode),
+                " has no cell state (lstm only)");
+    a.src_iter = ck.optional("src_iter", src_iter, Checker::kInput, {LD, p.N, p.H}, dt);
+    a.src_iter_c = ck.optional("src_iter_c", src_iter_c, Checker::kInput, {LD, p.N, p.H}, dt);
+    check_weight_list(ck, plan, "weights", weights, weights_count, Checker::kInput);
     a.weights = weights;
-    if (dst == nullptr) ck.fail_with("dst is null");
-    if (dst_iter == nullptr) ck.fail_with("dst_iter is null");
-    if (p.lstm() && dst_iter_c == nullptr) ck.fail_with("dst_iter_c is null (lstm needs it)");
-    a.dst = ck.tensor("dst", dst, dst_is_output, {p.T, p.N, p.D * p.H}, &a.src);
-    a.dst_iter = ck.tensor("dst_iter", dst_iter, dst_is_output, {LD, p.N, p.H}, &a.src);
-    a.dst_iter_c = ck.optional("dst_iter_c", dst_iter_c, dst_is_output, {LD, p.N, p.H}, &a.src);
+    ck.require(dst, "dst");
+    ck.require(dst_iter, "dst_iter");
+    if (p.lstm()) ck.require(dst_iter_c, "dst_iter_c", " (lstm needs it)");
+    a.dst = ck.tensor("dst", dst, dst_access, {p.T, p.N, p.D * p.H}, dt);
+    a.dst_iter = ck.tensor("dst_iter", dst_iter, dst_access, {LD, p.N, p.H}, dt);
+    a.dst_iter_c = ck.optional("dst_iter_c", dst_iter_c, dst_access, {LD, p.N, p.H}, dt);
 }
 
 // The typed pointers of one call (weights as arrays) and its workspace payload.
@@ -204,8 +131,8 @@ struct Call {
             t.diff_weights = dw.data();
         }
         if (a.workspace != nullptr) {
-            payload = a.workspace + sizeof(RnnWorkspaceHeader);
-            payload_bytes = a.workspace_bytes - static_cast<int64_t>(sizeof(RnnWorkspaceHeader));
+            payload = a.workspace + sizeof(WorkspaceHeader);
+            payload_bytes = a.workspace_bytes - static_cast<int64_t>(sizeof(WorkspaceHeader));
         }
     }
     Call(const Call&) = delete;  // t points into w and dw
@@ -301,12 +228,7 @@ fathom_rnn_backend resolve_rnn_backend(const char* op, const RnnParams& p, fatho
 }
 
 uint64_t rnn_params_hash(const RnnParams& p) {
-    const int64_t v[] = {p.mode, p.T, p.N, p.I, p.H, p.L, p.D};
-    uint64_t h = 1469598103934665603ull;
-    for (int64_t x : v)
-        for (int b = 0; b < 8; ++b)
-            h = (h ^ ((static_cast<uint64_t>(x) >> (8 * b)) & 0xff)) * 1099511628211ull;
-    return h;
+    return params_hash({p.mode, p.T, p.N, p.I, p.H, p.L, p.D});
 }
 
 int64_t rnn_workspace_bytes(const RnnParams& p, fathom_dtype dtype, fathom_rnn_backend backend) {
@@ -318,43 +240,65 @@ int64_t rnn_workspace_bytes(const RnnParams& p, fathom_dtype dtype, fathom_rnn_b
     }
 #endif
     if (backend != FATHOM_RNN_ONEDNN) payload = rnn_ref_payload_bytes(p, dtype);
-    return static_cast<int64_t>(sizeof(RnnWorkspaceHeader)) + payload;
+    return static_cast<int64_t>(sizeof(WorkspaceHeader)) + payload;
 }
 
 char* RnnArgs::weight(int64_t w) const { return to_view(weights[w]).data; }
 char* RnnArgs::diff_weight(int64_t w) const { return to_view(diff_weights[w]).data; }
 
-RnnArgs check_rnn_forward(const fathom_rnn_params* params, int32_t training,
-                          const fathom_tensor_desc* src, const fathom_tensor_desc* src_iter,
-                          const fathom_tensor_desc* src_iter_c, const fathom_tensor_desc* weights,
-                          int32_t weights_count, const fathom_tensor_desc* dst,
-                          const fathom_tensor_desc* dst_iter, const fathom_tensor_desc* dst_iter_c,
+std::shared_ptr<RnnPlan> make_rnn_plan(const fathom_rnn_params* raw, int32_t dtype) {
+    const char* op = "rnn_plan_create";
+    auto plan = std::make_shared<RnnPlan>();
+    plan->p = check_rnn_params(op, raw);
+    if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": dtype ", dtype_name(dtype),
+             " not supported; rnn takes float32 or float64 (", plan->p.str(), ")");
+    plan->dtype = static_cast<fathom_dtype>(dtype);
+    plan->backend = resolve_rnn_backend(op, plan->p, plan->dtype);
+    return plan;
+}
+
+namespace {
+
+WorkspaceExpectation expected_workspace(const RnnPlan& plan, int64_t bytes) {
+    return {kRnnWorkspaceMagic, "a training rnn_forward", "rnn", plan.backend, plan.dtype, "src",
+            rnn_params_hash(plan.p), bytes};
+}
+
+}  // namespace
+
+RnnArgs check_rnn_forward(const RnnPlan& plan, int32_t training, const fathom_tensor_desc* src,
+                          const fathom_tensor_desc* src_iter, const fathom_tensor_desc* src_iter_c,
+                          const fathom_tensor_desc* weights, int32_t weights_count,
+                          const fathom_tensor_desc* dst, const fathom_tensor_desc* dst_iter,
+                          const fathom_tensor_desc* dst_iter_c,
                           const fathom_tensor_desc* workspace) {
-    const char* op = "rnn_forward";
+    const auto context = [&] { return plan.p.str(); };
+    const Checker ck("rnn_forward", context);
     RnnArgs a;
-    a.p = check_rnn_params(op, params);
-    const Checker ck(op, a.p);
-    if (training != 0 && training != 1) ck.fail_with("training=", training, " must be 0 or 1");
+    a.p = plan.p;
+    a.dtype = plan.dtype;
+    a.backend = plan.backend;
+    if (training != 0 && training != 1) ck.fail("training=", training, " must be 0 or 1");
     a.training = training != 0;
-    check_common(ck, a, src, src_iter, src_iter_c, weights, weights_count, dst, dst_iter,
-                 dst_iter_c, true);
-    a.backend = resolve_rnn_backend(op, a.p, a.dtype);
+    check_common(ck, plan, a, src, src_iter, src_iter_c, weights, weights_count, dst, dst_iter,
+                 dst_iter_c, Checker::kOutput);
     int64_t numel = 0;
-    a.workspace = ck.workspace(workspace, &numel);
+    a.workspace = ck.workspace(workspace, 64, &numel);
     if (a.training && workspace == nullptr)
-        ck.fail_with("training=1 needs the workspace of rnn_workspace_bytes");
+        ck.fail("training=1 needs the workspace of the plan's workspace_bytes");
     if (!a.training && workspace != nullptr)
-        ck.fail_with("workspace is given but training=0 (inference writes none)");
+        ck.fail("workspace is given but training=0 (inference writes none)");
     if (a.training) {
         a.workspace_bytes = rnn_workspace_bytes(a.p, a.dtype, a.backend);
         if (numel != a.workspace_bytes)
-            ck.fail_with("workspace holds ", numel, " bytes but rnn_workspace_bytes is ",
-                         a.workspace_bytes);
+            ck.fail("workspace holds ", numel, " bytes but the plan's workspace_bytes is ",
+                    a.workspace_bytes);
     }
     return a;
 }
 
-RnnArgs check_rnn_backward(const fathom_rnn_params* params, const fathom_tensor_desc* src,
+RnnArgs check_rnn_backward(const RnnPlan& plan, const fathom_tensor_desc* src,
                            const fathom_tensor_desc* src_iter, const fathom_tensor_desc* src_iter_c,
                            const fathom_tensor_desc* weights, int32_t weights_count,
                            const fathom_tensor_desc* dst, const fathom_tensor_desc* dst_iter,
@@ -365,58 +309,42 @@ RnnArgs check_rnn_backward(const fathom_rnn_params* params, const fathom_tensor_
                            const fathom_tensor_desc* diff_src_iter,
                            const fathom_tensor_desc* diff_src_iter_c,
                            const fathom_tensor_desc* diff_weights, int32_t diff_weights_count) {
-    const char* op = "rnn_backward";
+    const auto context = [&] { return plan.p.str(); };
+    const Checker ck("rnn_backward", context);
     RnnArgs a;
-    a.p = check_rnn_params(op, params);
+    a.p = plan.p;
+    a.dtype = plan.dtype;
+    a.backend = plan.backend;
     const RnnParams& p = a.p;
-    const Checker ck(op, p);
+    const fathom_dtype dt = plan.dtype;
     const int64_t LD = p.L * p.D;
     a.training = true;
-    check_common(ck, a, src, src_iter, src_iter_c, weights, weights_count, dst, dst_iter,
-                 dst_iter_c, false);
-    a.backend = resolve_rnn_backend(op, p, a.dtype);
+    check_common(ck, plan, a, src, src_iter, src_iter_c, weights, weights_count, dst, dst_iter,
+                 dst_iter_c, Checker::kInput);
     if (!p.lstm() && (diff_dst_iter_c != nullptr || diff_src_iter_c != nullptr))
-        ck.fail_with(diff_dst_iter_c ? "diff_dst_iter_c" : "diff_src_iter_c",
-                     " is given but mode ", rnn_mode_name(p.mode),
-                     " has no cell state (lstm only)");
-    if (diff_dst == nullptr) ck.fail_with("diff_dst is null");
-    a.diff_dst = ck.tensor("diff_dst", diff_dst, false, {p.T, p.N, p.D * p.H}, &a.src);
-    a.diff_dst_iter = ck.optional("diff_dst_iter", diff_dst_iter, false, {LD, p.N, p.H}, &a.src);
+        ck.fail(diff_dst_iter_c ? "diff_dst_iter_c" : "diff_src_iter_c", " is given but mode ",
+                rnn_mode_name(p.mode), " has no cell state (lstm only)");
+    ck.require(diff_dst, "diff_dst");
+    a.diff_dst = ck.tensor("diff_dst", diff_dst, Checker::kInput, {p.T, p.N, p.D * p.H}, dt);
+    a.diff_dst_iter =
+        ck.optional("diff_dst_iter", diff_dst_iter, Checker::kInput, {LD, p.N, p.H}, dt);
     a.diff_dst_iter_c =
-        ck.optional("diff_dst_iter_c", diff_dst_iter_c, false, {LD, p.N, p.H}, &a.src);
-    a.diff_src = ck.optional("diff_src", diff_src, true, {p.T, p.N, p.I}, &a.src);
-    a.diff_src_iter = ck.optional("diff_src_iter", diff_src_iter, true, {LD, p.N, p.H}, &a.src);
+        ck.optional("diff_dst_iter_c", diff_dst_iter_c, Checker::kInput, {LD, p.N, p.H}, dt);
+    a.diff_src = ck.optional("diff_src", diff_src, Checker::kOutput, {p.T, p.N, p.I}, dt);
+    a.diff_src_iter =
+        ck.optional("diff_src_iter", diff_src_iter, Checker::kOutput, {LD, p.N, p.H}, dt);
     a.diff_src_iter_c =
-        ck.optional("diff_src_iter_c", diff_src_iter_c, true, {LD, p.N, p.H}, &a.src);
+        ck.optional("diff_src_iter_c", diff_src_iter_c, Checker::kOutput, {LD, p.N, p.H}, dt);
     if (diff_weights != nullptr || diff_weights_count != 0) {
-        ck.weight_list("diff_weights", diff_weights, diff_weights_count, true, a.src);
+        check_weight_list(ck, plan, "diff_weights", diff_weights, diff_weights_count,
+                          Checker::kOutput);
         a.diff_weights = diff_weights;
     }
-
-    if (workspace == nullptr) ck.fail_with("workspace is null (backward needs the forward's)");
+    ck.require(workspace, "workspace", " (backward needs the forward's)");
     int64_t numel = 0;
-    a.workspace = ck.workspace(workspace, &numel);
-    // The header first: a workspace from another backend or dtype also has
-    // another size, and "written by oneDNN" says more than "holds 1234 bytes".
-    RnnWorkspaceHeader h;
-    if (numel < static_cast<int64_t>(sizeof(h)))
-        ck.fail_with("workspace holds ", numel, " bytes, less than its header");
-    std::memcpy(&h, a.workspace, sizeof(h));
-    if (h.magic != kRnnWorkspaceMagic || h.version != 1)
-        ck.fail_with("workspace was not written by a training rnn_forward");
-    if (h.backend != a.backend)
-        ck.fail_with("workspace was written by the ", backend_name(h.backend),
-                     " backend but this call runs the ", backend_name(a.backend), " backend");
-    if (h.dtype != a.dtype)
-        ck.fail_with("workspace was written for ", dtype_name(h.dtype), " but src is ",
-                     dtype_name(a.dtype));
+    a.workspace = ck.workspace(workspace, 64, &numel);
     a.workspace_bytes = rnn_workspace_bytes(p, a.dtype, a.backend);
-    if (h.params_hash != rnn_params_hash(p) ||
-        h.payload_bytes != a.workspace_bytes - static_cast<int64_t>(sizeof(h)))
-        ck.fail_with("workspace was written for other rnn params");
-    if (numel != a.workspace_bytes)
-        ck.fail_with("workspace holds ", numel, " bytes but rnn_workspace_bytes is ",
-                     a.workspace_bytes);
+    check_workspace_header(ck, a.workspace, numel, expected_workspace(plan, a.workspace_bytes));
     return a;
 }
 
@@ -431,16 +359,10 @@ void rnn_forward(const RnnArgs& a) {
             const Call<decltype(zero)> c(a);
             rnn_forward_ref(a.p, c.t, c.payload);
         });
-    if (a.workspace) {
-        RnnWorkspaceHeader h{};
-        h.magic = kRnnWorkspaceMagic;
-        h.version = 1;
-        h.backend = a.backend;
-        h.dtype = a.dtype;
-        h.payload_bytes = a.workspace_bytes - static_cast<int64_t>(sizeof(h));
-        h.params_hash = rnn_params_hash(a.p);
-        std::memcpy(a.workspace, &h, sizeof(h));
-    }
+    if (a.workspace)
+        write_workspace_header(a.workspace,
+                               {kRnnWorkspaceMagic, "a training rnn_forward", "rnn", a.backend,
+                                a.dtype, "src", rnn_params_hash(a.p), a.workspace_bytes});
 }
 
 void rnn_backward(const RnnArgs& a) {

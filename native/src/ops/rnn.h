@@ -9,7 +9,7 @@
 //   dst (T,N,D*H), weights 4*L*D tensors (w_ih (G*H,I_k), w_hh (G*H,H),
 //   b_ih (G*H), b_hh (G*H)) per layer k and direction, PyTorch's gate rows.
 //
-// Workspace (training): an RnnWorkspaceHeader, then the backend's payload.
+// Workspace (training): a WorkspaceHeader (ops/checker.h), then the backend's payload.
 // The reference payload holds, per layer, the layer's output (all but the
 // last layer, whose output is dst) and per direction the activated gates,
 // the cell states (LSTM) and h' W_hn^T + b_hn (GRU_PYTORCH), in the dtype of
@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/tensor_desc.h"
@@ -60,16 +61,7 @@ RnnParams check_rnn_params(const char* op, const fathom_rnn_params* p);
 // in a build without oneDNN (FATHOM_UNSUPPORTED).
 fathom_rnn_backend resolve_rnn_backend(const char* op, const RnnParams& p, fathom_dtype dtype);
 
-struct RnnWorkspaceHeader {
-    uint32_t magic;         // kRnnWorkspaceMagic once rnn_forward wrote it
-    uint32_t version;       // 1
-    int32_t backend;        // FATHOM_RNN_REFERENCE or FATHOM_RNN_ONEDNN
-    int32_t dtype;          // fathom_dtype of the tensors
-    int64_t payload_bytes;  // bytes after the header
-    uint64_t params_hash;   // rnn_params_hash of the forward's params
-    uint8_t reserved[32];
-};
-static_assert(sizeof(RnnWorkspaceHeader) == 64, "keeps the payload 64-byte aligned");
+// The workspace header (ops/checker.h) of a training forward.
 constexpr uint32_t kRnnWorkspaceMagic = 0x4e4e5246u;  // "FRNN" in memory
 
 uint64_t rnn_params_hash(const RnnParams& p);  // everything but the backend
@@ -95,13 +87,25 @@ struct RnnArgs {
     char* diff_weight(int64_t w) const;
 };
 
-RnnArgs check_rnn_forward(const fathom_rnn_params* p, int32_t training,
-                          const fathom_tensor_desc* src, const fathom_tensor_desc* src_iter,
-                          const fathom_tensor_desc* src_iter_c, const fathom_tensor_desc* weights,
-                          int32_t weights_count, const fathom_tensor_desc* dst,
-                          const fathom_tensor_desc* dst_iter, const fathom_tensor_desc* dst_iter_c,
+// A plan: what fathom_rnn_plan_create validated and chose, immutable.
+struct RnnPlan {
+    int64_t id = 0;
+    RnnParams p;
+    fathom_dtype dtype = FATHOM_F32;
+    fathom_rnn_backend backend = FATHOM_RNN_REFERENCE;  // resolved
+};
+// Validates (params, dtype F32/F64) and resolves the backend.
+std::shared_ptr<RnnPlan> make_rnn_plan(const fathom_rnn_params* p, int32_t dtype);
+
+// Per call: every operand of the plan's dtype and shape (fathom.h), contiguous;
+// the workspace as fathom.h says. Messages "rnn_forward: ... (mode=... T=...)".
+RnnArgs check_rnn_forward(const RnnPlan& plan, int32_t training, const fathom_tensor_desc* src,
+                          const fathom_tensor_desc* src_iter, const fathom_tensor_desc* src_iter_c,
+                          const fathom_tensor_desc* weights, int32_t weights_count,
+                          const fathom_tensor_desc* dst, const fathom_tensor_desc* dst_iter,
+                          const fathom_tensor_desc* dst_iter_c,
                           const fathom_tensor_desc* workspace);
-RnnArgs check_rnn_backward(const fathom_rnn_params* p, const fathom_tensor_desc* src,
+RnnArgs check_rnn_backward(const RnnPlan& plan, const fathom_tensor_desc* src,
                            const fathom_tensor_desc* src_iter, const fathom_tensor_desc* src_iter_c,
                            const fathom_tensor_desc* weights, int32_t weights_count,
                            const fathom_tensor_desc* dst, const fathom_tensor_desc* dst_iter,

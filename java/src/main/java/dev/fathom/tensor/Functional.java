@@ -1,8 +1,10 @@
 package dev.fathom.tensor;
 
 import dev.fathom.internal.nativ.CnnKernels;
+import dev.fathom.internal.nativ.BatchNormPlan;
 import dev.fathom.internal.nativ.Conv2dPlan;
 import dev.fathom.internal.nativ.NativeTensor;
+import dev.fathom.internal.nativ.Pool2dPlan;
 import dev.fathom.internal.nativ.TensorKernels;
 import dev.fathom.internal.nativ.TensorKernels.Slots;
 import java.util.List;
@@ -217,41 +219,36 @@ public final class Functional {
     // nChw16c input is pooled as it is (oneDNN's own layout for pooling), and so is the output.
     boolean blocked = x.isBlocked();
     int layout = blocked ? CnnKernels.LAYOUT_NCHW16C : CnnKernels.LAYOUT_NCHW;
-    CnnKernels.Pool g = new CnnKernels.Pool(xs[0], xs[1], xs[2], xs[3], kh, kw, sh, sw, ph, pw, algorithm,
-        CnnKernels.BACKEND_AUTO);
-    long[] outShape = CnnKernels.poolOutputShape(g);
-    Tensor out = Tensor.empty(x.dtype, outShape);
+    Pool2dPlan.Geometry g = new Pool2dPlan.Geometry(xs[0], xs[1], xs[2], xs[3], kh, kw, sh, sw, ph, pw,
+        algorithm, CnnKernels.BACKEND_AUTO, x.dtype.code);
     boolean grad = Autograd.needed(x);
-    long wsBytes = grad ? CnnKernels.poolWorkspaceBytes(g, x.dtype.code) : 0;
-    Tensor ws = wsBytes > 0 ? Tensor.empty(DType.BOOL, wsBytes) : null;
-    Slots s = TensorKernels.slots();
-    s.set(0, blocked ? x.blockedAddress() : x.address(), x.dtype.code, x.shape, x.strides, layout);
-    s.set(1, out.blockedAddress(), out.dtype.code, out.shape, out.strides, layout);
-    if (ws != null) {
-      desc(s, 2, ws);
+    Tensor out;
+    Tensor ws;
+    try (Pool2dPlan plan = CnnKernels.pool2dPlan(g)) {
+      long[] outShape = plan.outputShape();
+      out = Tensor.empty(x.dtype, outShape);
+      long wsBytes = grad ? plan.workspaceBytes() : 0;
+      ws = wsBytes > 0 ? Tensor.empty(DType.BOOL, wsBytes) : null;
+      plan.forward(operand(x), layoutOf(out, layout), ws == null ? null : operand(ws));
     }
-    CnnKernels.poolForward(g, s, 0, 1, ws == null ? -1 : 2);
     // With one position per image, nChw16c bytes are NCHW bytes.
+    long[] outShape = out.shape;
     boolean outBlocked = blocked && outShape[2] * outShape[3] > 1;
     if (outBlocked) {
       out.markBlocked();
     }
     if (grad) {
       Tensor[] saved = ws == null ? new Tensor[0] : new Tensor[] {ws};
+      Tensor workspace = ws;
       Autograd.record(out, op, new Tensor[] {x}, gOut -> {
         Tensor gy = gOut.contiguous();
         // Backward runs in the forward's layout (its workspace follows it).
         Tensor gyIn = outBlocked && !gy.isBlocked() ? Ops.blockedCopy(gy) : gy;
-        try {
+        try (Pool2dPlan plan = CnnKernels.pool2dPlan(g)) {
           Tensor dx = Tensor.empty(gy.dtype, xs);
-          Slots s2 = TensorKernels.slots();
-          s2.set(0, outBlocked ? gyIn.blockedAddress() : gyIn.address(), gy.dtype.code, gy.shape, gy.strides,
-              layout);
-          if (ws != null) {
-            desc(s2, 1, ws);
-          }
-          s2.set(2, dx.blockedAddress(), dx.dtype.code, dx.shape, dx.strides, layout);
-          CnnKernels.poolBackward(g, s2, 0, ws == null ? -1 : 1, 2);
+          NativeTensor dy = outBlocked ? operand(gyIn)
+              : new NativeTensor(gyIn.address(), gyIn.dtype.code, gyIn.shape, gyIn.strides, layout);
+          plan.backward(dy, workspace == null ? null : operand(workspace), layoutOf(dx, layout));
           if (blocked) {
             dx.markBlocked();
           }
@@ -264,6 +261,17 @@ public final class Functional {
       }, saved);
     }
     return out;
+  }
+
+  /** `t`'s bytes described in `layout` as they are (an output about to be written, or plain bytes). */
+  private static NativeTensor layoutOf(Tensor t, int layout) {
+    return new NativeTensor(t.blockedAddress(), t.dtype.code, t.shape, t.strides, layout);
+  }
+
+  /** `t`'s bytes as (n, c, s) in `layout`. */
+  private static NativeTensor flat(Tensor t, long[] flat, int layout) {
+    return new NativeTensor(layout == CnnKernels.LAYOUT_NCHW16C ? t.blockedAddress() : t.address(), t.dtype.code,
+        flat, Shapes.contiguousStrides(flat), layout);
   }
 
   /**
@@ -291,28 +299,23 @@ public final class Functional {
     }
     // nChw16c input (float32, H*W > 1) stays so: the kernels read and write it as is.
     boolean blocked = x.isBlocked() && sp > 1;
-    CnnKernels.Norm g = new CnnKernels.Norm(n, c, sp, eps, momentum, training, CnnKernels.BACKEND_AUTO);
+    BatchNormPlan.Geometry g = new BatchNormPlan.Geometry(n, c, sp, eps, momentum, training,
+        CnnKernels.BACKEND_AUTO, x.dtype.code);
     int layout = blocked ? CnnKernels.LAYOUT_NCHW16C : CnnKernels.LAYOUT_NCHW;
     long[] flat = {n, c, sp};
     Tensor out = Tensor.empty(x.dtype, x.shape);
     Tensor saveMean = training ? Tensor.empty(x.dtype, c) : null;
     Tensor saveInvstd = training ? Tensor.empty(x.dtype, c) : null;
-    Slots s = TensorKernels.slots();
-    s.set(0, blocked ? x.blockedAddress() : x.address(), x.dtype.code, flat, Shapes.contiguousStrides(flat),
-        layout);
-    desc(s, 1, gamma);
-    desc(s, 2, beta);
-    desc(s, 3, runningMean);
-    desc(s, 4, runningVar);
-    if (training) {
-      desc(s, 5, saveMean);
-      desc(s, 6, saveInvstd);
-    }
-    s.set(7, out.blockedAddress(), out.dtype.code, flat, Shapes.contiguousStrides(flat), layout);
-    try {
-      CnnKernels.batchNormForward(g, s, 0, 1, 2, 3, 4, training ? 5 : -1, training ? 6 : -1, 7);
+    try (BatchNormPlan plan = CnnKernels.batchNormPlan(g)) {
+      plan.forward(flat(x, flat, layout), operand(gamma), operand(beta), operand(runningMean),
+          operand(runningVar), training ? operand(saveMean) : null, training ? operand(saveInvstd) : null,
+          new NativeTensor(out.blockedAddress(), out.dtype.code, flat, Shapes.contiguousStrides(flat), layout));
     } catch (RuntimeException e) {
       out.close();
+      if (training) {
+        saveMean.close();
+        saveInvstd.close();
+      }
       throw e;
     }
     if (blocked) {
@@ -338,21 +341,14 @@ public final class Functional {
         // One layout for x, dy and dx: nChw16c only when both inputs are.
         boolean blockedBack = vx.isBlocked() && gy.isBlocked() && sp > 1;
         int backLayout = blockedBack ? CnnKernels.LAYOUT_NCHW16C : CnnKernels.LAYOUT_NCHW;
-        Slots s2 = TensorKernels.slots();
-        s2.set(0, blockedBack ? vx.blockedAddress() : vx.address(), vx.dtype.code, flat,
-            Shapes.contiguousStrides(flat), backLayout);
-        s2.set(1, blockedBack ? gy.blockedAddress() : gy.address(), gy.dtype.code, flat,
-            Shapes.contiguousStrides(flat), backLayout);
-        desc(s2, 2, vGamma);
-        desc(s2, 3, saveMean);
-        desc(s2, 4, saveInvstd);
-        s2.set(5, dx.blockedAddress(), dx.dtype.code, flat, Shapes.contiguousStrides(flat), backLayout);
-        desc(s2, 6, dGamma);
-        desc(s2, 7, dBeta);
         if (blockedBack) {
           dx.markBlocked();
         }
-        CnnKernels.batchNormBackward(g, s2, 0, 1, 2, 3, 4, 5, 6, 7);
+        try (BatchNormPlan plan = CnnKernels.batchNormPlan(g)) {
+          plan.backward(flat(vx, flat, backLayout), flat(gy, flat, backLayout), operand(vGamma), operand(saveMean),
+              operand(saveInvstd), new NativeTensor(dx.blockedAddress(), dx.dtype.code, flat,
+                  Shapes.contiguousStrides(flat), backLayout), operand(dGamma), operand(dBeta));
+        }
         return new Tensor[] {dx, dGamma, dBeta};
       }, vx, vGamma, saveMean, saveInvstd);
     } else if (training) {

@@ -1,8 +1,8 @@
 package dev.fathom.tensor;
 
 import dev.fathom.internal.nativ.RnnKernels;
-import dev.fathom.internal.nativ.TensorKernels;
-import dev.fathom.internal.nativ.TensorKernels.Slots;
+import dev.fathom.internal.nativ.NativeTensor;
+import dev.fathom.internal.nativ.RnnPlan;
 import java.util.List;
 
 /**
@@ -18,22 +18,6 @@ import java.util.List;
  */
 final class RnnOp {
   private RnnOp() {}
-
-  // Descriptor slots of the native calls; the weights (then their gradients) follow FIRST_WEIGHT.
-  private static final int SRC = 0;
-  private static final int SRC_ITER = 1;
-  private static final int SRC_ITER_C = 2;
-  private static final int DST = 3;
-  private static final int DST_ITER = 4;
-  private static final int DST_ITER_C = 5;
-  private static final int WORKSPACE = 6;
-  private static final int DIFF_DST = 7;
-  private static final int DIFF_DST_ITER = 8;
-  private static final int DIFF_DST_ITER_C = 9;
-  private static final int DIFF_SRC = 10;
-  private static final int DIFF_SRC_ITER = 11;
-  private static final int DIFF_SRC_ITER_C = 12;
-  private static final int FIRST_WEIGHT = 13;
 
   private static int code(RnnMode mode) {
     switch (mode) {
@@ -171,14 +155,14 @@ final class RnnOp {
     }
   }
 
-  private static void desc(Slots s, int slot, Tensor t) {
-    s.set(slot, t.address(), t.dtype.code, t.shape, t.strides);
+  private static NativeTensor operand(Tensor t) {
+    return new NativeTensor(t.address(), t.dtype.code, t.shape, t.strides, 0);
   }
 
-  /** Slot for elements [offset, offset + numel(shape)) of the contiguous 1-D tensor `packed`. */
-  private static void part(Slots s, int slot, Tensor packed, long offset, long[] shape) {
-    s.set(slot, packed.address() + offset * packed.dtype.bytes, packed.dtype.code, shape,
-        Shapes.contiguousStrides(shape));
+  /** Elements [offset, offset + numel(shape)) of the contiguous 1-D tensor `packed`. */
+  private static NativeTensor part(Tensor packed, long offset, long[] shape) {
+    return new NativeTensor(packed.address() + offset * packed.dtype.bytes, packed.dtype.code, shape,
+        Shapes.contiguousStrides(shape), 0);
   }
 
   /** A contiguous view of packed[offset, offset + numel(shape)) with that shape (graph-recorded). */
@@ -210,35 +194,28 @@ final class RnnOp {
     long[] stateShape = sz.stateShape();
     long outNumel = Shapes.numel(outShape);
     long stateNumel = Shapes.numel(stateShape);
-    RnnKernels.Rnn g = new RnnKernels.Rnn(code(mode), sz.t(), sz.n(), sz.i(), sz.h(), layers, bidirectional,
-        RnnKernels.BACKEND_AUTO);
+    RnnPlan.Geometry g = new RnnPlan.Geometry(code(mode), sz.t(), sz.n(), sz.i(), sz.h(), layers, bidirectional,
+        RnnKernels.BACKEND_AUTO, type.code);
 
     boolean training = Autograd.needed(inputs);
     Tensor packed = Tensor.empty(type, outNumel + stateNumel * (lstm ? 2 : 1));
     Tensor ws = null;
-    try {
-      ws = training ? Tensor.empty(DType.BOOL, RnnKernels.workspaceBytes(g, type.code)) : null;
-      Slots s = TensorKernels.slots(FIRST_WEIGHT + 2 * count);
-      desc(s, SRC, x);
-      if (h0 != null) {
-        desc(s, SRC_ITER, h0);
-      }
-      if (c0 != null) {
-        desc(s, SRC_ITER_C, c0);
-      }
-      for (int w = 0; w < count; w++) {
-        desc(s, FIRST_WEIGHT + w, inputs[3 + w]);
-      }
-      part(s, DST, packed, 0, outShape);
-      part(s, DST_ITER, packed, outNumel, stateShape);
-      if (lstm) {
-        part(s, DST_ITER_C, packed, outNumel + stateNumel, stateShape);
-      }
-      if (ws != null) {
-        desc(s, WORKSPACE, ws);
-      }
-      RnnKernels.forward(g, training, s, SRC, h0 == null ? -1 : SRC_ITER, c0 == null ? -1 : SRC_ITER_C,
-          FIRST_WEIGHT, count, DST, DST_ITER, lstm ? DST_ITER_C : -1, ws == null ? -1 : WORKSPACE);
+    NativeTensor[] weights = new NativeTensor[count];
+    for (int w = 0; w < count; w++) {
+      weights[w] = operand(inputs[3 + w]);
+    }
+    try (RnnPlan plan = RnnKernels.plan(g)) {
+      ws = training ? Tensor.empty(DType.BOOL, plan.workspaceBytes()) : null;
+      RnnPlan.Operands o = new RnnPlan.Operands();
+      o.src = operand(x);
+      o.srcIter = h0 == null ? null : operand(h0);
+      o.srcIterC = c0 == null ? null : operand(c0);
+      o.weights = weights;
+      o.dst = part(packed, 0, outShape);
+      o.dstIter = part(packed, outNumel, stateShape);
+      o.dstIterC = lstm ? part(packed, outNumel + stateNumel, stateShape) : null;
+      o.workspace = ws == null ? null : operand(ws);
+      plan.forward(training, o);
     } catch (RuntimeException e) {
       packed.close();
       if (ws != null) {
@@ -267,42 +244,41 @@ final class RnnOp {
         for (int w = 0; w < count; w++) {
           anyWeight |= need[3 + w];
         }
-        Slots s2 = TensorKernels.slots(FIRST_WEIGHT + 2 * count);
-        desc(s2, SRC, saved[0]);
-        if (saved[1] != null) {
-          desc(s2, SRC_ITER, saved[1]);
-        }
-        if (saved[2] != null) {
-          desc(s2, SRC_ITER_C, saved[2]);
-        }
+        RnnPlan.Operands o = new RnnPlan.Operands();
+        o.src = operand(saved[0]);
+        o.srcIter = saved[1] == null ? null : operand(saved[1]);
+        o.srcIterC = saved[2] == null ? null : operand(saved[2]);
+        o.weights = new NativeTensor[count];
         for (int w = 0; w < count; w++) {
-          desc(s2, FIRST_WEIGHT + w, saved[3 + w]);
+          o.weights[w] = operand(saved[3 + w]);
         }
-        part(s2, DST, vPacked, 0, outShape);
-        part(s2, DST_ITER, vPacked, outNumel, stateShape);
-        part(s2, DIFF_DST, gp, 0, outShape);
-        part(s2, DIFF_DST_ITER, gp, outNumel, stateShape);
+        o.dst = part(vPacked, 0, outShape);
+        o.dstIter = part(vPacked, outNumel, stateShape);
+        o.diffDst = part(gp, 0, outShape);
+        o.diffDstIter = part(gp, outNumel, stateShape);
         if (lstm) {
-          part(s2, DST_ITER_C, vPacked, outNumel + stateNumel, stateShape);
-          part(s2, DIFF_DST_ITER_C, gp, outNumel + stateNumel, stateShape);
+          o.dstIterC = part(vPacked, outNumel + stateNumel, stateShape);
+          o.diffDstIterC = part(gp, outNumel + stateNumel, stateShape);
         }
-        desc(s2, WORKSPACE, workspace);
+        o.workspace = operand(workspace);
         for (int k = 0; k < 3; k++) {
           if (need[k]) {
             out[k] = Tensor.empty(type, saved[k].shape);
-            desc(s2, DIFF_SRC + k, out[k]);
           }
         }
+        o.diffSrc = need[0] ? operand(out[0]) : null;
+        o.diffSrcIter = need[1] ? operand(out[1]) : null;
+        o.diffSrcIterC = need[2] ? operand(out[2]) : null;
         if (anyWeight) {
+          o.diffWeights = new NativeTensor[count];
           for (int w = 0; w < count; w++) {
             out[3 + w] = Tensor.empty(type, saved[3 + w].shape);
-            desc(s2, FIRST_WEIGHT + count + w, out[3 + w]);
+            o.diffWeights[w] = operand(out[3 + w]);
           }
         }
-        RnnKernels.backward(g, s2, SRC, saved[1] == null ? -1 : SRC_ITER, saved[2] == null ? -1 : SRC_ITER_C,
-            FIRST_WEIGHT, count, DST, DST_ITER, lstm ? DST_ITER_C : -1, DIFF_DST, DIFF_DST_ITER,
-            lstm ? DIFF_DST_ITER_C : -1, WORKSPACE, need[0] ? DIFF_SRC : -1, need[1] ? DIFF_SRC_ITER : -1,
-            need[2] ? DIFF_SRC_ITER_C : -1, anyWeight ? FIRST_WEIGHT + count : -1, anyWeight ? count : 0);
+        try (RnnPlan plan = RnnKernels.plan(g)) {
+          plan.backward(o);
+        }
         for (int w = 0; w < count; w++) {
           if (out[3 + w] != null && !need[3 + w]) {
             out[3 + w].close();

@@ -25,7 +25,8 @@ public class fathom extends dev.fathom.presets.fathom {
  *    refuse a too-small buffer instead of writing past it;
  *  - enums and structs are append-only within an ABI version;
  *    fathom_abi_version() grows with them (6 moved activation layouts from the
- *    params structs into the tensor descriptor and made convolution a plan).
+ *    params structs into the tensor descriptor and made convolution a plan;
+ *    7 made pooling, batch normalization and recurrent layers plans too).
  */
 // #ifndef FATHOM_FATHOM_H
 // #define FATHOM_FATHOM_H
@@ -43,7 +44,7 @@ public class fathom extends dev.fathom.presets.fathom {
 // #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-public static final int FATHOM_ABI_VERSION = 6;
+public static final int FATHOM_ABI_VERSION = 7;
 
 /** enum fathom_status */
 public static final int
@@ -427,42 +428,62 @@ public static final int
 
 
 
-public static native @Cast("fathom_status") int fathom_pool2d_output_shape(@Const fathom_pool2d_params p, @Cast("int64_t*") LongPointer out);
-public static native @Cast("fathom_status") int fathom_pool2d_output_shape(@Const fathom_pool2d_params p, @Cast("int64_t*") LongBuffer out);
-public static native @Cast("fathom_status") int fathom_pool2d_output_shape(@Const fathom_pool2d_params p, @Cast("int64_t*") long[] out);
 /*
- * Bytes of workspace max pooling's backward needs from its forward (0 for
- * average pooling), for src/dst of this dtype and p->backend. The contents are
- * private to the backend that wrote them: a 64-byte header (backend, dtype,
- * params) precedes the payload, and backward refuses a workspace written by
- * another backend, dtype or params with FATHOM_INVALID_ARGUMENT.
+ * A pooling plan (ABI 7), as a convolution plan: the validated params and
+ * dtype (F32 or F64) and the backend chosen for them; run it from any
+ * threads, destroy it once.
  */
-public static native @Cast("fathom_status") int fathom_pool2d_workspace_bytes(@Const fathom_pool2d_params p, int dtype,
-                                                       @Cast("int64_t*") LongPointer bytes);
-public static native @Cast("fathom_status") int fathom_pool2d_workspace_bytes(@Const fathom_pool2d_params p, int dtype,
-                                                       @Cast("int64_t*") LongBuffer bytes);
-public static native @Cast("fathom_status") int fathom_pool2d_workspace_bytes(@Const fathom_pool2d_params p, int dtype,
-                                                       @Cast("int64_t*") long[] bytes);
+public static native @Cast("fathom_status") int fathom_pool2d_plan_create(@Const fathom_pool2d_params p, int dtype,
+                                                   @Cast("int64_t*") LongPointer plan);
+public static native @Cast("fathom_status") int fathom_pool2d_plan_create(@Const fathom_pool2d_params p, int dtype,
+                                                   @Cast("int64_t*") LongBuffer plan);
+public static native @Cast("fathom_status") int fathom_pool2d_plan_create(@Const fathom_pool2d_params p, int dtype,
+                                                   @Cast("int64_t*") long[] plan);
+public static native @Cast("fathom_status") int fathom_pool2d_plan_destroy(@Cast("int64_t") long plan);
+// Targeting ../fathom_pool2d_choice.java
+
+
+
+public static native @Cast("fathom_status") int fathom_pool2d_plan_info(@Cast("int64_t") long plan, fathom_pool2d_choice info);
+
 /*
- * workspace: a contiguous, 8-byte aligned BOOL (byte) tensor of exactly
- * workspace_bytes elements, or null (inference: no backward). Average pooling
- * ignores it (null or 0 bytes).
+ * src/dst: the plan's shapes and dtype, both NCHW or both NCHW16C (F32, C a
+ * multiple of 16). workspace: a contiguous, 8-byte aligned BOOL (byte) tensor
+ * of exactly workspace_bytes elements, or null (inference: no backward).
+ * Average pooling ignores it (null or 0 bytes).
  */
-public static native @Cast("fathom_status") int fathom_pool2d_forward(@Const fathom_pool2d_params p,
-                                               @Const fathom_tensor_desc src,
+public static native @Cast("fathom_status") int fathom_pool2d_forward(@Cast("int64_t") long plan, @Const fathom_tensor_desc src,
                                                @Const fathom_tensor_desc dst,
                                                @Const fathom_tensor_desc workspace);
-/* diff_src (overwritten) from diff_dst and, for max pooling, the forward's workspace. */
-public static native @Cast("fathom_status") int fathom_pool2d_backward(@Const fathom_pool2d_params p,
-                                                @Const fathom_tensor_desc diff_dst,
+/* diff_src (overwritten) from diff_dst and, for max pooling, the forward's
+   workspace; in the forward's layout. */
+public static native @Cast("fathom_status") int fathom_pool2d_backward(@Cast("int64_t") long plan, @Const fathom_tensor_desc diff_dst,
                                                 @Const fathom_tensor_desc workspace,
                                                 @Const fathom_tensor_desc diff_src);
 // Targeting ../fathom_batch_norm_params.java
 
 
 
-public static native @Cast("fathom_status") int fathom_batch_norm_forward(@Const fathom_batch_norm_params p,
-                                                   @Const fathom_tensor_desc src,
+/*
+ * A batch-norm plan (ABI 7): the validated params (training with N*S > 1)
+ * and dtype (F32 or F64), and the backend chosen for them.
+ */
+public static native @Cast("fathom_status") int fathom_batch_norm_plan_create(@Const fathom_batch_norm_params p,
+                                                       int dtype, @Cast("int64_t*") LongPointer plan);
+public static native @Cast("fathom_status") int fathom_batch_norm_plan_create(@Const fathom_batch_norm_params p,
+                                                       int dtype, @Cast("int64_t*") LongBuffer plan);
+public static native @Cast("fathom_status") int fathom_batch_norm_plan_create(@Const fathom_batch_norm_params p,
+                                                       int dtype, @Cast("int64_t*") long[] plan);
+public static native @Cast("fathom_status") int fathom_batch_norm_plan_destroy(@Cast("int64_t") long plan);
+// Targeting ../fathom_batch_norm_choice.java
+
+
+
+public static native @Cast("fathom_status") int fathom_batch_norm_plan_info(@Cast("int64_t") long plan,
+                                                     fathom_batch_norm_choice info);
+
+/* src and dst: the plan's dtype, one layout (NCHW16C: F32, C % 16 == 0). */
+public static native @Cast("fathom_status") int fathom_batch_norm_forward(@Cast("int64_t") long plan, @Const fathom_tensor_desc src,
                                                    @Const fathom_tensor_desc gamma,
                                                    @Const fathom_tensor_desc beta,
                                                    @Const fathom_tensor_desc running_mean,
@@ -472,11 +493,10 @@ public static native @Cast("fathom_status") int fathom_batch_norm_forward(@Const
                                                    @Const fathom_tensor_desc dst);
 /*
  * Backward: diff_src, diff_gamma, diff_beta (all overwritten) from the saved
- * statistics. training != 0 differentiates through the batch statistics;
- * training == 0 treats save_mean/save_invstd as constants (frozen BN).
+ * statistics. A training plan differentiates through the batch statistics;
+ * an inference plan treats save_mean/save_invstd as constants (frozen BN).
  */
-public static native @Cast("fathom_status") int fathom_batch_norm_backward(@Const fathom_batch_norm_params p,
-                                                    @Const fathom_tensor_desc src,
+public static native @Cast("fathom_status") int fathom_batch_norm_backward(@Cast("int64_t") long plan, @Const fathom_tensor_desc src,
                                                     @Const fathom_tensor_desc diff_dst,
                                                     @Const fathom_tensor_desc gamma,
                                                     @Const fathom_tensor_desc save_mean,
@@ -540,29 +560,32 @@ public static final int
 
 
 /*
- * Bytes of the workspace that training forward writes and backward reads, for
- * tensors of this dtype under p->backend. Its contents are private to the
- * backend that wrote them (saved gates and states); a 64-byte header names the
- * backend, dtype and params, and backward refuses a workspace that another
- * backend, dtype or params wrote.
+ * A recurrent-layer plan (ABI 7): the validated params and dtype (F32 or F64)
+ * and the backend chosen for them; run it from any threads, destroy it once.
  */
-public static native @Cast("fathom_status") int fathom_rnn_workspace_bytes(@Const fathom_rnn_params p, int dtype,
-                                                    @Cast("int64_t*") LongPointer bytes);
-public static native @Cast("fathom_status") int fathom_rnn_workspace_bytes(@Const fathom_rnn_params p, int dtype,
-                                                    @Cast("int64_t*") LongBuffer bytes);
-public static native @Cast("fathom_status") int fathom_rnn_workspace_bytes(@Const fathom_rnn_params p, int dtype,
-                                                    @Cast("int64_t*") long[] bytes);
+public static native @Cast("fathom_status") int fathom_rnn_plan_create(@Const fathom_rnn_params p, int dtype,
+                                                @Cast("int64_t*") LongPointer plan);
+public static native @Cast("fathom_status") int fathom_rnn_plan_create(@Const fathom_rnn_params p, int dtype,
+                                                @Cast("int64_t*") LongBuffer plan);
+public static native @Cast("fathom_status") int fathom_rnn_plan_create(@Const fathom_rnn_params p, int dtype,
+                                                @Cast("int64_t*") long[] plan);
+public static native @Cast("fathom_status") int fathom_rnn_plan_destroy(@Cast("int64_t") long plan);
+// Targeting ../fathom_rnn_choice.java
+
+
+
+public static native @Cast("fathom_status") int fathom_rnn_plan_info(@Cast("int64_t") long plan, fathom_rnn_choice info);
 
 /*
  * Forward over the whole sequence. weights points to weights_count = 4*L*D
  * descriptors (order above). src_iter and src_iter_c are nullable (zeros);
  * src_iter_c and dst_iter_c are for LSTM only (null otherwise; dst_iter_c is
  * required for LSTM). training != 0 needs workspace: a contiguous, 64-byte
- * aligned BOOL tensor of exactly fathom_rnn_workspace_bytes elements;
+ * aligned BOOL tensor of exactly workspace_bytes (fathom_rnn_plan_info) elements;
  * training == 0 needs a null workspace. dst, dst_iter and dst_iter_c are
  * overwritten.
  */
-public static native @Cast("fathom_status") int fathom_rnn_forward(@Const fathom_rnn_params p, int training,
+public static native @Cast("fathom_status") int fathom_rnn_forward(@Cast("int64_t") long plan, int training,
                                             @Const fathom_tensor_desc src,
                                             @Const fathom_tensor_desc src_iter,
                                             @Const fathom_tensor_desc src_iter_c,
@@ -574,7 +597,7 @@ public static native @Cast("fathom_status") int fathom_rnn_forward(@Const fathom
                                             @Const fathom_tensor_desc workspace);
 
 /*
- * Backward through time from a training forward: the same params, src,
+ * Backward through time from a training forward: the same plan, src,
  * src_iter(_c) (null again where forward had null), weights and forward
  * outputs dst, dst_iter(_c), plus its workspace. diff_dst (T,N,D*H) is
  * required; diff_dst_iter and diff_dst_iter_c are nullable (zeros).
@@ -584,7 +607,7 @@ public static native @Cast("fathom_status") int fathom_rnn_forward(@Const fathom
  * count 0 for none). Where two weights enter as one sum (b_ih + b_hh) their
  * gradients are equal.
  */
-public static native @Cast("fathom_status") int fathom_rnn_backward(@Const fathom_rnn_params p,
+public static native @Cast("fathom_status") int fathom_rnn_backward(@Cast("int64_t") long plan,
                                              @Const fathom_tensor_desc src,
                                              @Const fathom_tensor_desc src_iter,
                                              @Const fathom_tensor_desc src_iter_c,
