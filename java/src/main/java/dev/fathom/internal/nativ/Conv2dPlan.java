@@ -37,15 +37,8 @@ public final class Conv2dPlan extends PlanCache.Plan {
       p.n(g.n()).c(g.c()).h(g.h()).w(g.w()).k(g.k()).kh(g.kh()).kw(g.kw()).sh(g.sh()).sw(g.sw())
           .ph(g.ph()).pw(g.pw()).dh(g.dh()).dw(g.dw()).groups(g.groups()).has_bias(g.bias() ? 1 : 0)
           .post_relu(g.relu() ? 1 : 0).backend(g.backend()).reserved(0);
-      long[] h = new long[1];
-      Kernels.check(fathom.fathom_conv2d_plan_create(p, g.dtype(), h));
-      handle = h[0];
-      try {
-        Kernels.check(fathom.fathom_conv2d_plan_info(handle, c));
-      } catch (RuntimeException e) {
-        fathom.fathom_conv2d_plan_destroy(handle);
-        throw e;
-      }
+      handle = open(h -> fathom.fathom_conv2d_plan_create(p, g.dtype(), h), id -> fathom.fathom_conv2d_plan_info(id, c),
+          fathom::fathom_conv2d_plan_destroy);
       outputShape = new long[] {c.dst_shape(0), c.dst_shape(1), c.dst_shape(2), c.dst_shape(3)};
       backend = c.backend();
       for (int pass = 0; pass < 3; pass++) {

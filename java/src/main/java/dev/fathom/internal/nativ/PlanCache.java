@@ -3,6 +3,8 @@ package dev.fathom.internal.nativ;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.LongToIntFunction;
+import java.util.function.ToIntFunction;
 
 /**
  * The one cache of native plans: per key (an op family's geometry record) one
@@ -45,6 +47,22 @@ public final class PlanCache<K, P extends PlanCache.Plan> {
 
     /** Frees the native plan (called once). */
     protected abstract void destroy();
+
+    /**
+     * The handle of a new native plan: `create` fills it, `info` reads what the
+     * plan chose; a failed info destroys the plan before it rethrows.
+     */
+    protected static long open(ToIntFunction<long[]> create, LongToIntFunction info, LongToIntFunction destroy) {
+      long[] handle = new long[1];
+      Kernels.check(create.applyAsInt(handle));
+      try {
+        Kernels.check(info.applyAsInt(handle[0]));
+      } catch (RuntimeException e) {
+        destroy.applyAsInt(handle[0]);
+        throw e;
+      }
+      return handle[0];
+    }
   }
 
   private final int capacity;

@@ -26,15 +26,8 @@ public final class Pool2dPlan extends PlanCache.Plan {
     try (fathom_pool2d_params p = new fathom_pool2d_params(); fathom_pool2d_choice c = new fathom_pool2d_choice()) {
       p.n(g.n()).c(g.c()).h(g.h()).w(g.w()).kh(g.kh()).kw(g.kw()).sh(g.sh()).sw(g.sw()).ph(g.ph())
           .pw(g.pw()).algorithm(g.algorithm()).backend(g.backend()).reserved(0);
-      long[] h = new long[1];
-      Kernels.check(fathom.fathom_pool2d_plan_create(p, g.dtype(), h));
-      handle = h[0];
-      try {
-        Kernels.check(fathom.fathom_pool2d_plan_info(handle, c));
-      } catch (RuntimeException e) {
-        fathom.fathom_pool2d_plan_destroy(handle);
-        throw e;
-      }
+      handle = open(h -> fathom.fathom_pool2d_plan_create(p, g.dtype(), h), id -> fathom.fathom_pool2d_plan_info(id, c),
+          fathom::fathom_pool2d_plan_destroy);
       outputShape = new long[] {c.dst_shape(0), c.dst_shape(1), c.dst_shape(2), c.dst_shape(3)};
       backend = c.backend();
     }

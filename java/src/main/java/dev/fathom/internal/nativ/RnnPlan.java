@@ -38,15 +38,8 @@ public final class RnnPlan extends PlanCache.Plan {
     try (fathom_rnn_params p = new fathom_rnn_params(); fathom_rnn_choice c = new fathom_rnn_choice()) {
       p.mode(g.mode()).backend(g.backend()).seq_len(g.seqLen()).batch(g.batch()).input_size(g.inputSize())
           .hidden_size(g.hiddenSize()).layers(g.layers()).bidirectional(g.bidirectional() ? 1 : 0);
-      long[] h = new long[1];
-      Kernels.check(fathom.fathom_rnn_plan_create(p, g.dtype(), h));
-      handle = h[0];
-      try {
-        Kernels.check(fathom.fathom_rnn_plan_info(handle, c));
-      } catch (RuntimeException e) {
-        fathom.fathom_rnn_plan_destroy(handle);
-        throw e;
-      }
+      handle = open(h -> fathom.fathom_rnn_plan_create(p, g.dtype(), h), id -> fathom.fathom_rnn_plan_info(id, c),
+          fathom::fathom_rnn_plan_destroy);
       backend = c.backend();
     }
   }
