@@ -27,8 +27,8 @@ public final class BatchNormPlan extends PlanCache.Plan {
         fathom_batch_norm_choice c = new fathom_batch_norm_choice()) {
       p.n(g.n()).c(g.c()).s(g.s()).eps(g.eps()).momentum(g.momentum()).training(g.training() ? 1 : 0)
           .backend(g.backend()).reserved(0);
-      handle = open(h -> fathom.fathom_batch_norm_plan_create(p, g.dtype(), h), id -> fathom.fathom_batch_norm_plan_info(id, c),
-          fathom::fathom_batch_norm_plan_destroy);
+      handle = open(h -> fathom.fathom_batch_norm_plan_create(p, g.dtype(), h),
+          id -> fathom.fathom_batch_norm_plan_info(id, c), fathom::fathom_batch_norm_plan_destroy);
       backend = c.backend();
     }
   }
