@@ -139,13 +139,7 @@ public final class Functional {
     Tensor b = bias0 == null ? null : bias0.to(type).contiguous();
     long[] xs = x.shape;
     long[] ws = w.shape;
-    if (groups < 1 || xs[1] != ws[1] * groups) {
-      throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " has " + xs[1]
-          + " channels but weight " + Shapes.str(ws) + " with groups=" + groups + " expects " + ws[1] * groups);
-    }
-    if (b != null && (b.shape.length != 1 || b.shape[0] != ws[0])) {
-      throw new IllegalArgumentException("conv2d: bias " + Shapes.str(b.shape) + " must be [" + ws[0] + "]");
-    }
+    // Shapes against each other (channels, groups, bias) are the plan's checks, natively.
     Conv2dPlan.Geometry g = new Conv2dPlan.Geometry(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], sh, sw,
         ph, pw, dh, dw, groups, b != null, relu, CnnKernels.BACKEND_AUTO, type.code);
     Tensor out;

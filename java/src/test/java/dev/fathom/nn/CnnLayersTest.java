@@ -121,6 +121,12 @@ class CnnLayersTest {
     }
     assertThrows(RuntimeException.class, () -> Functional.conv2d(Tensor.zeros(1, 1, 2, 2), Tensor.zeros(1, 1, 3, 3),
         null, 1, 0));
+    // Shapes against each other are checked once, natively, naming the pass and every operand.
+    RuntimeException mismatch = assertThrows(RuntimeException.class,
+        () -> Functional.conv2d(Tensor.zeros(2, 3, 8, 8), Tensor.zeros(4, 2, 3, 3), null, 1, 0));
+    assertTrue(mismatch.getMessage().contains("conv2d_forward: weights [4,2,3,3] has 2 input channels per group "
+        + "but c=3 with groups=1 needs 3"), mismatch.getMessage());
+    assertTrue(mismatch.getMessage().contains("src [2,3,8,8]"), mismatch.getMessage());
     assertThrows(IllegalArgumentException.class, () -> new MaxPool2d(2, 2, 2));
   }
 }
