@@ -60,7 +60,8 @@ inline fathom_pool2d_choice pool2d_info(const fathom_pool2d_params& p, int32_t d
     PoolPlan plan(&p, dtype);
     fathom_pool2d_choice c{};
     EXPECT_EQ(FATHOM_OK, plan.status()) << fathom_last_error();
-    if (plan.status() == FATHOM_OK) EXPECT_EQ(FATHOM_OK, fathom_pool2d_plan_info(plan.handle(), &c));
+    if (plan.status() == FATHOM_OK)
+        EXPECT_EQ(FATHOM_OK, fathom_pool2d_plan_info(plan.handle(), &c));
     return c;
 }
 inline fathom_status pool2d_forward_once(const fathom_pool2d_params* p,

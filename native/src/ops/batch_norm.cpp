@@ -39,9 +39,7 @@ BatchNormParams check_params(const char* op, const fathom_batch_norm_params* pp)
         fail(FATHOM_INVALID_ARGUMENT, op, ": eps must be positive and finite (", describe(p), ")");
     if (!(p.momentum >= 0.0 && p.momentum <= 1.0))
         fail(FATHOM_INVALID_ARGUMENT, op, ": momentum must be in [0, 1] (", describe(p), ")");
-    if (p.backend != FATHOM_CNN_AUTO && p.backend != FATHOM_CNN_REFERENCE &&
-        p.backend != FATHOM_CNN_ONEDNN)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": unknown backend ", p.backend);
+    require_known_backend(op, p.backend);
     if (p.reserved != 0)
         fail(FATHOM_INVALID_ARGUMENT, op, ": reserved=", p.reserved, " must be 0 (",
              describe(p), ")");
@@ -114,10 +112,8 @@ std::shared_ptr<BatchNormPlan> make_batch_norm_plan(const fathom_batch_norm_para
     const char* op = "batch_norm_plan_create";
     auto plan = std::make_shared<BatchNormPlan>();
     plan->p = check_params(op, raw);
-    if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": dtype ", dtype_name(dtype),
-             " not supported; batch_norm takes float32 or float64 (", describe(plan->p), ")");
-    plan->dtype = static_cast<fathom_dtype>(dtype);
+    plan->dtype =
+        require_float_plan_dtype(op, "batch_norm", dtype, [&] { return describe(plan->p); });
     if (plan->p.training && plan->p.n * plan->p.s == 1)
         fail(FATHOM_INVALID_ARGUMENT, op, ": training needs more than one value per channel (",
              describe(plan->p), ")");

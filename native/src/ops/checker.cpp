@@ -103,6 +103,12 @@ uint64_t params_hash(std::initializer_list<int64_t> values) {
     return h;
 }
 
+void require_known_backend(const char* op, int32_t backend) {
+    if (backend != FATHOM_CNN_AUTO && backend != FATHOM_CNN_REFERENCE &&
+        backend != FATHOM_CNN_ONEDNN)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": unknown backend ", backend);
+}
+
 const char* backend_name(int32_t b) {
     switch (b) {
         case FATHOM_CNN_AUTO: return "auto";

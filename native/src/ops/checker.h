@@ -80,6 +80,20 @@ private:
     std::string (*describe_)(const void*);
 };
 
+// Params checks every plan_create shares: "<op>: unknown backend 7" unless
+// AUTO, REFERENCE or ONEDNN (the CNN and RNN enums share these values), and a
+// float plan dtype, else "<op>: dtype int32 not supported; <family> takes
+// float32 or float64 (<context>)".
+void require_known_backend(const char* op, int32_t backend);
+template <typename Context>
+fathom_dtype require_float_plan_dtype(const char* op, const char* family, int32_t dtype,
+                                      const Context& context) {
+    if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
+        fail(FATHOM_INVALID_ARGUMENT, op, ": dtype ", dtype_name(dtype), " not supported; ",
+             family, " takes float32 or float64 (", context(), ")");
+    return static_cast<fathom_dtype>(dtype);
+}
+
 // "[2,3]", "null", or "(ndim 9)" for a descriptor that failed its checks.
 std::string desc_shape(const fathom_tensor_desc* d);
 

@@ -253,10 +253,7 @@ std::shared_ptr<Conv2dPlan> make_conv2d_plan(const fathom_conv2d_params* raw, in
     auto plan = std::make_shared<Conv2dPlan>();
     plan->p = check_conv2d_params(op, raw);
     const Conv2dParams& p = plan->p;
-    if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": dtype ", dtype_name(dtype),
-             " not supported; conv2d takes float32 or float64 (", p.str(), ")");
-    plan->dtype = static_cast<fathom_dtype>(dtype);
+    plan->dtype = require_float_plan_dtype(op, "conv2d", dtype, [&] { return p.str(); });
     if (p.backend == FATHOM_CNN_ONEDNN && dtype == FATHOM_F64)
         fail(FATHOM_UNSUPPORTED, op,
              ": the oneDNN backend computes float32 only, got float64; use FATHOM_CNN_AUTO or "

@@ -66,7 +66,8 @@ void check_operands(const Checker& ck, const Pool2dPlan& plan, TensorView* x, co
                     const fathom_tensor_desc* x_desc, Checker::Access x_access, TensorView* y,
                     const char* y_name, const fathom_tensor_desc* y_desc) {
     const Pool2dParams& p = plan.p;
-    const Checker::Access y_access = x_access == Checker::kOutput ? Checker::kInput : Checker::kOutput;
+    const Checker::Access y_access =
+        x_access == Checker::kOutput ? Checker::kInput : Checker::kOutput;
     *x = ck.tensor(x_name, x_desc, x_access, {p.n, p.c, p.h, p.w}, plan.dtype, Checker::kAnyLayout);
     *y = ck.tensor(y_name, y_desc, y_access, {p.n, p.c, plan.oh, plan.ow}, plan.dtype,
                    Checker::kAnyLayout);
@@ -106,9 +107,7 @@ Pool2dParams check_pool2d_params(const char* op, const fathom_pool2d_params* pp)
         fail(FATHOM_INVALID_ARGUMENT, op, ": n*c*h*w above 2^56 (", describe(p), ")");
     if (p.algorithm < FATHOM_POOL_MAX || p.algorithm > FATHOM_POOL_AVG_EXCLUDE_PADDING)
         fail(FATHOM_INVALID_ARGUMENT, op, ": unknown algorithm ", p.algorithm);
-    if (p.backend != FATHOM_CNN_AUTO && p.backend != FATHOM_CNN_REFERENCE &&
-        p.backend != FATHOM_CNN_ONEDNN)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": unknown backend ", p.backend);
+    require_known_backend(op, p.backend);
     if (p.reserved != 0)
         fail(FATHOM_INVALID_ARGUMENT, op, ": reserved=", p.reserved, " must be 0 (",
              describe(p), ")");
@@ -149,10 +148,7 @@ std::shared_ptr<Pool2dPlan> make_pool2d_plan(const fathom_pool2d_params* raw, in
     const char* op = "pool2d_plan_create";
     auto plan = std::make_shared<Pool2dPlan>();
     plan->p = check_pool2d_params(op, raw);
-    if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": dtype ", dtype_name(dtype),
-             " not supported; pool2d takes float32 or float64 (", describe(plan->p), ")");
-    plan->dtype = static_cast<fathom_dtype>(dtype);
+    plan->dtype = require_float_plan_dtype(op, "pool2d", dtype, [&] { return describe(plan->p); });
     plan->backend = resolve_cnn_backend(op, plan->p.backend, plan->dtype);
     plan->oh = pool2d_out_h(plan->p);
     plan->ow = pool2d_out_w(plan->p);
@@ -196,7 +192,8 @@ Pool2dArgs check_pool2d_backward(const Pool2dPlan& plan, const fathom_tensor_des
     }
     if (workspace == nullptr) ck.fail("max pooling needs the workspace of pool2d_forward");
     a.workspace_bytes = pool2d_workspace_bytes(a.p, a.backend);
-    check_workspace_header(ck, a.workspace, numel, expected_workspace(plan, a.p, a.workspace_bytes));
+    check_workspace_header(ck, a.workspace, numel,
+                           expected_workspace(plan, a.p, a.workspace_bytes));
     return a;
 }
 

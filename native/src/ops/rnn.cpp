@@ -250,10 +250,7 @@ std::shared_ptr<RnnPlan> make_rnn_plan(const fathom_rnn_params* raw, int32_t dty
     const char* op = "rnn_plan_create";
     auto plan = std::make_shared<RnnPlan>();
     plan->p = check_rnn_params(op, raw);
-    if (dtype != FATHOM_F32 && dtype != FATHOM_F64)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": dtype ", dtype_name(dtype),
-             " not supported; rnn takes float32 or float64 (", plan->p.str(), ")");
-    plan->dtype = static_cast<fathom_dtype>(dtype);
+    plan->dtype = require_float_plan_dtype(op, "rnn", dtype, [&] { return plan->p.str(); });
     plan->backend = resolve_rnn_backend(op, plan->p, plan->dtype);
     return plan;
 }
