@@ -113,42 +113,40 @@ static_assert(dense(kUnary), "FATHOM_UNARY_OP_TABLE rows follow fathom_unary_op'
 static_assert(dense(kBinary), "FATHOM_BINARY_OP_TABLE rows follow fathom_binary_op's values");
 static_assert(dense(kReduce), "FATHOM_REDUCE_OP_TABLE rows follow fathom_reduce_op's values");
 
+// Index lookups, not pointers: GCC's -fsanitize=undefined makes a pointer
+// comparison non-constant, and these run in `if constexpr`.
 template <typename Row, size_t N>
-constexpr const Row* row(const Row (&rows)[N], int32_t code) {
-    return code >= 0 && code < static_cast<int32_t>(N) ? &rows[code] : nullptr;
+constexpr bool has(const Row (&)[N], int32_t code) {
+    return code >= 0 && code < static_cast<int32_t>(N);
 }
 
 }  // namespace op_table
 
 // "exp", "add", "sum"; nullptr for a code outside the table.
 constexpr const char* unary_op_name(int32_t op) {
-    const auto* r = op_table::row(op_table::kUnary, op);
-    return r ? r->name : nullptr;
+    return op_table::has(op_table::kUnary, op) ? op_table::kUnary[op].name : nullptr;
 }
 constexpr const char* binary_op_name(int32_t op) {
-    const auto* r = op_table::row(op_table::kBinary, op);
-    return r ? r->name : nullptr;
+    return op_table::has(op_table::kBinary, op) ? op_table::kBinary[op].name : nullptr;
 }
 constexpr const char* reduce_op_name(int32_t op) {
-    const auto* r = op_table::row(op_table::kReduce, op);
-    return r ? r->name : nullptr;
+    return op_table::has(op_table::kReduce, op) ? op_table::kReduce[op].name : nullptr;
 }
 
 constexpr bool is_costly_unary(int32_t op) {
-    const auto* r = op_table::row(op_table::kUnary, op);
-    return r && r->kind == UnaryKind::kCostly;
+    return op_table::has(op_table::kUnary, op) &&
+           op_table::kUnary[op].kind == UnaryKind::kCostly;
 }
 constexpr bool is_costly_binary(int32_t op) {
-    const auto* r = op_table::row(op_table::kBinary, op);
-    return r && r->kind == BinaryKind::kCostly;
+    return op_table::has(op_table::kBinary, op) &&
+           op_table::kBinary[op].kind == BinaryKind::kCostly;
 }
 constexpr bool is_comparison(int32_t op) {
-    const auto* r = op_table::row(op_table::kBinary, op);
-    return r && r->kind == BinaryKind::kCompare;
+    return op_table::has(op_table::kBinary, op) &&
+           op_table::kBinary[op].kind == BinaryKind::kCompare;
 }
 constexpr UnaryKind unary_kind(int32_t op) {
-    const auto* r = op_table::row(op_table::kUnary, op);
-    return r ? r->kind : UnaryKind::kSpecial;
+    return op_table::has(op_table::kUnary, op) ? op_table::kUnary[op].kind : UnaryKind::kSpecial;
 }
 
 }  // namespace fathom
