@@ -577,9 +577,18 @@ public final class Tensor implements AutoCloseable {
   public Tensor logsumexp(int dim, boolean keepDim) { return Ops.logsumexp(this, new int[] {dim}, keepDim); }
 
   /** exp(x) / sum(exp(x)) along dim, computed as exp(x - logsumexp(x)) so large logits do not overflow. */
-  public Tensor softmax(int dim) { return logSoftmax(dim).exp(); }
+  public Tensor softmax(int dim) { checkDim("softmax", dim); return logSoftmax(dim).exp(); }
   /** x - logsumexp(x) along dim. */
-  public Tensor logSoftmax(int dim) { return sub(logsumexp(dim, true)); }
+  public Tensor logSoftmax(int dim) { checkDim("logSoftmax", dim); return sub(logsumexp(dim, true)); }
+
+  /** Names the op the user called, not the one it is built from. */
+  private void checkDim(String op, int dim) {
+    ensureOpen(op);
+    if (dim < -shape.length || dim >= shape.length) {
+      throw new IllegalArgumentException(op + ": dimension " + dim + " out of range for a tensor of shape "
+          + Shapes.str(shape));
+    }
+  }
 
   /** Variance; unbiased divides by n - 1. */
   public Tensor var(int[] dims, boolean unbiased, boolean keepDim) { return Ops.var(this, dims, unbiased, keepDim); }
