@@ -268,22 +268,6 @@ FATHOM_API fathom_status fathom_reduce(int32_t op, const fathom_tensor_desc* src
                                        const fathom_tensor_desc* dst,
                                        const fathom_tensor_desc* indices);
 
-/* The op families that fathom_op_name lists (ABI 7). */
-typedef enum fathom_op_family {
-    FATHOM_OPS_UNARY = 0,  /* fathom_unary_op */
-    FATHOM_OPS_BINARY = 1, /* fathom_binary_op */
-    FATHOM_OPS_REDUCE = 2  /* fathom_reduce_op */
-} fathom_op_family;
-
-/*
- * The name of op `code` of `family` ("exp", "add", "sum") into name, NUL
- * terminated, capacity bytes at most; FATHOM_INVALID_ARGUMENT for a code this
- * build does not have or a buffer too small. Bindings check their own op
- * tables against it.
- */
-FATHOM_API fathom_status fathom_op_name(int32_t family, int32_t code, char* name,
-                                        int64_t capacity);
-
 /*
  * Indexing along dim (index tensors are I64; out-of-range indices are an
  * error, negative ones too):

@@ -12,7 +12,6 @@
 #include "core/runtime_info.h"
 #include "core/threads.h"
 #include "fathom/fathom.h"
-#include "ops/op_table.h"
 #include "fathom/fathom_bench.h"  // the benchmark-only entry points are defined here too
 #include "ops/elementwise.h"
 #include "ops/gemm.h"
@@ -162,23 +161,6 @@ fathom_status fathom_where(const fathom_tensor_desc* cond, const fathom_tensor_d
     return guarded("where", [&] {
         const auto args = fathom::check_where(cond, a, b, dst);
         fathom::where_forward(args.cond, args.a, args.b, args.dst);
-    });
-}
-
-fathom_status fathom_op_name(int32_t family, int32_t code, char* name, int64_t capacity) {
-    return guarded("op_name", [&] {
-        const char* found = nullptr;
-        if (family == FATHOM_OPS_UNARY) found = fathom::unary_op_name(code);
-        else if (family == FATHOM_OPS_BINARY) found = fathom::binary_op_name(code);
-        else if (family == FATHOM_OPS_REDUCE) found = fathom::reduce_op_name(code);
-        else fail(FATHOM_INVALID_ARGUMENT, "op_name: unknown family ", family);
-        if (found == nullptr)
-            fail(FATHOM_INVALID_ARGUMENT, "op_name: no op ", code, " in family ", family);
-        const int64_t length = static_cast<int64_t>(std::strlen(found));
-        if (name == nullptr || capacity <= length)
-            fail(FATHOM_INVALID_ARGUMENT, "op_name: buffer of ", capacity, " bytes for \"", found,
-                 "\" (", length + 1, " needed)");
-        std::memcpy(name, found, static_cast<size_t>(length + 1));
     });
 }
 

@@ -9,13 +9,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <type_traits>
 
 #include "core/tensor_desc.h"
 #include "fathom/fathom.h"
-#include "ops/op_table.h"
 
 namespace fathom {
 
@@ -100,36 +100,70 @@ inline auto binary_value(T a, T b) {
     else static_assert(Op < 0, "not a binary op");
 }
 
-// Calls fn(std::integral_constant<int, Op>{}) for a unary op that reads src
-// through unary_value (not COPY, FILL, RANGE); the cases come from the table.
+// Ops whose per-element cost is a libm call rather than a load and a store;
+// they justify threads on smaller tensors (see ops/strided_loop.h).
+constexpr bool is_costly_unary(int32_t op) {
+    switch (op) {
+        case FATHOM_UNARY_EXP: case FATHOM_UNARY_LOG: case FATHOM_UNARY_SIGMOID:
+        case FATHOM_UNARY_TANH: case FATHOM_UNARY_SIN: case FATHOM_UNARY_COS:
+        case FATHOM_UNARY_LOG1P: case FATHOM_UNARY_EXPM1: case FATHOM_UNARY_POW_SCALAR:
+        case FATHOM_UNARY_SOFTPLUS: return true;
+        default: return false;
+    }
+}
+
+constexpr bool is_comparison(int32_t op) {
+    return op >= FATHOM_BINARY_EQ && op <= FATHOM_BINARY_GE;
+}
+
+// Calls fn(std::integral_constant<int, Op>{}) for a unary op that reads src.
 template <typename Fn>
 void with_unary_op(int32_t op, Fn&& fn) {
-#define FATHOM_CASE(e, n, k)                                              \
-    case FATHOM_UNARY_##e:                                                \
-        if constexpr (k != UnaryKind::kSpecial)                           \
-            fn(std::integral_constant<int, FATHOM_UNARY_##e>{});          \
-        return;
+#define FATHOM_CASE(name) \
+    case name: fn(std::integral_constant<int, name>{}); return;
     switch (op) {
-        FATHOM_UNARY_OP_TABLE(FATHOM_CASE)
+        FATHOM_CASE(FATHOM_UNARY_NEG) FATHOM_CASE(FATHOM_UNARY_ABS) FATHOM_CASE(FATHOM_UNARY_EXP)
+        FATHOM_CASE(FATHOM_UNARY_LOG) FATHOM_CASE(FATHOM_UNARY_SQRT)
+        FATHOM_CASE(FATHOM_UNARY_RSQRT) FATHOM_CASE(FATHOM_UNARY_SQUARE)
+        FATHOM_CASE(FATHOM_UNARY_RECIPROCAL) FATHOM_CASE(FATHOM_UNARY_SIGMOID)
+        FATHOM_CASE(FATHOM_UNARY_TANH) FATHOM_CASE(FATHOM_UNARY_RELU)
+        FATHOM_CASE(FATHOM_UNARY_SIGN) FATHOM_CASE(FATHOM_UNARY_SIN) FATHOM_CASE(FATHOM_UNARY_COS)
+        FATHOM_CASE(FATHOM_UNARY_LOG1P) FATHOM_CASE(FATHOM_UNARY_EXPM1)
+        FATHOM_CASE(FATHOM_UNARY_POW_SCALAR) FATHOM_CASE(FATHOM_UNARY_AFFINE)
+        FATHOM_CASE(FATHOM_UNARY_CLAMP) FATHOM_CASE(FATHOM_UNARY_LEAKY_RELU)
+        FATHOM_CASE(FATHOM_UNARY_SOFTPLUS)
         default: return;
     }
-#undef FATHOM_CASE
 }
 
 template <typename Fn>
 void with_binary_op(int32_t op, Fn&& fn) {
-#define FATHOM_CASE(e, n, k)                                     \
-    case FATHOM_BINARY_##e:                                      \
-        fn(std::integral_constant<int, FATHOM_BINARY_##e>{});    \
-        return;
     switch (op) {
-        FATHOM_BINARY_OP_TABLE(FATHOM_CASE)
+        FATHOM_CASE(FATHOM_BINARY_ADD) FATHOM_CASE(FATHOM_BINARY_SUB) FATHOM_CASE(FATHOM_BINARY_MUL)
+        FATHOM_CASE(FATHOM_BINARY_DIV) FATHOM_CASE(FATHOM_BINARY_POW) FATHOM_CASE(FATHOM_BINARY_MAX)
+        FATHOM_CASE(FATHOM_BINARY_MIN) FATHOM_CASE(FATHOM_BINARY_EQ) FATHOM_CASE(FATHOM_BINARY_NE)
+        FATHOM_CASE(FATHOM_BINARY_LT) FATHOM_CASE(FATHOM_BINARY_LE) FATHOM_CASE(FATHOM_BINARY_GT)
+        FATHOM_CASE(FATHOM_BINARY_GE)
         default: return;
     }
 #undef FATHOM_CASE
 }
 
 // --- validation ----------------------------------------------------------------
+
+// "exp", "add"; nullptr for a value outside the enum.
+inline const char* unary_op_name(int32_t op) {
+    constexpr const char* kNames[] = {
+        "copy",  "neg",   "abs",      "exp",     "log",   "sqrt",  "rsqrt",      "square",
+        "reciprocal", "sigmoid", "tanh", "relu", "sign", "sin", "cos", "log1p",
+        "expm1", "pow_scalar", "affine", "clamp", "leaky_relu", "fill", "range", "softplus"};
+    return op >= 0 && op < static_cast<int32_t>(std::size(kNames)) ? kNames[op] : nullptr;
+}
+inline const char* binary_op_name(int32_t op) {
+    constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "max", "min",
+                                      "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
+    return op >= 0 && op < static_cast<int32_t>(std::size(kNames)) ? kNames[op] : nullptr;
+}
 
 // Checked operands. src.data is null for FILL and RANGE.
 struct UnaryArgs {

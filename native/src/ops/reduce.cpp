@@ -17,21 +17,20 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <iterator>
 #include <utility>
 #include <vector>
 
 #include "core/error.h"
 #include "core/threads.h"
 #include "ops/elementwise.h"
-#include "ops/op_table.h"
 #include "ops/strided_loop.h"
 
 namespace fathom {
 
 namespace {
 
-constexpr int kReduceOps = static_cast<int>(std::size(op_table::kReduce));
+constexpr const char* kReduceNames[] = {"sum", "mean", "max", "min", "prod"};
+constexpr int kReduceOps = sizeof(kReduceNames) / sizeof(kReduceNames[0]);
 
 // Block length of the "blocks" walk. It fixes the summation order of a long
 // run, so it must not depend on the thread count.
@@ -169,7 +168,7 @@ ReduceArgs check_reduce(int32_t op, const fathom_tensor_desc* src, const fathom_
                         const fathom_tensor_desc* indices) {
     if (op < 0 || op >= kReduceOps) fail(FATHOM_INVALID_ARGUMENT, "reduce: unknown op ", op);
     ReduceArgs args;
-    args.name = std::string("reduce(") + reduce_op_name(op) + ")";
+    args.name = std::string("reduce(") + kReduceNames[op] + ")";
     const char* name = args.name.c_str();
     args.src = input_view(name, "src", src);
     args.dst = output_view(name, "dst", dst);

@@ -1,12 +1,9 @@
 package dev.fathom.tensor;
 
 import dev.fathom.FathomException;
-import dev.fathom.internal.nativ.BinaryOp;
 import dev.fathom.internal.nativ.CnnKernels;
-import dev.fathom.internal.nativ.ReduceOp;
 import dev.fathom.internal.nativ.TensorKernels;
 import dev.fathom.internal.nativ.TensorKernels.Slots;
-import dev.fathom.internal.nativ.UnaryOp;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -134,13 +131,13 @@ final class Ops {
   static void fill(Tensor t, double value) {
     Slots s = TensorKernels.slots();
     desc(s, 0, t);
-    TensorKernels.unary(UnaryOp.FILL, s, -1, 0, value, 0);
+    TensorKernels.unary(TensorKernels.UNARY_FILL, s, -1, 0, value, 0);
   }
 
   static void range(Tensor t, double start, double step) {
     Slots s = TensorKernels.slots();
     desc(s, 0, t);
-    TensorKernels.unary(UnaryOp.RANGE, s, -1, 0, start, step);
+    TensorKernels.unary(TensorKernels.UNARY_RANGE, s, -1, 0, start, step);
   }
 
   static Tensor random(int op, Generator gen, double a, double b, DType dtype, long[] shape) {
@@ -163,7 +160,7 @@ final class Ops {
     Slots s = TensorKernels.slots();
     descAs(s, 0, src, dst.shape, op);
     desc(s, 1, dst);
-    TensorKernels.unary(UnaryOp.COPY, s, 0, 1, 0, 0);
+    TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
     return dst;
   }
 
@@ -173,12 +170,12 @@ final class Ops {
     if (type == DType.FLOAT32 && blockedElementwise(x.shape, x)) {
       flatDesc(s, 0, x, x.shape);
       flatOut(s, 1, out);
-      TensorKernels.unary(UnaryOp.COPY, s, 0, 1, 0, 0);
+      TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
       return out;
     }
     desc(s, 0, x);
     desc(s, 1, out);
-    TensorKernels.unary(UnaryOp.COPY, s, 0, 1, 0, 0);
+    TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
     return out;
   }
 
@@ -202,25 +199,31 @@ final class Ops {
 
   // ------------------------------------------------------------------ unary
 
-  // The native op of each unary autograd op: the same name (OpTableTest).
-  private static final UnaryOp[] UNARY = new UnaryOp[OpName.values().length];
-
-  static {
-    for (UnaryOp u : UnaryOp.values()) {
-      for (OpName o : OpName.values()) {
-        if (o.name().equals(u.name())) {
-          UNARY[o.ordinal()] = u;
-        }
-      }
+  private static int unaryCode(OpName op) {
+    switch (op) {
+      case NEG: return TensorKernels.UNARY_NEG;
+      case ABS: return TensorKernels.UNARY_ABS;
+      case EXP: return TensorKernels.UNARY_EXP;
+      case LOG: return TensorKernels.UNARY_LOG;
+      case SQRT: return TensorKernels.UNARY_SQRT;
+      case RSQRT: return TensorKernels.UNARY_RSQRT;
+      case SQUARE: return TensorKernels.UNARY_SQUARE;
+      case RECIPROCAL: return TensorKernels.UNARY_RECIPROCAL;
+      case SIGMOID: return TensorKernels.UNARY_SIGMOID;
+      case TANH: return TensorKernels.UNARY_TANH;
+      case RELU: return TensorKernels.UNARY_RELU;
+      case SIGN: return TensorKernels.UNARY_SIGN;
+      case SIN: return TensorKernels.UNARY_SIN;
+      case COS: return TensorKernels.UNARY_COS;
+      case LOG1P: return TensorKernels.UNARY_LOG1P;
+      case EXPM1: return TensorKernels.UNARY_EXPM1;
+      case POW_SCALAR: return TensorKernels.UNARY_POW_SCALAR;
+      case AFFINE: return TensorKernels.UNARY_AFFINE;
+      case CLAMP: return TensorKernels.UNARY_CLAMP;
+      case LEAKY_RELU: return TensorKernels.UNARY_LEAKY_RELU;
+      case SOFTPLUS: return TensorKernels.UNARY_SOFTPLUS;
+      default: throw new IllegalArgumentException("not a unary op: " + op);
     }
-  }
-
-  private static UnaryOp unaryCode(OpName op) {
-    UnaryOp u = UNARY[op.ordinal()];
-    if (u == null) {
-      throw new IllegalArgumentException("not a unary op: " + op);
-    }
-    return u;
   }
 
   private static Tensor unaryForward(OpName op, Tensor x, double alpha, double beta) {
@@ -386,7 +389,7 @@ final class Ops {
     requireFloat(op, t);
     Slots s = TensorKernels.slots();
     desc(s, 0, t);
-    TensorKernels.unary(UnaryOp.AFFINE, s, 0, 0, scale, shift);
+    TensorKernels.unary(TensorKernels.UNARY_AFFINE, s, 0, 0, scale, shift);
     return t;
   }
 
@@ -395,7 +398,7 @@ final class Ops {
     requireFloat("clamp_", t);
     Slots s = TensorKernels.slots();
     desc(s, 0, t);
-    TensorKernels.unary(UnaryOp.CLAMP, s, 0, 0, min, max);
+    TensorKernels.unary(TensorKernels.UNARY_CLAMP, s, 0, 0, min, max);
     return t;
   }
 
@@ -408,15 +411,15 @@ final class Ops {
 
   // ------------------------------------------------------------------ binary
 
-  private static BinaryOp binaryCode(OpName op) {
+  private static int binaryCode(OpName op) {
     switch (op) {
-      case ADD: return BinaryOp.ADD;
-      case SUB: return BinaryOp.SUB;
-      case MUL: return BinaryOp.MUL;
-      case DIV: return BinaryOp.DIV;
-      case POW: return BinaryOp.POW;
-      case MAXIMUM: return BinaryOp.MAX;
-      case MINIMUM: return BinaryOp.MIN;
+      case ADD: return TensorKernels.BINARY_ADD;
+      case SUB: return TensorKernels.BINARY_SUB;
+      case MUL: return TensorKernels.BINARY_MUL;
+      case DIV: return TensorKernels.BINARY_DIV;
+      case POW: return TensorKernels.BINARY_POW;
+      case MAXIMUM: return TensorKernels.BINARY_MAX;
+      case MINIMUM: return TensorKernels.BINARY_MIN;
       default: throw new IllegalArgumentException("not a binary op: " + op);
     }
   }
@@ -573,8 +576,7 @@ final class Ops {
     return t;
   }
 
-  static Tensor compare(BinaryOp code, Tensor a0, Tensor b0) {
-    String op = code.opName;
+  static Tensor compare(int code, String op, Tensor a0, Tensor b0) {
     Tensor[] ab = promoted(op, a0, b0);
     if (!ab[0].dtype.isFloatingPoint()) {
       // The kernels compare floating types; float64 holds every int32 and
@@ -582,7 +584,7 @@ final class Ops {
       Tensor[] wide = {castCopy(ab[0], DType.FLOAT64), castCopy(ab[1], DType.FLOAT64)};
       closeTemporaries(ab, a0, b0);
       try {
-        return compare(code, wide[0], wide[1]);
+        return compare(code, op, wide[0], wide[1]);
       } finally {
         wide[0].close();
         wide[1].close();
@@ -605,10 +607,10 @@ final class Ops {
     return out;
   }
 
-  static Tensor compareScalar(BinaryOp code, Tensor a, double v) {
-    a.ensureOpen(code.opName);
+  static Tensor compareScalar(int code, String op, Tensor a, double v) {
+    a.ensureOpen(op);
     try (Tensor sv = Tensor.scalar(v, a.dtype)) {
-      return compare(code, a, sv);
+      return compare(code, op, a, sv);
     }
   }
 
@@ -712,7 +714,7 @@ final class Ops {
     desc(s, 0, x);
     desc(s, 1, out);
     // A size-1 dimension "reduced" is already reduced: the kernel sees a copy.
-    TensorKernels.reduce(op == OpName.SUM ? ReduceOp.SUM : ReduceOp.MEAN,
+    TensorKernels.reduce(op == OpName.SUM ? TensorKernels.REDUCE_SUM : TensorKernels.REDUCE_MEAN,
         s, 0, 1, -1);
     Tensor result = keepDim ? out : viewAs(out, droppedShape(x.shape, dims));
     if (Autograd.needed(x)) {
@@ -759,7 +761,7 @@ final class Ops {
       desc(s, 0, x);
       desc(s, 1, values);
       desc(s, 2, indices);
-      TensorKernels.reduce(op == OpName.MAX_DIM ? ReduceOp.MAX : ReduceOp.MIN,
+      TensorKernels.reduce(op == OpName.MAX_DIM ? TensorKernels.REDUCE_MAX : TensorKernels.REDUCE_MIN,
           s, 0, 1, 2);
     }
     long[] dropped = droppedShape(x.shape, new int[] {dim});
@@ -1143,7 +1145,7 @@ final class Ops {
     Slots s = TensorKernels.slots();
     descAs(s, 0, src, dst.shape, "copy");
     desc(s, 1, dst);
-    TensorKernels.unary(UnaryOp.COPY, s, 0, 1, 0, 0);
+    TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
   }
 
   static Tensor squeeze(Tensor x, int dim0) {
@@ -1290,7 +1292,7 @@ final class Ops {
     Slots s = TensorKernels.slots();
     s.set(0, src.blockedAddress() + srcAt * plane * bytes, src.dtype.code, shape, src.strides);
     s.set(1, dst.blockedAddress() + dstAt * plane * bytes, dst.dtype.code, shape, dst.strides);
-    TensorKernels.unary(UnaryOp.COPY, s, 0, 1, 0, 0);
+    TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
   }
 
   static Tensor stack(List<Tensor> ts, int dim) {

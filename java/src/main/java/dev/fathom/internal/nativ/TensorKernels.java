@@ -132,29 +132,6 @@ public final class TensorKernels {
     return out[0];
   }
 
-  public static void unary(UnaryOp op, Slots s, int src, int dst, double alpha, double beta) {
-    unary(op.code, s, src, dst, alpha, beta);
-  }
-
-  public static void binary(BinaryOp op, Slots s, int a, int b, int dst) {
-    binary(op.code, s, a, b, dst);
-  }
-
-  public static void reduce(ReduceOp op, Slots s, int src, int dst, int indices) {
-    reduce(op.code, s, src, dst, indices);
-  }
-
-  /** The native name of op `code` of family `family` (UnaryOp.FAMILY, ...). */
-  public static String opName(int family, int code) {
-    byte[] name = new byte[64];
-    Kernels.check(fathom.fathom_op_name(family, code, name, name.length));
-    int n = 0;
-    while (n < name.length && name[n] != 0) {
-      n++;
-    }
-    return new String(name, 0, n, java.nio.charset.StandardCharsets.US_ASCII);
-  }
-
   public static void unary(int op, Slots s, int src, int dst, double alpha, double beta) {
     Kernels.check(
         fathom.fathom_unary(op, src < 0 ? null : s.get(src), s.get(dst), alpha, beta));
@@ -231,135 +208,50 @@ public final class TensorKernels {
     }
   }
 
-  // Op codes as ints, from before the op enums (UnaryOp, BinaryOp, ReduceOp),
-  // which the tensor package uses; kept for code outside it.
-  /** @deprecated use {@link UnaryOp#COPY}. */
-  @Deprecated(since = "0.7")
+  // Op codes, re-exported so that the tensor package never sees the bindings.
   public static final int UNARY_COPY = fathom.FATHOM_UNARY_COPY;
-  /** @deprecated use {@link UnaryOp#NEG}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_NEG = fathom.FATHOM_UNARY_NEG;
-  /** @deprecated use {@link UnaryOp#ABS}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_ABS = fathom.FATHOM_UNARY_ABS;
-  /** @deprecated use {@link UnaryOp#EXP}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_EXP = fathom.FATHOM_UNARY_EXP;
-  /** @deprecated use {@link UnaryOp#LOG}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_LOG = fathom.FATHOM_UNARY_LOG;
-  /** @deprecated use {@link UnaryOp#SQRT}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_SQRT = fathom.FATHOM_UNARY_SQRT;
-  /** @deprecated use {@link UnaryOp#RSQRT}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_RSQRT = fathom.FATHOM_UNARY_RSQRT;
-  /** @deprecated use {@link UnaryOp#SQUARE}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_SQUARE = fathom.FATHOM_UNARY_SQUARE;
-  /** @deprecated use {@link UnaryOp#RECIPROCAL}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_RECIPROCAL = fathom.FATHOM_UNARY_RECIPROCAL;
-  /** @deprecated use {@link UnaryOp#SIGMOID}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_SIGMOID = fathom.FATHOM_UNARY_SIGMOID;
-  /** @deprecated use {@link UnaryOp#TANH}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_TANH = fathom.FATHOM_UNARY_TANH;
-  /** @deprecated use {@link UnaryOp#RELU}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_RELU = fathom.FATHOM_UNARY_RELU;
-  /** @deprecated use {@link UnaryOp#SIGN}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_SIGN = fathom.FATHOM_UNARY_SIGN;
-  /** @deprecated use {@link UnaryOp#SIN}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_SIN = fathom.FATHOM_UNARY_SIN;
-  /** @deprecated use {@link UnaryOp#COS}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_COS = fathom.FATHOM_UNARY_COS;
-  /** @deprecated use {@link UnaryOp#LOG1P}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_LOG1P = fathom.FATHOM_UNARY_LOG1P;
-  /** @deprecated use {@link UnaryOp#EXPM1}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_EXPM1 = fathom.FATHOM_UNARY_EXPM1;
-  /** @deprecated use {@link UnaryOp#POW_SCALAR}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_POW_SCALAR = fathom.FATHOM_UNARY_POW_SCALAR;
-  /** @deprecated use {@link UnaryOp#AFFINE}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_AFFINE = fathom.FATHOM_UNARY_AFFINE;
-  /** @deprecated use {@link UnaryOp#CLAMP}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_CLAMP = fathom.FATHOM_UNARY_CLAMP;
-  /** @deprecated use {@link UnaryOp#LEAKY_RELU}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_LEAKY_RELU = fathom.FATHOM_UNARY_LEAKY_RELU;
-  /** @deprecated use {@link UnaryOp#FILL}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_FILL = fathom.FATHOM_UNARY_FILL;
-  /** @deprecated use {@link UnaryOp#RANGE}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_RANGE = fathom.FATHOM_UNARY_RANGE;
-  /** @deprecated use {@link UnaryOp#SOFTPLUS}. */
-  @Deprecated(since = "0.7")
   public static final int UNARY_SOFTPLUS = fathom.FATHOM_UNARY_SOFTPLUS;
 
-  /** @deprecated use {@link BinaryOp#ADD}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_ADD = fathom.FATHOM_BINARY_ADD;
-  /** @deprecated use {@link BinaryOp#SUB}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_SUB = fathom.FATHOM_BINARY_SUB;
-  /** @deprecated use {@link BinaryOp#MUL}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_MUL = fathom.FATHOM_BINARY_MUL;
-  /** @deprecated use {@link BinaryOp#DIV}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_DIV = fathom.FATHOM_BINARY_DIV;
-  /** @deprecated use {@link BinaryOp#POW}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_POW = fathom.FATHOM_BINARY_POW;
-  /** @deprecated use {@link BinaryOp#MAX}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_MAX = fathom.FATHOM_BINARY_MAX;
-  /** @deprecated use {@link BinaryOp#MIN}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_MIN = fathom.FATHOM_BINARY_MIN;
-  /** @deprecated use {@link BinaryOp#EQ}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_EQ = fathom.FATHOM_BINARY_EQ;
-  /** @deprecated use {@link BinaryOp#NE}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_NE = fathom.FATHOM_BINARY_NE;
-  /** @deprecated use {@link BinaryOp#LT}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_LT = fathom.FATHOM_BINARY_LT;
-  /** @deprecated use {@link BinaryOp#LE}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_LE = fathom.FATHOM_BINARY_LE;
-  /** @deprecated use {@link BinaryOp#GT}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_GT = fathom.FATHOM_BINARY_GT;
-  /** @deprecated use {@link BinaryOp#GE}. */
-  @Deprecated(since = "0.7")
   public static final int BINARY_GE = fathom.FATHOM_BINARY_GE;
 
-  /** @deprecated use {@link ReduceOp#SUM}. */
-  @Deprecated(since = "0.7")
   public static final int REDUCE_SUM = fathom.FATHOM_REDUCE_SUM;
-  /** @deprecated use {@link ReduceOp#MEAN}. */
-  @Deprecated(since = "0.7")
   public static final int REDUCE_MEAN = fathom.FATHOM_REDUCE_MEAN;
-  /** @deprecated use {@link ReduceOp#MAX}. */
-  @Deprecated(since = "0.7")
   public static final int REDUCE_MAX = fathom.FATHOM_REDUCE_MAX;
-  /** @deprecated use {@link ReduceOp#MIN}. */
-  @Deprecated(since = "0.7")
   public static final int REDUCE_MIN = fathom.FATHOM_REDUCE_MIN;
-  /** @deprecated use {@link ReduceOp#PROD}. */
-  @Deprecated(since = "0.7")
   public static final int REDUCE_PROD = fathom.FATHOM_REDUCE_PROD;
 
   public static final int RANDOM_UNIFORM = fathom.FATHOM_RANDOM_UNIFORM;

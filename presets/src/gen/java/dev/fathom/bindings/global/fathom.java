@@ -274,26 +274,6 @@ public static native @Cast("fathom_status") int fathom_reduce(int op, @Const fat
                                        @Const fathom_tensor_desc dst,
                                        @Const fathom_tensor_desc indices);
 
-/* The op families that fathom_op_name lists (ABI 7). */
-/** enum fathom_op_family */
-public static final int
-    FATHOM_OPS_UNARY = 0,  /* fathom_unary_op */
-    FATHOM_OPS_BINARY = 1, /* fathom_binary_op */
-    FATHOM_OPS_REDUCE = 2;  /* fathom_reduce_op */
-
-/*
- * The name of op `code` of `family` ("exp", "add", "sum") into name, NUL
- * terminated, capacity bytes at most; FATHOM_INVALID_ARGUMENT for a code this
- * build does not have or a buffer too small. Bindings check their own op
- * tables against it.
- */
-public static native @Cast("fathom_status") int fathom_op_name(int family, int code, @Cast("char*") BytePointer name,
-                                        @Cast("int64_t") long _capacity);
-public static native @Cast("fathom_status") int fathom_op_name(int family, int code, @Cast("char*") ByteBuffer name,
-                                        @Cast("int64_t") long _capacity);
-public static native @Cast("fathom_status") int fathom_op_name(int family, int code, @Cast("char*") byte[] name,
-                                        @Cast("int64_t") long _capacity);
-
 /*
  * Indexing along dim (index tensors are I64; out-of-range indices are an
  * error, negative ones too):
