@@ -1,9 +1,11 @@
 package dev.fathom.tensor;
 
 import dev.fathom.FathomException;
+import dev.fathom.internal.nativ.BinaryOp;
 import dev.fathom.internal.nativ.CnnKernels;
 import dev.fathom.internal.nativ.TensorKernels;
 import dev.fathom.internal.nativ.TensorKernels.Slots;
+import dev.fathom.internal.nativ.UnaryOp;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -131,13 +133,13 @@ final class Ops {
   static void fill(Tensor t, double value) {
     Slots s = TensorKernels.slots();
     desc(s, 0, t);
-    TensorKernels.unary(TensorKernels.UNARY_FILL, s, -1, 0, value, 0);
+    TensorKernels.unary(UnaryOp.FILL, s, -1, 0, value, 0);
   }
 
   static void range(Tensor t, double start, double step) {
     Slots s = TensorKernels.slots();
     desc(s, 0, t);
-    TensorKernels.unary(TensorKernels.UNARY_RANGE, s, -1, 0, start, step);
+    TensorKernels.unary(UnaryOp.RANGE, s, -1, 0, start, step);
   }
 
   static Tensor random(int op, Generator gen, double a, double b, DType dtype, long[] shape) {
@@ -160,7 +162,7 @@ final class Ops {
     Slots s = TensorKernels.slots();
     descAs(s, 0, src, dst.shape, op);
     desc(s, 1, dst);
-    TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
+    TensorKernels.unary(UnaryOp.COPY, s, 0, 1, 0, 0);
     return dst;
   }
 
@@ -170,12 +172,12 @@ final class Ops {
     if (type == DType.FLOAT32 && blockedElementwise(x.shape, x)) {
       flatDesc(s, 0, x, x.shape);
       flatOut(s, 1, out);
-      TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
+      TensorKernels.unary(UnaryOp.COPY, s, 0, 1, 0, 0);
       return out;
     }
     desc(s, 0, x);
     desc(s, 1, out);
-    TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
+    TensorKernels.unary(UnaryOp.COPY, s, 0, 1, 0, 0);
     return out;
   }
 
@@ -199,31 +201,12 @@ final class Ops {
 
   // ------------------------------------------------------------------ unary
 
-  private static int unaryCode(OpName op) {
-    switch (op) {
-      case NEG: return TensorKernels.UNARY_NEG;
-      case ABS: return TensorKernels.UNARY_ABS;
-      case EXP: return TensorKernels.UNARY_EXP;
-      case LOG: return TensorKernels.UNARY_LOG;
-      case SQRT: return TensorKernels.UNARY_SQRT;
-      case RSQRT: return TensorKernels.UNARY_RSQRT;
-      case SQUARE: return TensorKernels.UNARY_SQUARE;
-      case RECIPROCAL: return TensorKernels.UNARY_RECIPROCAL;
-      case SIGMOID: return TensorKernels.UNARY_SIGMOID;
-      case TANH: return TensorKernels.UNARY_TANH;
-      case RELU: return TensorKernels.UNARY_RELU;
-      case SIGN: return TensorKernels.UNARY_SIGN;
-      case SIN: return TensorKernels.UNARY_SIN;
-      case COS: return TensorKernels.UNARY_COS;
-      case LOG1P: return TensorKernels.UNARY_LOG1P;
-      case EXPM1: return TensorKernels.UNARY_EXPM1;
-      case POW_SCALAR: return TensorKernels.UNARY_POW_SCALAR;
-      case AFFINE: return TensorKernels.UNARY_AFFINE;
-      case CLAMP: return TensorKernels.UNARY_CLAMP;
-      case LEAKY_RELU: return TensorKernels.UNARY_LEAKY_RELU;
-      case SOFTPLUS: return TensorKernels.UNARY_SOFTPLUS;
-      default: throw new IllegalArgumentException("not a unary op: " + op);
+  /** The native op of a unary node (OpName carries its row of the op table). */
+  private static UnaryOp unaryKernel(OpName op) {
+    if (op.unary == null) {
+      throw new IllegalArgumentException("not a unary op: " + op);
     }
+    return op.unary;
   }
 
   private static Tensor unaryForward(OpName op, Tensor x, double alpha, double beta) {
@@ -238,7 +221,7 @@ final class Ops {
       desc(s, 0, x);
       desc(s, 1, out);
     }
-    TensorKernels.unary(unaryCode(op), s, 0, 1, alpha, beta);
+    TensorKernels.unary(unaryKernel(op), s, 0, 1, alpha, beta);
     return out;
   }
 
@@ -389,7 +372,7 @@ final class Ops {
     requireFloat(op, t);
     Slots s = TensorKernels.slots();
     desc(s, 0, t);
-    TensorKernels.unary(TensorKernels.UNARY_AFFINE, s, 0, 0, scale, shift);
+    TensorKernels.unary(UnaryOp.AFFINE, s, 0, 0, scale, shift);
     return t;
   }
 
@@ -398,7 +381,7 @@ final class Ops {
     requireFloat("clamp_", t);
     Slots s = TensorKernels.slots();
     desc(s, 0, t);
-    TensorKernels.unary(TensorKernels.UNARY_CLAMP, s, 0, 0, min, max);
+    TensorKernels.unary(UnaryOp.CLAMP, s, 0, 0, min, max);
     return t;
   }
 
@@ -411,17 +394,11 @@ final class Ops {
 
   // ------------------------------------------------------------------ binary
 
-  private static int binaryCode(OpName op) {
-    switch (op) {
-      case ADD: return TensorKernels.BINARY_ADD;
-      case SUB: return TensorKernels.BINARY_SUB;
-      case MUL: return TensorKernels.BINARY_MUL;
-      case DIV: return TensorKernels.BINARY_DIV;
-      case POW: return TensorKernels.BINARY_POW;
-      case MAXIMUM: return TensorKernels.BINARY_MAX;
-      case MINIMUM: return TensorKernels.BINARY_MIN;
-      default: throw new IllegalArgumentException("not a binary op: " + op);
+  private static BinaryOp binaryKernel(OpName op) {
+    if (op.binary == null) {
+      throw new IllegalArgumentException("not a binary op: " + op);
     }
+    return op.binary;
   }
 
   /** Closes the cast copies `promoted` made (graph edges survive closing). */
@@ -466,7 +443,7 @@ final class Ops {
         descAs(s, 1, kb, shape, opName);
         desc(s, 2, out);
       }
-      TensorKernels.binary(binaryCode(op), s, 0, 1, 2);
+      TensorKernels.binary(binaryKernel(op), s, 0, 1, 2);
     } finally {
       if (partner != null) {
         partner.close();
@@ -567,7 +544,7 @@ final class Ops {
       desc(s, 0, t);
       descAs(s, 1, o, t.shape, opName);
       desc(s, 2, t);
-      TensorKernels.binary(binaryCode(op), s, 0, 1, 2);
+      TensorKernels.binary(binaryKernel(op), s, 0, 1, 2);
     } finally {
       if (o != other) {
         o.close();
@@ -576,7 +553,7 @@ final class Ops {
     return t;
   }
 
-  static Tensor compare(int code, String op, Tensor a0, Tensor b0) {
+  static Tensor compare(BinaryOp code, String op, Tensor a0, Tensor b0) {
     Tensor[] ab = promoted(op, a0, b0);
     if (!ab[0].dtype.isFloatingPoint()) {
       // The kernels compare floating types; float64 holds every int32 and
@@ -607,7 +584,7 @@ final class Ops {
     return out;
   }
 
-  static Tensor compareScalar(int code, String op, Tensor a, double v) {
+  static Tensor compareScalar(BinaryOp code, String op, Tensor a, double v) {
     a.ensureOpen(op);
     try (Tensor sv = Tensor.scalar(v, a.dtype)) {
       return compare(code, op, a, sv);
@@ -714,8 +691,7 @@ final class Ops {
     desc(s, 0, x);
     desc(s, 1, out);
     // A size-1 dimension "reduced" is already reduced: the kernel sees a copy.
-    TensorKernels.reduce(op == OpName.SUM ? TensorKernels.REDUCE_SUM : TensorKernels.REDUCE_MEAN,
-        s, 0, 1, -1);
+    TensorKernels.reduce(op.reduce, s, 0, 1, -1);
     Tensor result = keepDim ? out : viewAs(out, droppedShape(x.shape, dims));
     if (Autograd.needed(x)) {
       long[] xs = x.shape;
@@ -761,8 +737,7 @@ final class Ops {
       desc(s, 0, x);
       desc(s, 1, values);
       desc(s, 2, indices);
-      TensorKernels.reduce(op == OpName.MAX_DIM ? TensorKernels.REDUCE_MAX : TensorKernels.REDUCE_MIN,
-          s, 0, 1, 2);
+      TensorKernels.reduce(op.reduce, s, 0, 1, 2);
     }
     long[] dropped = droppedShape(x.shape, new int[] {dim});
     Tensor v = keepDim ? values : viewAs(values, dropped);
@@ -1145,7 +1120,7 @@ final class Ops {
     Slots s = TensorKernels.slots();
     descAs(s, 0, src, dst.shape, "copy");
     desc(s, 1, dst);
-    TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
+    TensorKernels.unary(UnaryOp.COPY, s, 0, 1, 0, 0);
   }
 
   static Tensor squeeze(Tensor x, int dim0) {
@@ -1292,7 +1267,7 @@ final class Ops {
     Slots s = TensorKernels.slots();
     s.set(0, src.blockedAddress() + srcAt * plane * bytes, src.dtype.code, shape, src.strides);
     s.set(1, dst.blockedAddress() + dstAt * plane * bytes, dst.dtype.code, shape, dst.strides);
-    TensorKernels.unary(TensorKernels.UNARY_COPY, s, 0, 1, 0, 0);
+    TensorKernels.unary(UnaryOp.COPY, s, 0, 1, 0, 0);
   }
 
   static Tensor stack(List<Tensor> ts, int dim) {

@@ -1,5 +1,6 @@
 package dev.fathom.tensor;
 
+import dev.fathom.internal.nativ.BinaryOp;
 import dev.fathom.internal.nativ.TensorKernels;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -500,18 +501,18 @@ public final class Tensor implements AutoCloseable {
   public Tensor clampMin(double min) { return clamp(min, Double.POSITIVE_INFINITY); }
   public Tensor clampMax(double max) { return clamp(Double.NEGATIVE_INFINITY, max); }
 
-  public Tensor eq(Tensor o) { return Ops.compare(TensorKernels.BINARY_EQ, "eq", this, o); }
-  public Tensor ne(Tensor o) { return Ops.compare(TensorKernels.BINARY_NE, "ne", this, o); }
-  public Tensor lt(Tensor o) { return Ops.compare(TensorKernels.BINARY_LT, "lt", this, o); }
-  public Tensor le(Tensor o) { return Ops.compare(TensorKernels.BINARY_LE, "le", this, o); }
-  public Tensor gt(Tensor o) { return Ops.compare(TensorKernels.BINARY_GT, "gt", this, o); }
-  public Tensor ge(Tensor o) { return Ops.compare(TensorKernels.BINARY_GE, "ge", this, o); }
-  public Tensor eq(double v) { return Ops.compareScalar(TensorKernels.BINARY_EQ, "eq", this, v); }
-  public Tensor ne(double v) { return Ops.compareScalar(TensorKernels.BINARY_NE, "ne", this, v); }
-  public Tensor lt(double v) { return Ops.compareScalar(TensorKernels.BINARY_LT, "lt", this, v); }
-  public Tensor le(double v) { return Ops.compareScalar(TensorKernels.BINARY_LE, "le", this, v); }
-  public Tensor gt(double v) { return Ops.compareScalar(TensorKernels.BINARY_GT, "gt", this, v); }
-  public Tensor ge(double v) { return Ops.compareScalar(TensorKernels.BINARY_GE, "ge", this, v); }
+  public Tensor eq(Tensor o) { return Ops.compare(BinaryOp.EQ, "eq", this, o); }
+  public Tensor ne(Tensor o) { return Ops.compare(BinaryOp.NE, "ne", this, o); }
+  public Tensor lt(Tensor o) { return Ops.compare(BinaryOp.LT, "lt", this, o); }
+  public Tensor le(Tensor o) { return Ops.compare(BinaryOp.LE, "le", this, o); }
+  public Tensor gt(Tensor o) { return Ops.compare(BinaryOp.GT, "gt", this, o); }
+  public Tensor ge(Tensor o) { return Ops.compare(BinaryOp.GE, "ge", this, o); }
+  public Tensor eq(double v) { return Ops.compareScalar(BinaryOp.EQ, "eq", this, v); }
+  public Tensor ne(double v) { return Ops.compareScalar(BinaryOp.NE, "ne", this, v); }
+  public Tensor lt(double v) { return Ops.compareScalar(BinaryOp.LT, "lt", this, v); }
+  public Tensor le(double v) { return Ops.compareScalar(BinaryOp.LE, "le", this, v); }
+  public Tensor gt(double v) { return Ops.compareScalar(BinaryOp.GT, "gt", this, v); }
+  public Tensor ge(double v) { return Ops.compareScalar(BinaryOp.GE, "ge", this, v); }
 
   /** condition ? a : b, broadcasting all three. */
   public static Tensor where(Tensor condition, Tensor a, Tensor b) {
