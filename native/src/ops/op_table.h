@@ -8,10 +8,11 @@
 // The public enums in fathom.h keep their explicit values (ABI and JavaCPP);
 // the static_asserts below tie every row's code to its enum constant.
 //
-// Adding an op (design.md, "adding an elementwise op"): the enum constant in
-// fathom.h, one row here, and its kernel: a scalar functor in
-// elementwise.h (unary, binary) or a reducer in reduce.cpp plus its case in the
-// reference (ops/ref/reduce_ref.cpp).
+// Adding an op (design.md, "adding an elementwise or reduction op"): the enum
+// constant in fathom.h, one row here, and its kernel: a scalar functor in
+// elementwise.h (unary, binary) or a reducer in reduce.cpp plus its case in
+// the reference (ops/ref/reduce_ref.cpp); then its constant in Java's
+// UnaryOp, BinaryOp or ReduceOp.
 //
 // Columns are plain tokens, resolved where a table is expanded:
 //  X(SUFFIX, code, "name", Kernel, properties...)
