@@ -268,6 +268,21 @@ FATHOM_API fathom_status fathom_reduce(int32_t op, const fathom_tensor_desc* src
                                        const fathom_tensor_desc* dst,
                                        const fathom_tensor_desc* indices);
 
+/* The op enums above, for fathom_op_name. */
+typedef enum fathom_op_kind {
+    FATHOM_OP_KIND_UNARY = 0,  /* fathom_unary_op */
+    FATHOM_OP_KIND_BINARY = 1, /* fathom_binary_op */
+    FATHOM_OP_KIND_REDUCE = 2  /* fathom_reduce_op */
+} fathom_op_kind;
+
+/*
+ * The name of op `code` of `kind` as messages spell it ("exp" in
+ * "unary(exp): ..."), a static string owned by the library; bindings check
+ * their op tables against it. An unknown kind or code is
+ * FATHOM_INVALID_ARGUMENT and leaves *name as it was.
+ */
+FATHOM_API fathom_status fathom_op_name(int32_t kind, int32_t code, const char** name);
+
 /*
  * Indexing along dim (index tensors are I64; out-of-range indices are an
  * error, negative ones too):

@@ -17,6 +17,7 @@
 #include "ops/gemm.h"
 #include "ops/index.h"
 #include "ops/matmul.h"
+#include "ops/op_table.h"
 #include "ops/random.h"
 #include "ops/reduce.h"
 
@@ -170,6 +171,17 @@ fathom_status fathom_reduce(int32_t op, const fathom_tensor_desc* src,
         const auto args = fathom::check_reduce(op, src, dst, indices);
         fathom::reduce_forward(op, args.src, args.dst,
                                args.has_indices ? &args.indices : nullptr);
+    });
+}
+
+fathom_status fathom_op_name(int32_t kind, int32_t code, const char** name) {
+    return guarded("op_name", [&] {
+        if (!name) fail(FATHOM_INVALID_ARGUMENT, "op_name: name is null");
+        if (kind < FATHOM_OP_KIND_UNARY || kind > FATHOM_OP_KIND_REDUCE)
+            fail(FATHOM_INVALID_ARGUMENT, "op_name: unknown kind ", kind);
+        const char* found = fathom::op_name(kind, code);
+        if (!found) fail(FATHOM_INVALID_ARGUMENT, "op_name: kind ", kind, " has no op ", code);
+        *name = found;
     });
 }
 

@@ -199,7 +199,7 @@ void unary_forward(int32_t op, const TensorView& src, const TensorView& dst, dou
 }
 
 void binary_forward(int32_t op, const TensorView& a, const TensorView& b, const TensorView& dst) {
-    ThreadGrant grant(elementwise_work(dst.numel(), op == FATHOM_BINARY_POW));
+    ThreadGrant grant(elementwise_work(dst.numel(), is_costly_binary(op)));
     const StridedLoop loop = make_loop({&dst, &a, &b}, false);
     with_binary_op(op, [&](auto op_tag) {
         // A type, not a constexpr int: the nested capture-less lambdas can name it.

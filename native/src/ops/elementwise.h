@@ -1,6 +1,7 @@
 // Elementwise families: fathom_unary, fathom_binary, fathom_where.
 //
-// The scalar definition of every op lives here, once: the reference kernels
+// The ops are the rows of ops/op_table.h; the scalar kernel of every op lives
+// here, once (the functors below, named by the rows): the reference kernels
 // (ops/ref/elementwise_ref.cpp, the spec) and the fast kernels
 // (ops/elementwise.cpp) differ only in how they walk memory, and the
 // hand-computed tests in tests/native pin the math itself. Forward only: the
@@ -9,13 +10,13 @@
 
 #include <cmath>
 #include <cstdint>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <type_traits>
 
 #include "core/tensor_desc.h"
 #include "fathom/fathom.h"
+#include "ops/op_table.h"
 
 namespace fathom {
 
@@ -41,129 +42,151 @@ inline D cast_value(S x) {
     }
 }
 
-// dst = op(x) for the ops that read src (not COPY, FILL, RANGE).
-template <int Op, typename T>
-inline T unary_value(T x, T alpha, T beta) {
-    if constexpr (Op == FATHOM_UNARY_NEG) return -x;
-    else if constexpr (Op == FATHOM_UNARY_ABS) return std::abs(x);
-    else if constexpr (Op == FATHOM_UNARY_EXP) return std::exp(x);
-    else if constexpr (Op == FATHOM_UNARY_LOG) return std::log(x);
-    else if constexpr (Op == FATHOM_UNARY_SQRT) return std::sqrt(x);
-    else if constexpr (Op == FATHOM_UNARY_RSQRT) return T(1) / std::sqrt(x);
-    else if constexpr (Op == FATHOM_UNARY_SQUARE) return x * x;
-    else if constexpr (Op == FATHOM_UNARY_RECIPROCAL) return T(1) / x;
-    else if constexpr (Op == FATHOM_UNARY_SIGMOID) {
+// The scalar kernels named by the rows of ops/op_table.h. A unary kernel is
+// T apply(T x, T alpha, T beta), a binary one apply(T a, T b) (T, or bool for
+// the comparisons, written as 1/0).
+namespace unary_kernels {
+
+// The rows that do not map src through a scalar function: unary_forward and
+// the reference run them by name (COPY casts between dtypes; FILL and RANGE
+// ignore src).
+struct NotAMap {};
+struct Copy : NotAMap {};
+struct Fill : NotAMap {};
+struct Range : NotAMap {};
+
+struct Neg { template <typename T> static T apply(T x, T, T) { return -x; } };
+struct Abs { template <typename T> static T apply(T x, T, T) { return std::abs(x); } };
+struct Exp { template <typename T> static T apply(T x, T, T) { return std::exp(x); } };
+struct Log { template <typename T> static T apply(T x, T, T) { return std::log(x); } };
+struct Sqrt { template <typename T> static T apply(T x, T, T) { return std::sqrt(x); } };
+struct Rsqrt { template <typename T> static T apply(T x, T, T) { return T(1) / std::sqrt(x); } };
+struct Square { template <typename T> static T apply(T x, T, T) { return x * x; } };
+struct Reciprocal { template <typename T> static T apply(T x, T, T) { return T(1) / x; } };
+struct Sigmoid {
+    template <typename T>
+    static T apply(T x, T, T) {
         // NOTE: each branch calls exp of a non-positive number only. e/(1+e)
         // alone is inf/inf = NaN for large x; 1/(1+exp(-x)) alone flushes to 0
         // for x < -88 (f32) where e/(1+e) still has a representable value.
         if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
         const T e = std::exp(x);
         return e / (T(1) + e);
-    } else if constexpr (Op == FATHOM_UNARY_TANH) return std::tanh(x);
-    // NOTE: written as x < 0 so that NaN fails the test and propagates.
-    else if constexpr (Op == FATHOM_UNARY_RELU) return x < T(0) ? T(0) : x;
-    // sign(+-0) = +-0 and sign(NaN) = NaN: only the non-zero signs are replaced.
-    else if constexpr (Op == FATHOM_UNARY_SIGN) return x > T(0) ? T(1) : (x < T(0) ? T(-1) : x);
-    else if constexpr (Op == FATHOM_UNARY_SIN) return std::sin(x);
-    else if constexpr (Op == FATHOM_UNARY_COS) return std::cos(x);
-    else if constexpr (Op == FATHOM_UNARY_LOG1P) return std::log1p(x);
-    else if constexpr (Op == FATHOM_UNARY_EXPM1) return std::expm1(x);
-    else if constexpr (Op == FATHOM_UNARY_POW_SCALAR) return std::pow(x, alpha);
-    else if constexpr (Op == FATHOM_UNARY_AFFINE) return alpha * x + beta;
-    else if constexpr (Op == FATHOM_UNARY_CLAMP) {
+    }
+};
+struct Tanh { template <typename T> static T apply(T x, T, T) { return std::tanh(x); } };
+// NOTE: written as x < 0 so that NaN fails the test and propagates.
+struct Relu { template <typename T> static T apply(T x, T, T) { return x < T(0) ? T(0) : x; } };
+// sign(+-0) = +-0 and sign(NaN) = NaN: only the non-zero signs are replaced.
+struct Sign {
+    template <typename T>
+    static T apply(T x, T, T) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : x); }
+};
+struct Sin { template <typename T> static T apply(T x, T, T) { return std::sin(x); } };
+struct Cos { template <typename T> static T apply(T x, T, T) { return std::cos(x); } };
+struct Log1p { template <typename T> static T apply(T x, T, T) { return std::log1p(x); } };
+struct Expm1 { template <typename T> static T apply(T x, T, T) { return std::expm1(x); } };
+struct PowScalar {
+    template <typename T> static T apply(T x, T alpha, T) { return std::pow(x, alpha); }
+};
+struct Affine {
+    template <typename T> static T apply(T x, T alpha, T beta) { return alpha * x + beta; }
+};
+struct Clamp {
+    template <typename T>
+    static T apply(T x, T alpha, T beta) {
         const T lo = x < alpha ? alpha : x;  // NaN x stays NaN through both
         return beta < lo ? beta : lo;
-    } else if constexpr (Op == FATHOM_UNARY_LEAKY_RELU) return x > T(0) ? x : alpha * x;
-    else if constexpr (Op == FATHOM_UNARY_SOFTPLUS)
-        // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exp never overflows.
-        return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::abs(x)));
-    else static_assert(Op < 0, "not an elementwise unary op");
+    }
+};
+struct LeakyRelu {
+    template <typename T> static T apply(T x, T alpha, T) { return x > T(0) ? x : alpha * x; }
+};
+struct Softplus {
+    // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exp never overflows.
+    template <typename T>
+    static T apply(T x, T, T) { return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::abs(x))); }
+};
+
+}  // namespace unary_kernels
+
+namespace binary_kernels {
+
+struct Add { template <typename T> static T apply(T a, T b) { return a + b; } };
+struct Sub { template <typename T> static T apply(T a, T b) { return a - b; } };
+struct Mul { template <typename T> static T apply(T a, T b) { return a * b; } };
+struct Div { template <typename T> static T apply(T a, T b) { return a / b; } };
+struct Pow { template <typename T> static T apply(T a, T b) { return std::pow(a, b); } };
+// NOTE: a NaN in either operand gives NaN (std::max would drop a NaN b).
+struct Max { template <typename T> static T apply(T a, T b) { return (a > b || a != a) ? a : b; } };
+struct Min { template <typename T> static T apply(T a, T b) { return (a < b || a != a) ? a : b; } };
+struct Eq { template <typename T> static bool apply(T a, T b) { return a == b; } };
+struct Ne { template <typename T> static bool apply(T a, T b) { return a != b; } };
+struct Lt { template <typename T> static bool apply(T a, T b) { return a < b; } };
+struct Le { template <typename T> static bool apply(T a, T b) { return a <= b; } };
+struct Gt { template <typename T> static bool apply(T a, T b) { return a > b; } };
+struct Ge { template <typename T> static bool apply(T a, T b) { return a >= b; } };
+
+}  // namespace binary_kernels
+
+// The kernel of each row, by code.
+template <int Op> struct UnaryKernelOf;
+template <int Op> struct BinaryKernelOf;
+#define FATHOM_ROW(S, code, name, K, ...) \
+    template <> struct UnaryKernelOf<code> { using type = unary_kernels::K; };
+FATHOM_UNARY_OP_TABLE(FATHOM_ROW)
+#undef FATHOM_ROW
+#define FATHOM_ROW(S, code, name, K, ...) \
+    template <> struct BinaryKernelOf<code> { using type = binary_kernels::K; };
+FATHOM_BINARY_OP_TABLE(FATHOM_ROW)
+#undef FATHOM_ROW
+
+template <typename K>
+constexpr bool is_scalar_map = !std::is_base_of_v<unary_kernels::NotAMap, K>;
+
+// dst = op(x) for the ops that read src (not COPY, FILL, RANGE).
+template <int Op, typename T>
+inline T unary_value(T x, T alpha, T beta) {
+    using K = typename UnaryKernelOf<Op>::type;
+    static_assert(is_scalar_map<K>, "not an elementwise unary op");
+    return K::apply(x, alpha, beta);
 }
 
 // Arithmetic ops return T; comparisons return bool (written as 1/0).
 template <int Op, typename T>
 inline auto binary_value(T a, T b) {
-    if constexpr (Op == FATHOM_BINARY_ADD) return a + b;
-    else if constexpr (Op == FATHOM_BINARY_SUB) return a - b;
-    else if constexpr (Op == FATHOM_BINARY_MUL) return a * b;
-    else if constexpr (Op == FATHOM_BINARY_DIV) return a / b;
-    else if constexpr (Op == FATHOM_BINARY_POW) return std::pow(a, b);
-    // NOTE: a NaN in either operand gives NaN (std::max would drop a NaN b).
-    else if constexpr (Op == FATHOM_BINARY_MAX) return (a > b || a != a) ? a : b;
-    else if constexpr (Op == FATHOM_BINARY_MIN) return (a < b || a != a) ? a : b;
-    else if constexpr (Op == FATHOM_BINARY_EQ) return a == b;
-    else if constexpr (Op == FATHOM_BINARY_NE) return a != b;
-    else if constexpr (Op == FATHOM_BINARY_LT) return a < b;
-    else if constexpr (Op == FATHOM_BINARY_LE) return a <= b;
-    else if constexpr (Op == FATHOM_BINARY_GT) return a > b;
-    else if constexpr (Op == FATHOM_BINARY_GE) return a >= b;
-    else static_assert(Op < 0, "not a binary op");
+    return BinaryKernelOf<Op>::type::apply(a, b);
 }
 
-// Ops whose per-element cost is a libm call rather than a load and a store;
-// they justify threads on smaller tensors (see ops/strided_loop.h).
-constexpr bool is_costly_unary(int32_t op) {
-    switch (op) {
-        case FATHOM_UNARY_EXP: case FATHOM_UNARY_LOG: case FATHOM_UNARY_SIGMOID:
-        case FATHOM_UNARY_TANH: case FATHOM_UNARY_SIN: case FATHOM_UNARY_COS:
-        case FATHOM_UNARY_LOG1P: case FATHOM_UNARY_EXPM1: case FATHOM_UNARY_POW_SCALAR:
-        case FATHOM_UNARY_SOFTPLUS: return true;
-        default: return false;
-    }
-}
-
-constexpr bool is_comparison(int32_t op) {
-    return op >= FATHOM_BINARY_EQ && op <= FATHOM_BINARY_GE;
-}
-
-// Calls fn(std::integral_constant<int, Op>{}) for a unary op that reads src.
+// Calls fn(std::integral_constant<int, Op>{}) for a unary op that reads src
+// (a row whose kernel is a scalar map); does nothing for any other code.
 template <typename Fn>
 void with_unary_op(int32_t op, Fn&& fn) {
-#define FATHOM_CASE(name) \
-    case name: fn(std::integral_constant<int, name>{}); return;
     switch (op) {
-        FATHOM_CASE(FATHOM_UNARY_NEG) FATHOM_CASE(FATHOM_UNARY_ABS) FATHOM_CASE(FATHOM_UNARY_EXP)
-        FATHOM_CASE(FATHOM_UNARY_LOG) FATHOM_CASE(FATHOM_UNARY_SQRT)
-        FATHOM_CASE(FATHOM_UNARY_RSQRT) FATHOM_CASE(FATHOM_UNARY_SQUARE)
-        FATHOM_CASE(FATHOM_UNARY_RECIPROCAL) FATHOM_CASE(FATHOM_UNARY_SIGMOID)
-        FATHOM_CASE(FATHOM_UNARY_TANH) FATHOM_CASE(FATHOM_UNARY_RELU)
-        FATHOM_CASE(FATHOM_UNARY_SIGN) FATHOM_CASE(FATHOM_UNARY_SIN) FATHOM_CASE(FATHOM_UNARY_COS)
-        FATHOM_CASE(FATHOM_UNARY_LOG1P) FATHOM_CASE(FATHOM_UNARY_EXPM1)
-        FATHOM_CASE(FATHOM_UNARY_POW_SCALAR) FATHOM_CASE(FATHOM_UNARY_AFFINE)
-        FATHOM_CASE(FATHOM_UNARY_CLAMP) FATHOM_CASE(FATHOM_UNARY_LEAKY_RELU)
-        FATHOM_CASE(FATHOM_UNARY_SOFTPLUS)
+#define FATHOM_ROW(S, code, name, K, ...)                                  \
+    case code:                                                             \
+        if constexpr (is_scalar_map<unary_kernels::K>)                     \
+            fn(std::integral_constant<int, code>{});                       \
+        return;
+        FATHOM_UNARY_OP_TABLE(FATHOM_ROW)
+#undef FATHOM_ROW
         default: return;
     }
 }
 
+// Calls fn(std::integral_constant<int, Op>{}) for a binary op; nothing otherwise.
 template <typename Fn>
 void with_binary_op(int32_t op, Fn&& fn) {
     switch (op) {
-        FATHOM_CASE(FATHOM_BINARY_ADD) FATHOM_CASE(FATHOM_BINARY_SUB) FATHOM_CASE(FATHOM_BINARY_MUL)
-        FATHOM_CASE(FATHOM_BINARY_DIV) FATHOM_CASE(FATHOM_BINARY_POW) FATHOM_CASE(FATHOM_BINARY_MAX)
-        FATHOM_CASE(FATHOM_BINARY_MIN) FATHOM_CASE(FATHOM_BINARY_EQ) FATHOM_CASE(FATHOM_BINARY_NE)
-        FATHOM_CASE(FATHOM_BINARY_LT) FATHOM_CASE(FATHOM_BINARY_LE) FATHOM_CASE(FATHOM_BINARY_GT)
-        FATHOM_CASE(FATHOM_BINARY_GE)
+#define FATHOM_ROW(S, code, name, ...) \
+    case code: fn(std::integral_constant<int, code>{}); return;
+        FATHOM_BINARY_OP_TABLE(FATHOM_ROW)
+#undef FATHOM_ROW
         default: return;
     }
-#undef FATHOM_CASE
 }
 
 // --- validation ----------------------------------------------------------------
-
-// "exp", "add"; nullptr for a value outside the enum.
-inline const char* unary_op_name(int32_t op) {
-    constexpr const char* kNames[] = {
-        "copy",  "neg",   "abs",      "exp",     "log",   "sqrt",  "rsqrt",      "square",
-        "reciprocal", "sigmoid", "tanh", "relu", "sign", "sin", "cos", "log1p",
-        "expm1", "pow_scalar", "affine", "clamp", "leaky_relu", "fill", "range", "softplus"};
-    return op >= 0 && op < static_cast<int32_t>(std::size(kNames)) ? kNames[op] : nullptr;
-}
-inline const char* binary_op_name(int32_t op) {
-    constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "max", "min",
-                                      "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
-    return op >= 0 && op < static_cast<int32_t>(std::size(kNames)) ? kNames[op] : nullptr;
-}
 
 // Checked operands. src.data is null for FILL and RANGE.
 struct UnaryArgs {

@@ -124,68 +124,65 @@ void move_lines(const TensorView& dst, const TensorView& src, const TensorView& 
 
 }  // namespace
 
+namespace {
+
+// What tells the four entry points apart: which operand is indexed (src, or
+// dst for the accumulating ones, whose dst is in/out) and whether the index is
+// one 1-D line (index_select, index_add) or has the other operand's shape
+// (gather, scatter_add: that operand may be smaller outside dim).
+struct IndexOpSpec {
+    const char* op;
+    bool indexed_is_dst;
+    bool line_index;
+};
+
+// One check for all four: views in argument order (the indexed operand, the
+// index, the other operand), then dim, dtypes, shapes and the index values.
+IndexArgs check_index_op(const IndexOpSpec& spec, const fathom_tensor_desc* indexed_desc,
+                         int32_t dim, const fathom_tensor_desc* index,
+                         const fathom_tensor_desc* other_desc) {
+    const char* op = spec.op;
+    const char* indexed_name = spec.indexed_is_dst ? "dst" : "src";
+    const char* other_name = spec.indexed_is_dst ? "src" : "dst";
+    IndexArgs a;
+    TensorView& indexed = spec.indexed_is_dst ? a.dst : a.src;
+    TensorView& other = spec.indexed_is_dst ? a.src : a.dst;
+    indexed = spec.indexed_is_dst ? output_view(op, indexed_name, indexed_desc)
+                                  : input_view(op, indexed_name, indexed_desc);
+    a.index = input_view(op, "index", index);
+    other = spec.indexed_is_dst ? input_view(op, other_name, other_desc)
+                                : output_view(op, other_name, other_desc);
+    a.dim = require_dim(op, dim, indexed, indexed_name);
+    if (spec.line_index) require_1d_index(op, a.index);
+    else require_dtype(op, a.index, "index", FATHOM_I64);
+    require_same_dtype(op, other, other_name, indexed, indexed_name);
+    if (!spec.line_index) require_same_shape(op, a.index, "index", other, other_name);
+    require_outside_dim(op, other, other_name, indexed, indexed_name, a.dim, !spec.line_index);
+    if (spec.line_index) require_line(op, other, other_name, a.dim, a.index);
+    require_index_range(op, a.index, a.dim, indexed, indexed_name);
+    return a;
+}
+
+}  // namespace
+
 IndexArgs check_index_select(const fathom_tensor_desc* src, int32_t dim,
                              const fathom_tensor_desc* index, const fathom_tensor_desc* dst) {
-    const char* op = "index_select";
-    IndexArgs a;
-    a.src = input_view(op, "src", src);
-    a.index = input_view(op, "index", index);
-    a.dst = output_view(op, "dst", dst);
-    a.dim = require_dim(op, dim, a.src, "src");
-    require_1d_index(op, a.index);
-    require_same_dtype(op, a.dst, "dst", a.src, "src");
-    require_outside_dim(op, a.dst, "dst", a.src, "src", a.dim, false);
-    require_line(op, a.dst, "dst", a.dim, a.index);
-    require_index_range(op, a.index, a.dim, a.src, "src");
-    return a;
+    return check_index_op({"index_select", false, true}, src, dim, index, dst);
 }
 
 IndexArgs check_index_add(const fathom_tensor_desc* dst, int32_t dim,
                           const fathom_tensor_desc* index, const fathom_tensor_desc* src) {
-    const char* op = "index_add";
-    IndexArgs a;
-    a.dst = output_view(op, "dst", dst);
-    a.index = input_view(op, "index", index);
-    a.src = input_view(op, "src", src);
-    a.dim = require_dim(op, dim, a.dst, "dst");
-    require_1d_index(op, a.index);
-    require_same_dtype(op, a.src, "src", a.dst, "dst");
-    require_outside_dim(op, a.src, "src", a.dst, "dst", a.dim, false);
-    require_line(op, a.src, "src", a.dim, a.index);
-    require_index_range(op, a.index, a.dim, a.dst, "dst");
-    return a;
+    return check_index_op({"index_add", true, true}, dst, dim, index, src);
 }
 
 IndexArgs check_gather(const fathom_tensor_desc* src, int32_t dim, const fathom_tensor_desc* index,
                        const fathom_tensor_desc* dst) {
-    const char* op = "gather";
-    IndexArgs a;
-    a.src = input_view(op, "src", src);
-    a.index = input_view(op, "index", index);
-    a.dst = output_view(op, "dst", dst);
-    a.dim = require_dim(op, dim, a.src, "src");
-    require_dtype(op, a.index, "index", FATHOM_I64);
-    require_same_dtype(op, a.dst, "dst", a.src, "src");
-    require_same_shape(op, a.index, "index", a.dst, "dst");
-    require_outside_dim(op, a.dst, "dst", a.src, "src", a.dim, true);
-    require_index_range(op, a.index, a.dim, a.src, "src");
-    return a;
+    return check_index_op({"gather", false, false}, src, dim, index, dst);
 }
 
 IndexArgs check_scatter_add(const fathom_tensor_desc* dst, int32_t dim,
                             const fathom_tensor_desc* index, const fathom_tensor_desc* src) {
-    const char* op = "scatter_add";
-    IndexArgs a;
-    a.dst = output_view(op, "dst", dst);
-    a.index = input_view(op, "index", index);
-    a.src = input_view(op, "src", src);
-    a.dim = require_dim(op, dim, a.dst, "dst");
-    require_dtype(op, a.index, "index", FATHOM_I64);
-    require_same_dtype(op, a.src, "src", a.dst, "dst");
-    require_same_shape(op, a.index, "index", a.src, "src");
-    require_outside_dim(op, a.src, "src", a.dst, "dst", a.dim, true);
-    require_index_range(op, a.index, a.dim, a.dst, "dst");
-    return a;
+    return check_index_op({"scatter_add", true, false}, dst, dim, index, src);
 }
 
 void index_select_forward(const IndexArgs& a) {

@@ -23,14 +23,12 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "ops/elementwise.h"
+#include "ops/op_table.h"
 #include "ops/strided_loop.h"
 
 namespace fathom {
 
 namespace {
-
-constexpr const char* kReduceNames[] = {"sum", "mean", "max", "min", "prod"};
-constexpr int kReduceOps = sizeof(kReduceNames) / sizeof(kReduceNames[0]);
 
 // Block length of the "blocks" walk. It fixes the summation order of a long
 // run, so it must not depend on the thread count.
@@ -66,7 +64,7 @@ struct ProductOrSum {
     }
 };
 
-template <typename T, bool IsMean>
+template <typename T, bool IsMean = false>
 struct SumReducer : ProductOrSum<T, false> {
     static void store(double acc, int64_t count, T* dst, int64_t*) {
         *dst = static_cast<T>(IsMean ? acc / static_cast<double>(count) : acc);
@@ -101,14 +99,23 @@ struct ExtremeReducer {
     }
 };
 
+// The reducers the rows of FATHOM_REDUCE_OP_TABLE name (ops/op_table.h).
+template <typename T>
+using MeanReducer = SumReducer<T, true>;
+template <typename T>
+using MaxReducer = ExtremeReducer<T, true>;
+template <typename T>
+using MinReducer = ExtremeReducer<T, false>;
+
+// Calls fn(Reducer<T>{}) for op's row (op checked).
 template <typename T, typename Fn>
 void with_reducer(int32_t op, Fn&& fn) {
     switch (op) {
-        case FATHOM_REDUCE_SUM: return fn(SumReducer<T, false>{});
-        case FATHOM_REDUCE_MEAN: return fn(SumReducer<T, true>{});
-        case FATHOM_REDUCE_MAX: return fn(ExtremeReducer<T, true>{});
-        case FATHOM_REDUCE_MIN: return fn(ExtremeReducer<T, false>{});
-        default: return fn(ProdReducer<T>{});
+#define FATHOM_ROW(S, code, name, Reducer, ...) \
+    case code: return fn(Reducer<T>{});
+        FATHOM_REDUCE_OP_TABLE(FATHOM_ROW)
+#undef FATHOM_ROW
+        default: return;
     }
 }
 
@@ -166,9 +173,9 @@ typename R::Acc reduce_runs(const T* base, const ReducedDims& r) {
 
 ReduceArgs check_reduce(int32_t op, const fathom_tensor_desc* src, const fathom_tensor_desc* dst,
                         const fathom_tensor_desc* indices) {
-    if (op < 0 || op >= kReduceOps) fail(FATHOM_INVALID_ARGUMENT, "reduce: unknown op ", op);
+    if (!reduce_op_name(op)) fail(FATHOM_INVALID_ARGUMENT, "reduce: unknown op ", op);
     ReduceArgs args;
-    args.name = std::string("reduce(") + kReduceNames[op] + ")";
+    args.name = std::string("reduce(") + reduce_op_name(op) + ")";
     const char* name = args.name.c_str();
     args.src = input_view(name, "src", src);
     args.dst = output_view(name, "dst", dst);
@@ -190,11 +197,11 @@ ReduceArgs check_reduce(int32_t op, const fathom_tensor_desc* src, const fathom_
             count *= s.shape[k];
         }
     }
-    if ((op == FATHOM_REDUCE_MAX || op == FATHOM_REDUCE_MIN) && count == 0)
+    if (reduce_writes_indices(op) && count == 0)  // max, min: no identity
         fail(FATHOM_INVALID_ARGUMENT, name, ": no elements to reduce (src ", shape_str(s),
              " -> dst ", shape_str(d), ")");
     if (indices != nullptr) {
-        if (op != FATHOM_REDUCE_MAX && op != FATHOM_REDUCE_MIN)
+        if (!reduce_writes_indices(op))
             fail(FATHOM_INVALID_ARGUMENT, name, ": indices are written only by max and min");
         if (reduced != 1)
             fail(FATHOM_INVALID_ARGUMENT, name,

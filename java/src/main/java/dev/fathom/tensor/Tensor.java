@@ -1,5 +1,6 @@
 package dev.fathom.tensor;
 
+import dev.fathom.internal.nativ.BinaryOp;
 import dev.fathom.internal.nativ.TensorKernels;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -116,7 +117,7 @@ public final class Tensor implements AutoCloseable {
     }
     long n = Math.max(0, (long) Math.ceil((end - start) / step));
     Tensor t = empty(dtype, n);
-    Ops.range(t, start, step);
+    ElementwiseOps.range(t, start, step);
     return t;
   }
 
@@ -126,7 +127,7 @@ public final class Tensor implements AutoCloseable {
       throw new IllegalArgumentException("linspace: steps=" + steps + " is negative");
     }
     Tensor t = empty(DType.FLOAT32, steps);
-    Ops.range(t, start, steps > 1 ? (end - start) / (steps - 1) : 0);
+    ElementwiseOps.range(t, start, steps > 1 ? (end - start) / (steps - 1) : 0);
     return t;
   }
 
@@ -152,7 +153,7 @@ public final class Tensor implements AutoCloseable {
     if (!(high >= low)) {
       throw new IllegalArgumentException("uniform: high=" + high + " < low=" + low);
     }
-    return Ops.random(TensorKernels.RANDOM_UNIFORM, gen, low, high, dtype, shape);
+    return ElementwiseOps.random(TensorKernels.RANDOM_UNIFORM, gen, low, high, dtype, shape);
   }
 
   /** Standard normal. */
@@ -164,7 +165,7 @@ public final class Tensor implements AutoCloseable {
     if (!(std >= 0)) {
       throw new IllegalArgumentException("normal: std=" + std + " must be >= 0");
     }
-    return Ops.random(TensorKernels.RANDOM_NORMAL, gen, mean, std, dtype, shape);
+    return ElementwiseOps.random(TensorKernels.RANDOM_NORMAL, gen, mean, std, dtype, shape);
   }
 
   /** 1 with probability p, else 0. */
@@ -172,7 +173,7 @@ public final class Tensor implements AutoCloseable {
     if (!(p >= 0 && p <= 1)) {
       throw new IllegalArgumentException("bernoulli: p=" + p + " must be in [0, 1]");
     }
-    return Ops.random(TensorKernels.RANDOM_BERNOULLI, gen, p, 0, dtype, shape);
+    return ElementwiseOps.random(TensorKernels.RANDOM_BERNOULLI, gen, p, 0, dtype, shape);
   }
 
   public static Tensor fromArray(float[] data, long... shape) {
@@ -337,7 +338,7 @@ public final class Tensor implements AutoCloseable {
   private Tensor readable(DType type) {
     ensureOpen("read");
     try (GradMode.Guard g = GradMode.disable()) {
-      Tensor c = Ops.castCopy(this, type);
+      Tensor c = ElementwiseOps.castCopy(this, type);
       c.unscope();
       return c;
     }
@@ -454,126 +455,126 @@ public final class Tensor implements AutoCloseable {
 
   // ---------------------------------------------------------------- elementwise
 
-  public Tensor add(Tensor other) { return Ops.binary(OpName.ADD, this, other); }
-  public Tensor sub(Tensor other) { return Ops.binary(OpName.SUB, this, other); }
-  public Tensor mul(Tensor other) { return Ops.binary(OpName.MUL, this, other); }
-  public Tensor div(Tensor other) { return Ops.binary(OpName.DIV, this, other); }
-  public Tensor pow(Tensor other) { return Ops.binary(OpName.POW, this, other); }
-  public Tensor maximum(Tensor other) { return Ops.binary(OpName.MAXIMUM, this, other); }
-  public Tensor minimum(Tensor other) { return Ops.binary(OpName.MINIMUM, this, other); }
+  public Tensor add(Tensor other) { return ElementwiseOps.binary(OpName.ADD, this, other); }
+  public Tensor sub(Tensor other) { return ElementwiseOps.binary(OpName.SUB, this, other); }
+  public Tensor mul(Tensor other) { return ElementwiseOps.binary(OpName.MUL, this, other); }
+  public Tensor div(Tensor other) { return ElementwiseOps.binary(OpName.DIV, this, other); }
+  public Tensor pow(Tensor other) { return ElementwiseOps.binary(OpName.POW, this, other); }
+  public Tensor maximum(Tensor other) { return ElementwiseOps.binary(OpName.MAXIMUM, this, other); }
+  public Tensor minimum(Tensor other) { return ElementwiseOps.binary(OpName.MINIMUM, this, other); }
 
-  public Tensor add(double v) { return Ops.affine(this, 1, v); }
-  public Tensor sub(double v) { return Ops.affine(this, 1, -v); }
-  public Tensor mul(double v) { return Ops.affine(this, v, 0); }
-  public Tensor div(double v) { return Ops.affine(this, 1 / v, 0); }
+  public Tensor add(double v) { return ElementwiseOps.affine(this, 1, v); }
+  public Tensor sub(double v) { return ElementwiseOps.affine(this, 1, -v); }
+  public Tensor mul(double v) { return ElementwiseOps.affine(this, v, 0); }
+  public Tensor div(double v) { return ElementwiseOps.affine(this, 1 / v, 0); }
   /** v - this. */
-  public Tensor rsub(double v) { return Ops.affine(this, -1, v); }
-  public Tensor pow(double exponent) { return Ops.unary(OpName.POW_SCALAR, this, exponent, 0); }
+  public Tensor rsub(double v) { return ElementwiseOps.affine(this, -1, v); }
+  public Tensor pow(double exponent) { return ElementwiseOps.unary(OpName.POW_SCALAR, this, exponent, 0); }
 
-  public Tensor neg() { return Ops.unary(OpName.NEG, this, 0, 0); }
-  public Tensor abs() { return Ops.unary(OpName.ABS, this, 0, 0); }
-  public Tensor exp() { return Ops.unary(OpName.EXP, this, 0, 0); }
-  public Tensor log() { return Ops.unary(OpName.LOG, this, 0, 0); }
-  public Tensor sqrt() { return Ops.unary(OpName.SQRT, this, 0, 0); }
-  public Tensor rsqrt() { return Ops.unary(OpName.RSQRT, this, 0, 0); }
-  public Tensor square() { return Ops.unary(OpName.SQUARE, this, 0, 0); }
-  public Tensor reciprocal() { return Ops.unary(OpName.RECIPROCAL, this, 0, 0); }
-  public Tensor sigmoid() { return Ops.unary(OpName.SIGMOID, this, 0, 0); }
-  public Tensor tanh() { return Ops.unary(OpName.TANH, this, 0, 0); }
-  public Tensor relu() { return Ops.unary(OpName.RELU, this, 0, 0); }
-  public Tensor sign() { return Ops.unary(OpName.SIGN, this, 0, 0); }
-  public Tensor sin() { return Ops.unary(OpName.SIN, this, 0, 0); }
-  public Tensor cos() { return Ops.unary(OpName.COS, this, 0, 0); }
-  public Tensor log1p() { return Ops.unary(OpName.LOG1P, this, 0, 0); }
-  public Tensor expm1() { return Ops.unary(OpName.EXPM1, this, 0, 0); }
-  public Tensor softplus() { return Ops.unary(OpName.SOFTPLUS, this, 0, 0); }
+  public Tensor neg() { return ElementwiseOps.unary(OpName.NEG, this, 0, 0); }
+  public Tensor abs() { return ElementwiseOps.unary(OpName.ABS, this, 0, 0); }
+  public Tensor exp() { return ElementwiseOps.unary(OpName.EXP, this, 0, 0); }
+  public Tensor log() { return ElementwiseOps.unary(OpName.LOG, this, 0, 0); }
+  public Tensor sqrt() { return ElementwiseOps.unary(OpName.SQRT, this, 0, 0); }
+  public Tensor rsqrt() { return ElementwiseOps.unary(OpName.RSQRT, this, 0, 0); }
+  public Tensor square() { return ElementwiseOps.unary(OpName.SQUARE, this, 0, 0); }
+  public Tensor reciprocal() { return ElementwiseOps.unary(OpName.RECIPROCAL, this, 0, 0); }
+  public Tensor sigmoid() { return ElementwiseOps.unary(OpName.SIGMOID, this, 0, 0); }
+  public Tensor tanh() { return ElementwiseOps.unary(OpName.TANH, this, 0, 0); }
+  public Tensor relu() { return ElementwiseOps.unary(OpName.RELU, this, 0, 0); }
+  public Tensor sign() { return ElementwiseOps.unary(OpName.SIGN, this, 0, 0); }
+  public Tensor sin() { return ElementwiseOps.unary(OpName.SIN, this, 0, 0); }
+  public Tensor cos() { return ElementwiseOps.unary(OpName.COS, this, 0, 0); }
+  public Tensor log1p() { return ElementwiseOps.unary(OpName.LOG1P, this, 0, 0); }
+  public Tensor expm1() { return ElementwiseOps.unary(OpName.EXPM1, this, 0, 0); }
+  public Tensor softplus() { return ElementwiseOps.unary(OpName.SOFTPLUS, this, 0, 0); }
   /** x > 0 ? x : slope * x. */
-  public Tensor leakyRelu(double slope) { return Ops.unary(OpName.LEAKY_RELU, this, slope, 0); }
+  public Tensor leakyRelu(double slope) { return ElementwiseOps.unary(OpName.LEAKY_RELU, this, slope, 0); }
 
   public Tensor clamp(double min, double max) {
     if (min > max) {
       throw new IllegalArgumentException("clamp: min=" + min + " > max=" + max);
     }
-    return Ops.unary(OpName.CLAMP, this, min, max);
+    return ElementwiseOps.unary(OpName.CLAMP, this, min, max);
   }
 
   public Tensor clampMin(double min) { return clamp(min, Double.POSITIVE_INFINITY); }
   public Tensor clampMax(double max) { return clamp(Double.NEGATIVE_INFINITY, max); }
 
-  public Tensor eq(Tensor o) { return Ops.compare(TensorKernels.BINARY_EQ, "eq", this, o); }
-  public Tensor ne(Tensor o) { return Ops.compare(TensorKernels.BINARY_NE, "ne", this, o); }
-  public Tensor lt(Tensor o) { return Ops.compare(TensorKernels.BINARY_LT, "lt", this, o); }
-  public Tensor le(Tensor o) { return Ops.compare(TensorKernels.BINARY_LE, "le", this, o); }
-  public Tensor gt(Tensor o) { return Ops.compare(TensorKernels.BINARY_GT, "gt", this, o); }
-  public Tensor ge(Tensor o) { return Ops.compare(TensorKernels.BINARY_GE, "ge", this, o); }
-  public Tensor eq(double v) { return Ops.compareScalar(TensorKernels.BINARY_EQ, "eq", this, v); }
-  public Tensor ne(double v) { return Ops.compareScalar(TensorKernels.BINARY_NE, "ne", this, v); }
-  public Tensor lt(double v) { return Ops.compareScalar(TensorKernels.BINARY_LT, "lt", this, v); }
-  public Tensor le(double v) { return Ops.compareScalar(TensorKernels.BINARY_LE, "le", this, v); }
-  public Tensor gt(double v) { return Ops.compareScalar(TensorKernels.BINARY_GT, "gt", this, v); }
-  public Tensor ge(double v) { return Ops.compareScalar(TensorKernels.BINARY_GE, "ge", this, v); }
+  public Tensor eq(Tensor o) { return ElementwiseOps.compare(BinaryOp.EQ, "eq", this, o); }
+  public Tensor ne(Tensor o) { return ElementwiseOps.compare(BinaryOp.NE, "ne", this, o); }
+  public Tensor lt(Tensor o) { return ElementwiseOps.compare(BinaryOp.LT, "lt", this, o); }
+  public Tensor le(Tensor o) { return ElementwiseOps.compare(BinaryOp.LE, "le", this, o); }
+  public Tensor gt(Tensor o) { return ElementwiseOps.compare(BinaryOp.GT, "gt", this, o); }
+  public Tensor ge(Tensor o) { return ElementwiseOps.compare(BinaryOp.GE, "ge", this, o); }
+  public Tensor eq(double v) { return ElementwiseOps.compareScalar(BinaryOp.EQ, "eq", this, v); }
+  public Tensor ne(double v) { return ElementwiseOps.compareScalar(BinaryOp.NE, "ne", this, v); }
+  public Tensor lt(double v) { return ElementwiseOps.compareScalar(BinaryOp.LT, "lt", this, v); }
+  public Tensor le(double v) { return ElementwiseOps.compareScalar(BinaryOp.LE, "le", this, v); }
+  public Tensor gt(double v) { return ElementwiseOps.compareScalar(BinaryOp.GT, "gt", this, v); }
+  public Tensor ge(double v) { return ElementwiseOps.compareScalar(BinaryOp.GE, "ge", this, v); }
 
   /** condition ? a : b, broadcasting all three. */
   public static Tensor where(Tensor condition, Tensor a, Tensor b) {
-    return Ops.where(condition, a, b);
+    return ElementwiseOps.where(condition, a, b);
   }
 
   /** Converts to another dtype (differentiable between floating types). */
   public Tensor to(DType type) {
-    return type == dtype ? this : Ops.cast(this, type);
+    return type == dtype ? this : ElementwiseOps.cast(this, type);
   }
 
   // ---------------------------------------------------------------- in place (no autograd)
 
-  public Tensor add_(Tensor other) { return Ops.binaryInPlace(OpName.ADD, "add_", this, other); }
-  public Tensor sub_(Tensor other) { return Ops.binaryInPlace(OpName.SUB, "sub_", this, other); }
-  public Tensor mul_(Tensor other) { return Ops.binaryInPlace(OpName.MUL, "mul_", this, other); }
-  public Tensor div_(Tensor other) { return Ops.binaryInPlace(OpName.DIV, "div_", this, other); }
-  public Tensor add_(double v) { return Ops.affineInPlace("add_", this, 1, v); }
-  public Tensor mul_(double v) { return Ops.affineInPlace("mul_", this, v, 0); }
+  public Tensor add_(Tensor other) { return ElementwiseOps.binaryInPlace(OpName.ADD, "add_", this, other); }
+  public Tensor sub_(Tensor other) { return ElementwiseOps.binaryInPlace(OpName.SUB, "sub_", this, other); }
+  public Tensor mul_(Tensor other) { return ElementwiseOps.binaryInPlace(OpName.MUL, "mul_", this, other); }
+  public Tensor div_(Tensor other) { return ElementwiseOps.binaryInPlace(OpName.DIV, "div_", this, other); }
+  public Tensor add_(double v) { return ElementwiseOps.affineInPlace("add_", this, 1, v); }
+  public Tensor mul_(double v) { return ElementwiseOps.affineInPlace("mul_", this, v, 0); }
   /** this += alpha * other (the optimizer update). */
-  public Tensor addScaled_(Tensor other, double alpha) { return Ops.addScaledInPlace(this, other, alpha); }
-  public Tensor clamp_(double min, double max) { return Ops.clampInPlace(this, min, max); }
+  public Tensor addScaled_(Tensor other, double alpha) { return ElementwiseOps.addScaledInPlace(this, other, alpha); }
+  public Tensor clamp_(double min, double max) { return ElementwiseOps.clampInPlace(this, min, max); }
   public Tensor fill_(double value) {
     Ops.checkInPlace("fill_", this);
     return fillInPlace(value);
   }
   public Tensor zero_() { return fill_(0.0); }
   /** Copies `src` (broadcast, cast) into this tensor. */
-  public Tensor copy_(Tensor src) { return Ops.copyInto("copy_", src, this); }
+  public Tensor copy_(Tensor src) { return ElementwiseOps.copyInto("copy_", src, this); }
 
   Tensor fillInPlace(double value) {
-    Ops.fill(this, value);
+    ElementwiseOps.fill(this, value);
     return this;
   }
 
   // ---------------------------------------------------------------- reductions
 
-  public Tensor sum() { return Ops.reduce(OpName.SUM, this, allDims(), false); }
-  public Tensor sum(int dim, boolean keepDim) { return Ops.reduce(OpName.SUM, this, new int[] {dim}, keepDim); }
-  public Tensor sum(int[] dims, boolean keepDim) { return Ops.reduce(OpName.SUM, this, dims, keepDim); }
-  public Tensor mean() { return Ops.reduce(OpName.MEAN, this, allDims(), false); }
-  public Tensor mean(int dim, boolean keepDim) { return Ops.reduce(OpName.MEAN, this, new int[] {dim}, keepDim); }
-  public Tensor mean(int[] dims, boolean keepDim) { return Ops.reduce(OpName.MEAN, this, dims, keepDim); }
+  public Tensor sum() { return ReduceOps.reduce(OpName.SUM, this, allDims(), false); }
+  public Tensor sum(int dim, boolean keepDim) { return ReduceOps.reduce(OpName.SUM, this, new int[] {dim}, keepDim); }
+  public Tensor sum(int[] dims, boolean keepDim) { return ReduceOps.reduce(OpName.SUM, this, dims, keepDim); }
+  public Tensor mean() { return ReduceOps.reduce(OpName.MEAN, this, allDims(), false); }
+  public Tensor mean(int dim, boolean keepDim) { return ReduceOps.reduce(OpName.MEAN, this, new int[] {dim}, keepDim); }
+  public Tensor mean(int[] dims, boolean keepDim) { return ReduceOps.reduce(OpName.MEAN, this, dims, keepDim); }
 
   /** Largest element (0-d). */
-  public Tensor max() { return Ops.reduceAll(OpName.MAX_DIM, this); }
-  public Tensor min() { return Ops.reduceAll(OpName.MIN_DIM, this); }
-  public ValuesIndices max(int dim, boolean keepDim) { return Ops.maxMin(OpName.MAX_DIM, this, dim, keepDim); }
-  public ValuesIndices min(int dim, boolean keepDim) { return Ops.maxMin(OpName.MIN_DIM, this, dim, keepDim); }
+  public Tensor max() { return ReduceOps.reduceAll(OpName.MAX_DIM, this); }
+  public Tensor min() { return ReduceOps.reduceAll(OpName.MIN_DIM, this); }
+  public ValuesIndices max(int dim, boolean keepDim) { return ReduceOps.maxMin(OpName.MAX_DIM, this, dim, keepDim); }
+  public ValuesIndices min(int dim, boolean keepDim) { return ReduceOps.maxMin(OpName.MIN_DIM, this, dim, keepDim); }
 
-  public Tensor argmax(int dim, boolean keepDim) { return Ops.argMaxMin(true, this, dim, keepDim); }
-  public Tensor argmin(int dim, boolean keepDim) { return Ops.argMaxMin(false, this, dim, keepDim); }
+  public Tensor argmax(int dim, boolean keepDim) { return ReduceOps.argMaxMin(true, this, dim, keepDim); }
+  public Tensor argmin(int dim, boolean keepDim) { return ReduceOps.argMaxMin(false, this, dim, keepDim); }
   /** Index of the largest element of the flattened tensor. */
   public Tensor argmax() {
     try (Tensor flat = reshape(-1)) {
-      return Ops.argMaxMin(true, flat, 0, false);
+      return ReduceOps.argMaxMin(true, flat, 0, false);
     }
   }
 
   /** log(sum(exp(x))) over dims, computed stably (max subtracted first). */
-  public Tensor logsumexp(int[] dims, boolean keepDim) { return Ops.logsumexp(this, dims, keepDim); }
-  public Tensor logsumexp(int dim, boolean keepDim) { return Ops.logsumexp(this, new int[] {dim}, keepDim); }
+  public Tensor logsumexp(int[] dims, boolean keepDim) { return ReduceOps.logsumexp(this, dims, keepDim); }
+  public Tensor logsumexp(int dim, boolean keepDim) { return ReduceOps.logsumexp(this, new int[] {dim}, keepDim); }
 
   /** exp(x) / sum(exp(x)) along dim, computed as exp(x - logsumexp(x)) so large logits do not overflow. */
   public Tensor softmax(int dim) { checkDim("softmax", dim); return logSoftmax(dim).exp(); }
@@ -590,15 +591,15 @@ public final class Tensor implements AutoCloseable {
   }
 
   /** Variance; unbiased divides by n - 1. */
-  public Tensor var(int[] dims, boolean unbiased, boolean keepDim) { return Ops.var(this, dims, unbiased, keepDim); }
+  public Tensor var(int[] dims, boolean unbiased, boolean keepDim) { return ReduceOps.var(this, dims, unbiased, keepDim); }
   public Tensor var() { return var(allDims(), true, false); }
   public Tensor std(int[] dims, boolean unbiased, boolean keepDim) { return var(dims, unbiased, keepDim).sqrt(); }
   public Tensor std() { return var().sqrt(); }
 
   /** p-norm over all elements. */
-  public Tensor norm(double p) { return Ops.norm(this, p, allDims(), false); }
+  public Tensor norm(double p) { return ReduceOps.norm(this, p, allDims(), false); }
   public Tensor norm() { return norm(2); }
-  public Tensor norm(double p, int[] dims, boolean keepDim) { return Ops.norm(this, p, dims, keepDim); }
+  public Tensor norm(double p, int[] dims, boolean keepDim) { return ReduceOps.norm(this, p, dims, keepDim); }
 
   int[] allDims() {
     int[] d = new int[shape.length];
@@ -611,14 +612,14 @@ public final class Tensor implements AutoCloseable {
   // ---------------------------------------------------------------- linear algebra
 
   /** Matrix product with batching and broadcasting of leading dimensions (1-D operands as in NumPy). */
-  public Tensor matmul(Tensor other) { return Ops.matmul(this, other); }
+  public Tensor matmul(Tensor other) { return LinalgOps.matmul(this, other); }
 
   // ---------------------------------------------------------------- views and shape
 
   /** Same data in a new shape (one dimension may be -1); copies only when strides forbid a view. */
-  public Tensor reshape(long... newShape) { return Ops.reshape(this, newShape, false); }
+  public Tensor reshape(long... newShape) { return ShapeOps.reshape(this, newShape, false); }
   /** Like reshape, but fails instead of copying. */
-  public Tensor view(long... newShape) { return Ops.reshape(this, newShape, true); }
+  public Tensor view(long... newShape) { return ShapeOps.reshape(this, newShape, true); }
   public Tensor flatten() { return reshape(-1); }
   /** Keeps dims before startDim, flattens the rest. */
   public Tensor flatten(int startDim) {
@@ -627,8 +628,8 @@ public final class Tensor implements AutoCloseable {
     s[d] = -1;
     return reshape(s);
   }
-  public Tensor permute(int... dims) { return Ops.permute(this, dims); }
-  public Tensor transpose(int dim0, int dim1) { return Ops.transpose(this, dim0, dim1); }
+  public Tensor permute(int... dims) { return ShapeOps.permute(this, dims); }
+  public Tensor transpose(int dim0, int dim1) { return ShapeOps.transpose(this, dim0, dim1); }
   /** Transpose of a 2-D tensor. */
   public Tensor t() {
     if (shape.length != 2) {
@@ -636,7 +637,7 @@ public final class Tensor implements AutoCloseable {
     }
     return transpose(0, 1);
   }
-  public Tensor narrow(int dim, long start, long length) { return Ops.narrow(this, dim, start, length); }
+  public Tensor narrow(int dim, long start, long length) { return ShapeOps.narrow(this, dim, start, length); }
   /** Elements [start, end) along dim. */
   public Tensor slice(int dim, long start, long end) { return narrow(dim, start, end - start); }
   /** Index `index` along dim, removing that dim. */
@@ -644,30 +645,30 @@ public final class Tensor implements AutoCloseable {
     int d = Shapes.dim("select", dim, shape.length);
     return narrow(d, index, 1).squeeze(d);
   }
-  public Tensor squeeze(int dim) { return Ops.squeeze(this, dim); }
-  public Tensor squeeze() { return Ops.squeezeAll(this); }
-  public Tensor unsqueeze(int dim) { return Ops.unsqueeze(this, dim); }
-  public Tensor expand(long... newShape) { return Ops.expand(this, newShape); }
+  public Tensor squeeze(int dim) { return ShapeOps.squeeze(this, dim); }
+  public Tensor squeeze() { return ShapeOps.squeezeAll(this); }
+  public Tensor unsqueeze(int dim) { return ShapeOps.unsqueeze(this, dim); }
+  public Tensor expand(long... newShape) { return ShapeOps.expand(this, newShape); }
   /** This data in a contiguous layout (this tensor itself when it already is). */
-  public Tensor contiguous() { return isContiguous() ? this : Ops.contiguous(this); }
+  public Tensor contiguous() { return isContiguous() ? this : ElementwiseOps.contiguous(this); }
 
-  Tensor contiguousCopy() { return Ops.contiguous(this); }
+  Tensor contiguousCopy() { return ElementwiseOps.contiguous(this); }
 
-  public static Tensor cat(List<Tensor> tensors, int dim) { return Ops.cat(tensors, dim); }
-  public static Tensor stack(List<Tensor> tensors, int dim) { return Ops.stack(tensors, dim); }
+  public static Tensor cat(List<Tensor> tensors, int dim) { return ShapeOps.cat(tensors, dim); }
+  public static Tensor stack(List<Tensor> tensors, int dim) { return ShapeOps.stack(tensors, dim); }
   /** Pieces of `size` along dim (the last may be smaller); views. */
-  public List<Tensor> split(long size, int dim) { return Ops.split(this, size, dim); }
+  public List<Tensor> split(long size, int dim) { return ShapeOps.split(this, size, dim); }
   /** `chunks` nearly equal pieces along dim; views. */
-  public List<Tensor> chunk(int chunks, int dim) { return Ops.chunk(this, chunks, dim); }
+  public List<Tensor> chunk(int chunks, int dim) { return ShapeOps.chunk(this, chunks, dim); }
 
   // ---------------------------------------------------------------- indexing
 
-  public Tensor indexSelect(int dim, Tensor index) { return Ops.indexSelect(this, dim, index); }
-  public Tensor gather(int dim, Tensor index) { return Ops.gather(this, dim, index); }
+  public Tensor indexSelect(int dim, Tensor index) { return IndexOps.indexSelect(this, dim, index); }
+  public Tensor gather(int dim, Tensor index) { return IndexOps.gather(this, dim, index); }
   /** A copy of this with src added at index positions along dim. */
-  public Tensor scatterAdd(int dim, Tensor index, Tensor src) { return Ops.scatterAdd(this, dim, index, src); }
+  public Tensor scatterAdd(int dim, Tensor index, Tensor src) { return IndexOps.scatterAdd(this, dim, index, src); }
   /** One-hot encoding of int64 class indices: shape + [numClasses], float32. */
-  public static Tensor oneHot(Tensor indices, long numClasses) { return Ops.oneHot(indices, numClasses); }
+  public static Tensor oneHot(Tensor indices, long numClasses) { return IndexOps.oneHot(indices, numClasses); }
 
   // ---------------------------------------------------------------- misc
 

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * Tensor entry points of the C ABI. Operands are described in per-thread
@@ -132,22 +133,22 @@ public final class TensorKernels {
     return out[0];
   }
 
-  public static void unary(int op, Slots s, int src, int dst, double alpha, double beta) {
+  public static void unary(UnaryOp op, Slots s, int src, int dst, double alpha, double beta) {
     Kernels.check(
-        fathom.fathom_unary(op, src < 0 ? null : s.get(src), s.get(dst), alpha, beta));
+        fathom.fathom_unary(op.code, src < 0 ? null : s.get(src), s.get(dst), alpha, beta));
   }
 
-  public static void binary(int op, Slots s, int a, int b, int dst) {
-    Kernels.check(fathom.fathom_binary(op, s.get(a), s.get(b), s.get(dst)));
+  public static void binary(BinaryOp op, Slots s, int a, int b, int dst) {
+    Kernels.check(fathom.fathom_binary(op.code, s.get(a), s.get(b), s.get(dst)));
   }
 
   public static void where(Slots s, int cond, int a, int b, int dst) {
     Kernels.check(fathom.fathom_where(s.get(cond), s.get(a), s.get(b), s.get(dst)));
   }
 
-  public static void reduce(int op, Slots s, int src, int dst, int indices) {
+  public static void reduce(ReduceOp op, Slots s, int src, int dst, int indices) {
     Kernels.check(
-        fathom.fathom_reduce(op, s.get(src), s.get(dst), indices < 0 ? null : s.get(indices)));
+        fathom.fathom_reduce(op.code, s.get(src), s.get(dst), indices < 0 ? null : s.get(indices)));
   }
 
   public static void indexSelect(Slots s, int src, int dim, int index, int dst) {
@@ -172,6 +173,20 @@ public final class TensorKernels {
 
   public static void matmul(Slots s, int a, int b, int dst) {
     Kernels.check(fathom.fathom_matmul(s.get(a), s.get(b), s.get(dst)));
+  }
+
+  /**
+   * The native name of op `code` in the table of `kind` (UnaryOp.KIND,
+   * BinaryOp.KIND, ReduceOp.KIND), or null when native has no such op.
+   */
+  public static String opName(int kind, int code) {
+    BytePointer name = new BytePointer((Pointer) null);
+    int status = fathom.fathom_op_name(kind, code, name);
+    if (status == fathom.FATHOM_INVALID_ARGUMENT) {
+      return null;
+    }
+    Kernels.check(status);
+    return name.getString();
   }
 
   /** Seconds for `iterations` runs of a plain single-threaded C++ loop (benchmark baseline). */
@@ -209,50 +224,53 @@ public final class TensorKernels {
   }
 
   // Op codes, re-exported so that the tensor package never sees the bindings.
-  public static final int UNARY_COPY = fathom.FATHOM_UNARY_COPY;
-  public static final int UNARY_NEG = fathom.FATHOM_UNARY_NEG;
-  public static final int UNARY_ABS = fathom.FATHOM_UNARY_ABS;
-  public static final int UNARY_EXP = fathom.FATHOM_UNARY_EXP;
-  public static final int UNARY_LOG = fathom.FATHOM_UNARY_LOG;
-  public static final int UNARY_SQRT = fathom.FATHOM_UNARY_SQRT;
-  public static final int UNARY_RSQRT = fathom.FATHOM_UNARY_RSQRT;
-  public static final int UNARY_SQUARE = fathom.FATHOM_UNARY_SQUARE;
-  public static final int UNARY_RECIPROCAL = fathom.FATHOM_UNARY_RECIPROCAL;
-  public static final int UNARY_SIGMOID = fathom.FATHOM_UNARY_SIGMOID;
-  public static final int UNARY_TANH = fathom.FATHOM_UNARY_TANH;
-  public static final int UNARY_RELU = fathom.FATHOM_UNARY_RELU;
-  public static final int UNARY_SIGN = fathom.FATHOM_UNARY_SIGN;
-  public static final int UNARY_SIN = fathom.FATHOM_UNARY_SIN;
-  public static final int UNARY_COS = fathom.FATHOM_UNARY_COS;
-  public static final int UNARY_LOG1P = fathom.FATHOM_UNARY_LOG1P;
-  public static final int UNARY_EXPM1 = fathom.FATHOM_UNARY_EXPM1;
-  public static final int UNARY_POW_SCALAR = fathom.FATHOM_UNARY_POW_SCALAR;
-  public static final int UNARY_AFFINE = fathom.FATHOM_UNARY_AFFINE;
-  public static final int UNARY_CLAMP = fathom.FATHOM_UNARY_CLAMP;
-  public static final int UNARY_LEAKY_RELU = fathom.FATHOM_UNARY_LEAKY_RELU;
-  public static final int UNARY_FILL = fathom.FATHOM_UNARY_FILL;
-  public static final int UNARY_RANGE = fathom.FATHOM_UNARY_RANGE;
-  public static final int UNARY_SOFTPLUS = fathom.FATHOM_UNARY_SOFTPLUS;
+  // Deprecated: the unary, binary and reduce codes are UnaryOp, BinaryOp and
+  // ReduceOp (X.code); these int aliases stay for code that passes raw codes
+  // (the benchmarks).
+  @Deprecated public static final int UNARY_COPY = fathom.FATHOM_UNARY_COPY;
+  @Deprecated public static final int UNARY_NEG = fathom.FATHOM_UNARY_NEG;
+  @Deprecated public static final int UNARY_ABS = fathom.FATHOM_UNARY_ABS;
+  @Deprecated public static final int UNARY_EXP = fathom.FATHOM_UNARY_EXP;
+  @Deprecated public static final int UNARY_LOG = fathom.FATHOM_UNARY_LOG;
+  @Deprecated public static final int UNARY_SQRT = fathom.FATHOM_UNARY_SQRT;
+  @Deprecated public static final int UNARY_RSQRT = fathom.FATHOM_UNARY_RSQRT;
+  @Deprecated public static final int UNARY_SQUARE = fathom.FATHOM_UNARY_SQUARE;
+  @Deprecated public static final int UNARY_RECIPROCAL = fathom.FATHOM_UNARY_RECIPROCAL;
+  @Deprecated public static final int UNARY_SIGMOID = fathom.FATHOM_UNARY_SIGMOID;
+  @Deprecated public static final int UNARY_TANH = fathom.FATHOM_UNARY_TANH;
+  @Deprecated public static final int UNARY_RELU = fathom.FATHOM_UNARY_RELU;
+  @Deprecated public static final int UNARY_SIGN = fathom.FATHOM_UNARY_SIGN;
+  @Deprecated public static final int UNARY_SIN = fathom.FATHOM_UNARY_SIN;
+  @Deprecated public static final int UNARY_COS = fathom.FATHOM_UNARY_COS;
+  @Deprecated public static final int UNARY_LOG1P = fathom.FATHOM_UNARY_LOG1P;
+  @Deprecated public static final int UNARY_EXPM1 = fathom.FATHOM_UNARY_EXPM1;
+  @Deprecated public static final int UNARY_POW_SCALAR = fathom.FATHOM_UNARY_POW_SCALAR;
+  @Deprecated public static final int UNARY_AFFINE = fathom.FATHOM_UNARY_AFFINE;
+  @Deprecated public static final int UNARY_CLAMP = fathom.FATHOM_UNARY_CLAMP;
+  @Deprecated public static final int UNARY_LEAKY_RELU = fathom.FATHOM_UNARY_LEAKY_RELU;
+  @Deprecated public static final int UNARY_FILL = fathom.FATHOM_UNARY_FILL;
+  @Deprecated public static final int UNARY_RANGE = fathom.FATHOM_UNARY_RANGE;
+  @Deprecated public static final int UNARY_SOFTPLUS = fathom.FATHOM_UNARY_SOFTPLUS;
 
-  public static final int BINARY_ADD = fathom.FATHOM_BINARY_ADD;
-  public static final int BINARY_SUB = fathom.FATHOM_BINARY_SUB;
-  public static final int BINARY_MUL = fathom.FATHOM_BINARY_MUL;
-  public static final int BINARY_DIV = fathom.FATHOM_BINARY_DIV;
-  public static final int BINARY_POW = fathom.FATHOM_BINARY_POW;
-  public static final int BINARY_MAX = fathom.FATHOM_BINARY_MAX;
-  public static final int BINARY_MIN = fathom.FATHOM_BINARY_MIN;
-  public static final int BINARY_EQ = fathom.FATHOM_BINARY_EQ;
-  public static final int BINARY_NE = fathom.FATHOM_BINARY_NE;
-  public static final int BINARY_LT = fathom.FATHOM_BINARY_LT;
-  public static final int BINARY_LE = fathom.FATHOM_BINARY_LE;
-  public static final int BINARY_GT = fathom.FATHOM_BINARY_GT;
-  public static final int BINARY_GE = fathom.FATHOM_BINARY_GE;
+  @Deprecated public static final int BINARY_ADD = fathom.FATHOM_BINARY_ADD;
+  @Deprecated public static final int BINARY_SUB = fathom.FATHOM_BINARY_SUB;
+  @Deprecated public static final int BINARY_MUL = fathom.FATHOM_BINARY_MUL;
+  @Deprecated public static final int BINARY_DIV = fathom.FATHOM_BINARY_DIV;
+  @Deprecated public static final int BINARY_POW = fathom.FATHOM_BINARY_POW;
+  @Deprecated public static final int BINARY_MAX = fathom.FATHOM_BINARY_MAX;
+  @Deprecated public static final int BINARY_MIN = fathom.FATHOM_BINARY_MIN;
+  @Deprecated public static final int BINARY_EQ = fathom.FATHOM_BINARY_EQ;
+  @Deprecated public static final int BINARY_NE = fathom.FATHOM_BINARY_NE;
+  @Deprecated public static final int BINARY_LT = fathom.FATHOM_BINARY_LT;
+  @Deprecated public static final int BINARY_LE = fathom.FATHOM_BINARY_LE;
+  @Deprecated public static final int BINARY_GT = fathom.FATHOM_BINARY_GT;
+  @Deprecated public static final int BINARY_GE = fathom.FATHOM_BINARY_GE;
 
-  public static final int REDUCE_SUM = fathom.FATHOM_REDUCE_SUM;
-  public static final int REDUCE_MEAN = fathom.FATHOM_REDUCE_MEAN;
-  public static final int REDUCE_MAX = fathom.FATHOM_REDUCE_MAX;
-  public static final int REDUCE_MIN = fathom.FATHOM_REDUCE_MIN;
-  public static final int REDUCE_PROD = fathom.FATHOM_REDUCE_PROD;
+  @Deprecated public static final int REDUCE_SUM = fathom.FATHOM_REDUCE_SUM;
+  @Deprecated public static final int REDUCE_MEAN = fathom.FATHOM_REDUCE_MEAN;
+  @Deprecated public static final int REDUCE_MAX = fathom.FATHOM_REDUCE_MAX;
+  @Deprecated public static final int REDUCE_MIN = fathom.FATHOM_REDUCE_MIN;
+  @Deprecated public static final int REDUCE_PROD = fathom.FATHOM_REDUCE_PROD;
 
   public static final int RANDOM_UNIFORM = fathom.FATHOM_RANDOM_UNIFORM;
   public static final int RANDOM_NORMAL = fathom.FATHOM_RANDOM_NORMAL;

@@ -274,6 +274,24 @@ public static native @Cast("fathom_status") int fathom_reduce(int op, @Const fat
                                        @Const fathom_tensor_desc dst,
                                        @Const fathom_tensor_desc indices);
 
+/* The op enums above, for fathom_op_name. */
+/** enum fathom_op_kind */
+public static final int
+    FATHOM_OP_KIND_UNARY = 0,  /* fathom_unary_op */
+    FATHOM_OP_KIND_BINARY = 1, /* fathom_binary_op */
+    FATHOM_OP_KIND_REDUCE = 2;  /* fathom_reduce_op */
+
+/*
+ * The name of op `code` of `kind` as messages spell it ("exp" in
+ * "unary(exp): ..."), a static string owned by the library; bindings check
+ * their op tables against it. An unknown kind or code is
+ * FATHOM_INVALID_ARGUMENT and leaves *name as it was.
+ */
+public static native @Cast("fathom_status") int fathom_op_name(int kind, int code, @Cast("const char**") PointerPointer name);
+public static native @Cast("fathom_status") int fathom_op_name(int kind, int code, @Cast("const char**") @ByPtrPtr BytePointer name);
+public static native @Cast("fathom_status") int fathom_op_name(int kind, int code, @Cast("const char**") @ByPtrPtr ByteBuffer name);
+public static native @Cast("fathom_status") int fathom_op_name(int kind, int code, @Cast("const char**") @ByPtrPtr byte[] name);
+
 /*
  * Indexing along dim (index tensors are I64; out-of-range indices are an
  * error, negative ones too):
