@@ -1,0 +1,62 @@
+package dev.fathom.text;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.fathom.FathomException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** Coverage-guided fuzzing of the text loaders (Jazzer; see data.LoaderFuzzTest). */
+class TextFuzzTest {
+  @FuzzTest(maxDuration = "10s")
+  void vocab(byte[] data) throws IOException {
+    Path f = Files.createTempFile("fathom-fuzz", "-vocab.json");
+    try {
+      Files.write(f, data);
+      Vocab.load(f);
+    } catch (IllegalArgumentException | UncheckedIOException expected) {
+      // refused with a message
+    } finally {
+      Files.deleteIfExists(f);
+    }
+  }
+
+  @FuzzTest(maxDuration = "10s")
+  void corpus(byte[] data) throws IOException {
+    Path f = Files.createTempFile("fathom-fuzz", ".txt");
+    try {
+      Files.write(f, data);
+      TextCorpus.read(f, 1 << 16);
+    } catch (IllegalArgumentException | UncheckedIOException expected) {
+      // refused with a message
+    } finally {
+      Files.deleteIfExists(f);
+    }
+  }
+
+  /** A checkpoint directory whose model.json and vocab.json are fuzzed (weights absent or empty). */
+  @FuzzTest(maxDuration = "10s")
+  void languageModelCheckpoint(FuzzedDataProvider in) throws IOException {
+    Path dir = Files.createTempDirectory("fathom-fuzz-lm");
+    try {
+      Files.writeString(dir.resolve("model.json"), in.consumeString(4096));
+      Files.writeString(dir.resolve("vocab.json"), in.consumeString(4096));
+      if (in.consumeBoolean()) {
+        Files.write(dir.resolve("model.safetensors"), in.consumeRemainingAsBytes());
+      }
+      try (LanguageModelCheckpoint.Loaded lm = LanguageModelCheckpoint.load(dir)) {
+        lm.vocab().size();
+      }
+    } catch (IllegalArgumentException | UncheckedIOException | FathomException expected) {
+      // refused with a message
+    } finally {
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+}
