@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (Jazzer) of every loader of untrusted input, one
-# target at a time, SECONDS each (default 60). The regression inputs under
+# target at a time, ROUNDS runs of its @FuzzTest maxDuration each (default 6;
+# the corpus in java/.cifuzz-corpus carries over between rounds and runs). The regression inputs under
 # java/src/test/resources/**/<Class>Inputs/ run in every `mvn test`; a
 # finding is written there by Jazzer, to be fixed and committed.
-# usage: ci/fuzz.sh [seconds]
+# usage: ci/fuzz.sh [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-60}
+rounds=${1:-6}
 targets=(
   "data.LoaderFuzzTest#idxImages" "data.LoaderFuzzTest#idxLabelsGzip" "data.LoaderFuzzTest#csv"
   "io.SafeTensorsCoverageFuzzTest#read"
@@ -14,7 +15,9 @@ targets=(
 )
 mvn -B -ntp -q install -DskipTests -pl java -am
 for t in "${targets[@]}"; do
-  echo "== fuzzing dev.fathom.$t for ${seconds}s"
-  JAZZER_FUZZ=1 mvn -B -ntp surefire:test -pl java -Dtest="dev.fathom.$t" \
-    -Djazzer.max_duration="${seconds}s" 2>&1 | grep -E "Done [0-9]+ runs|Tests run:|FAIL|Java Exception" || true
+  for r in $(seq "$rounds"); do
+    echo "== fuzzing dev.fathom.$t, round $r"
+    JAZZER_FUZZ=1 mvn -B -ntp surefire:test -pl java -Dtest="dev.fathom.$t" 2>&1 \
+      | grep -E "Done [0-9]+ runs|Tests run:|FAIL|Java Exception" || true
+  done
 done
