@@ -9,13 +9,13 @@ import dev.fathom.text.CharLanguageModel;
 import dev.fathom.text.LanguageModelCheckpoint;
 import dev.fathom.text.LanguageModelTrainer;
 import dev.fathom.text.NGramModel;
-import dev.fathom.text.PerplexityCsv;
 import dev.fathom.text.SequenceSampler;
 import dev.fathom.text.TextCorpus;
 import dev.fathom.text.TextGenerator;
 import dev.fathom.text.Tokenizer;
 import dev.fathom.text.Vocab;
 
+import dev.fathom.train.MetricsCsv;
 import dev.fathom.train.ProgressBar;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -167,7 +167,8 @@ final class LanguageModelCommands {
     try (CharLanguageModel model = new CharLanguageModel(config, new Generator(o.seed()));
         Optimizer opt = o.optimizer().equals("adam") ? new Adam(model.parameters(), o.lr(), 0.9, 0.999, 1e-8, 0)
             : new SGD(model.parameters(), o.lr());
-        PerplexityCsv csv = new PerplexityCsv(o.out().resolve("metrics.csv"))) {
+        MetricsCsv.Table<LanguageModelTrainer.EpochResult> csv = MetricsCsv.table(o.out().resolve("metrics.csv"),
+            LanguageModelTrainer.EpochResult.CSV_COLUMNS)) {
       LanguageModelTrainer trainer = LanguageModelTrainer.builder(model, opt).epochs(o.epochs())
           .clipGradNorm(o.clip()).build();
       XYSeries lossCurve = new XYSeries("train loss");

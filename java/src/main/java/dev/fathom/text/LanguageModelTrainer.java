@@ -6,11 +6,13 @@ import dev.fathom.optim.Optimizer;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.train.CarriedState;
 import dev.fathom.train.EpochMetrics;
+import dev.fathom.train.MetricsCsv;
 import dev.fathom.train.TrainListener;
 import dev.fathom.train.Trainer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -26,12 +28,22 @@ import java.util.function.Consumer;
  * <pre>{@code
  * LanguageModelTrainer trainer = LanguageModelTrainer.builder(model, new SGD(model.parameters(), 1))
  *     .epochs(10).clipGradNorm(1).build();
- * List<LanguageModelTrainer.EpochResult> history = trainer.fit(sampler, List.of(new ProgressBar()), csv);
+ * try (MetricsCsv.Table<LanguageModelTrainer.EpochResult> csv =
+ *     MetricsCsv.table(out.resolve("metrics.csv"), LanguageModelTrainer.EpochResult.CSV_COLUMNS)) {
+ *   List<LanguageModelTrainer.EpochResult> history = trainer.fit(sampler, List.of(new ProgressBar()), csv);
+ * }
  * }</pre>
  */
 public final class LanguageModelTrainer {
   /** One epoch: mean cross-entropy per token, its exponential, wall time, tokens predicted. */
   public record EpochResult(int epoch, double trainLoss, double perplexity, double seconds, long tokens) {
+    /** {@code epoch,train_loss,perplexity,seconds}, for {@link MetricsCsv#table}. */
+    public static final List<MetricsCsv.Column<EpochResult>> CSV_COLUMNS = List.of(
+        new MetricsCsv.Column<>("epoch", r -> Integer.toString(r.epoch())),
+        new MetricsCsv.Column<>("train_loss", r -> String.format(Locale.ROOT, "%.6f", r.trainLoss())),
+        new MetricsCsv.Column<>("perplexity", r -> String.format(Locale.ROOT, "%.6f", r.perplexity())),
+        new MetricsCsv.Column<>("seconds", r -> String.format(Locale.ROOT, "%.3f", r.seconds())));
+
     public double tokensPerSecond() {
       return seconds > 0 ? tokens / seconds : 0;
     }
