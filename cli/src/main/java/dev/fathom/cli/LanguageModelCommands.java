@@ -9,13 +9,13 @@ import dev.fathom.text.CharLanguageModel;
 import dev.fathom.text.LanguageModelCheckpoint;
 import dev.fathom.text.LanguageModelTrainer;
 import dev.fathom.text.NGramModel;
-import dev.fathom.text.PerplexityCsv;
 import dev.fathom.text.SequenceSampler;
 import dev.fathom.text.TextCorpus;
 import dev.fathom.text.TextGenerator;
 import dev.fathom.text.Tokenizer;
 import dev.fathom.text.Vocab;
 
+import dev.fathom.train.MetricsCsv;
 import dev.fathom.train.ProgressBar;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -26,22 +26,24 @@ import org.jfree.data.xy.XYSeries;
 
 /**
  * The language-model commands: {@code train --model char-rnn|char-gru|char-lstm}, {@code generate}
- * and {@code ngram}. Parsing (from "--name value" lists) is kept apart from running (plain static
- * methods taking the parsed values as records), so another argument parser can call the latter.
+ * and {@code ngram}, run from the values that {@link TrainCommand}, {@link GenerateCommand} and
+ * {@link NgramCommand} parsed and checked (plain static methods taking records).
  */
 final class LanguageModelCommands {
   static final List<String> MODELS = List.of("char-rnn", "char-gru", "char-lstm");
-  static final List<String> TRAIN_OPTIONS = List.of("--model", "--data", "--sampling", "--epochs", "--lr",
-      "--hidden", "--layers", "--steps", "--batch-size", "--clip", "--out", "--seed", "--embedding",
-      "--max-chars", "--prefix", "--gru", "--optimizer");
-  static final List<String> CORPUS_FLAGS = List.of("--join-lines");
 
   private LanguageModelCommands() {}
 
   /** Corpus options shared by train and ngram. maxChars 0 keeps the whole text. */
-  record CorpusOptions(Path data, boolean joinLines, int maxChars) {}
+  record CorpusOptions(Path data, boolean joinLines, int maxChars) {
+    /** --data (default: timemachine.txt in the data folder), --join-lines and --max-chars (>= 0), checked. */
+    static CorpusOptions of(String command, String data, boolean joinLines, Integer maxChars) {
+      return new CorpusOptions(Path.of(data != null ? data : Examples.defaultDataDir() + "/timemachine.txt"),
+          joinLines, Checks.atLeast(command, "--max-chars", maxChars == null ? 0 : maxChars, 0));
+    }
+  }
 
-  /** {@code train --model char-*} options; see {@link #usage()} for their meaning and defaults. */
+  /** {@code train --model char-*} options; their meaning and defaults are in {@link TrainCommand}'s help. */
   record TrainOptions(String model, CorpusOptions corpus, SequenceSampler.Method sampling, int epochs,
       String optimizer, double lr, int hidden, int layers, int embedding, boolean gruPytorch, int steps, int batchSize,
       double clip, Path out, long seed, String prefix) {}
@@ -49,89 +51,6 @@ final class LanguageModelCommands {
   record GenerateOptions(Path checkpoint, String prefix, int length, double temperature, long seed) {}
 
   record NgramOptions(CorpusOptions corpus, Tokenizer tokenizer, double k, double heldOut) {}
-
-  static String usage() {
-    return String.join("\n",
-        "  train --model char-rnn|char-gru|char-lstm [--data TEXT_OR_ZIP] [--sampling random|sequential]",
-        "        [--epochs E] [--optimizer sgd|adam] [--lr LR] [--hidden H] [--layers L] [--embedding E]",
-        "        [--steps T] [--batch-size N] [--clip THETA] [--gru notes|pytorch] [--join-lines]",
-        "        [--max-chars C] [--prefix TEXT] [--seed S] [--out DIR]",
-        "                            character language model (one-hot input unless --embedding > 0);",
-        "                            writes DIR/metrics.csv (epoch,train_loss,perplexity,seconds) and a",
-        "                            checkpoint in DIR (default data: ../shared/data/timemachine.txt)",
-        "  generate --checkpoint DIR --prefix TEXT [--length N] [--temperature T] [--seed S]",
-        "                            continue TEXT (temperature 0: greedy)",
-        "  ngram [--data TEXT_OR_ZIP] [--tokens char|word] [--k K] [--held-out F] [--join-lines] [--max-chars C]",
-        "                            n-gram baseline: held-out perplexity of add-k 1/2/3-grams");
-  }
-
-  /** True when train's arguments name a language model, so {@link #train(List)} handles them. */
-  static boolean isLanguageModel(List<String> trainArgs) {
-    int i = trainArgs.indexOf("--model");
-    return i >= 0 && i + 1 < trainArgs.size() && MODELS.contains(trainArgs.get(i + 1));
-  }
-
-  // ------------------------------------------------------------------ parsing
-
-  static int train(List<String> raw) {
-    Args a = new Args("train", raw, TRAIN_OPTIONS, CORPUS_FLAGS);
-    String model = a.string("--model", "char-lstm");
-    if (!MODELS.contains(model)) {
-      throw new IllegalArgumentException("train: unknown language model '" + model + "' (one of " + MODELS + ")");
-    }
-    String sampling = a.string("--sampling", "sequential");
-    if (!sampling.equals("random") && !sampling.equals("sequential")) {
-      throw new IllegalArgumentException("train: --sampling must be random or sequential, got '" + sampling + "'");
-    }
-    String optimizer = a.string("--optimizer", "sgd");
-    if (!optimizer.equals("sgd") && !optimizer.equals("adam")) {
-      throw new IllegalArgumentException("train: --optimizer must be sgd or adam, got '" + optimizer + "'");
-    }
-    String gru = a.string("--gru", "notes");
-    if (!gru.equals("notes") && !gru.equals("pytorch")) {
-      throw new IllegalArgumentException("train: --gru must be notes or pytorch, got '" + gru + "'");
-    }
-    if (gru.equals("pytorch") && !model.equals("char-gru")) {
-      throw new IllegalArgumentException("train: --gru applies to --model char-gru only");
-    }
-    TrainOptions o = new TrainOptions(model, corpus(a),
-        sampling.equals("random") ? SequenceSampler.Method.RANDOM : SequenceSampler.Method.SEQUENTIAL,
-        a.integer("--epochs", 10, 1), optimizer,
-        a.number("--lr", optimizer.equals("sgd") ? 1.0 : 0.005, 0, 100), a.integer("--hidden", 256, 1),
-        a.integer("--layers", 1, 1), a.integer("--embedding", 0, 0), gru.equals("pytorch"),
-        a.integer("--steps", 35, 1), a.integer("--batch-size", 32, 1), a.number("--clip", 1, 0, 1e6),
-        Path.of(a.string("--out", "runs/" + model)), a.longValue("--seed", 0), a.string("--prefix", null));
-    return train(o, System.out, System.err);
-  }
-
-  static int generate(List<String> raw) {
-    Args a = new Args("generate", raw, List.of("--checkpoint", "--prefix", "--length", "--temperature", "--seed"),
-        List.of());
-    String checkpoint = a.string("--checkpoint", null);
-    String prefix = a.string("--prefix", null);
-    if (checkpoint == null || prefix == null) {
-      throw new IllegalArgumentException("generate: --checkpoint DIR and --prefix TEXT are required");
-    }
-    return generate(new GenerateOptions(Path.of(checkpoint), prefix, a.integer("--length", 100, 0),
-        a.number("--temperature", 0, 0, 100), a.longValue("--seed", 0)), System.out);
-  }
-
-  static int ngram(List<String> raw) {
-    Args a = new Args("ngram", raw, List.of("--data", "--tokens", "--k", "--held-out", "--max-chars"), CORPUS_FLAGS);
-    Tokenizer tokenizer;
-    try {
-      tokenizer = Tokenizer.of(a.string("--tokens", "char"));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("ngram: --tokens: " + e.getMessage());
-    }
-    return ngram(new NgramOptions(corpus(a), tokenizer, a.number("--k", 1, 1e-9, 1e6),
-        a.number("--held-out", 0.1, 0.01, 0.5)), System.out);
-  }
-
-  private static CorpusOptions corpus(Args a) {
-    return new CorpusOptions(Path.of(a.string("--data", Examples.defaultDataDir() + "/timemachine.txt")),
-        a.has("--join-lines"), a.integer("--max-chars", 0, 0));
-  }
 
   // ------------------------------------------------------------------ running
 
@@ -167,7 +86,8 @@ final class LanguageModelCommands {
     try (CharLanguageModel model = new CharLanguageModel(config, new Generator(o.seed()));
         Optimizer opt = o.optimizer().equals("adam") ? new Adam(model.parameters(), o.lr(), 0.9, 0.999, 1e-8, 0)
             : new SGD(model.parameters(), o.lr());
-        PerplexityCsv csv = new PerplexityCsv(o.out().resolve("metrics.csv"))) {
+        MetricsCsv.Table<LanguageModelTrainer.EpochResult> csv = MetricsCsv.table(o.out().resolve("metrics.csv"),
+            LanguageModelTrainer.EpochResult.CSV_COLUMNS)) {
       LanguageModelTrainer trainer = LanguageModelTrainer.builder(model, opt).epochs(o.epochs())
           .clipGradNorm(o.clip()).build();
       XYSeries lossCurve = new XYSeries("train loss");

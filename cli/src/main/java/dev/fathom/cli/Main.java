@@ -56,8 +56,6 @@ public final class Main implements Callable<Integer> {
     cl.registerConverter(Double.class, s -> parse(s, "a number", Double::parseDouble));
     cl.registerConverter(double.class, s -> parse(s, "a number", Double::parseDouble));
     cl.setParameterExceptionHandler(Main::badArguments);
-    // Everything after the example's name is that example's own options.
-    cl.getSubcommands().get("example").setStopAtPositional(true);
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> failed(e, cmd));
     return cl;
   }

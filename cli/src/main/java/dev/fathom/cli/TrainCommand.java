@@ -17,6 +17,7 @@ import dev.fathom.optim.Optimizer;
 import dev.fathom.optim.SGD;
 import dev.fathom.optim.StepLR;
 import dev.fathom.tensor.Generator;
+import dev.fathom.text.SequenceSampler;
 import dev.fathom.train.CheckpointListener;
 
 import dev.fathom.train.EpochMetrics;
@@ -51,8 +52,8 @@ import picocli.CommandLine.Spec;
  * {@code --resume DIR} needs to continue exactly), all rewritten after every epoch.
  *
  * <p>Language models ({@code --model char-rnn|char-gru|char-lstm}) are trained by
- * {@link LanguageModelCommands}, which parses its own options: the {@link LanguageModelOptions}
- * group declares them here so that picocli accepts them and lists them in --help.
+ * {@link LanguageModelCommands} from the shared options and the {@link LanguageModelOptions} group
+ * (checked by {@link #languageModelOptions()}).
  * Another model family plugs in the same way: an option group and one dispatch line in {@link #call()}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
@@ -127,31 +128,31 @@ final class TrainCommand implements Callable<Integer> {
       + "TEXT_OR_ZIP, --epochs, --optimizer, --lr, --batch-size, --seed, --out):%n")
   LanguageModelOptions languageModel;
 
-  /** Options of {@code train --model char-*}, checked and used by {@link LanguageModelCommands#train(List)}. */
+  /** Options of {@code train --model char-*}, checked by {@link #languageModelOptions()}. */
   static final class LanguageModelOptions {
     @Option(names = "--sampling", paramLabel = "random|sequential", description = "minibatch sampling (default sequential)")
     String sampling;
 
     @Option(names = "--hidden", paramLabel = "H", description = "hidden units (default 256)")
-    String hidden;
+    Integer hidden;
 
     @Option(names = "--layers", paramLabel = "L", description = "stacked recurrent layers (default 1)")
-    String layers;
+    Integer layers;
 
     @Option(names = "--embedding", paramLabel = "E", description = "embedding size; 0: one-hot input (default 0)")
-    String embedding;
+    Integer embedding;
 
     @Option(names = "--steps", paramLabel = "T", description = "time steps per subsequence (default 35)")
-    String steps;
+    Integer steps;
 
     @Option(names = "--clip", paramLabel = "THETA", description = "gradient norm clipping (default 1)")
-    String clip;
+    Double clip;
 
     @Option(names = "--gru", paramLabel = "notes|pytorch", description = "GRU formulation for char-gru (default notes)")
     String gru;
 
     @Option(names = "--max-chars", paramLabel = "C", description = "use the first C characters (default: all)")
-    String maxChars;
+    Integer maxChars;
 
     @Option(names = "--prefix", paramLabel = "TEXT", description = "prefix of the sample printed after each epoch")
     String prefix;
@@ -193,7 +194,7 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (model != null && LanguageModelCommands.MODELS.contains(model)) {
-      return LanguageModelCommands.train(givenArguments(spec));
+      return LanguageModelCommands.train(languageModelOptions(), System.out, System.err);
     }
     if (languageModel != null) {
       throw new IllegalArgumentException("train: " + String.join(", ", givenGroupOptions(spec))
@@ -209,6 +210,52 @@ final class TrainCommand implements Callable<Integer> {
       dir = out != null ? out : Path.of("runs", config.model());
     }
     return train(config, dir, resume != null);
+  }
+
+  /** The options {@code train --model char-*} takes besides its group's (and the global --threads). */
+  private static final List<String> LANGUAGE_MODEL_SHARED = List.of("--model", "--data", "--epochs", "--lr",
+      "--batch-size", "--optimizer", "--seed", "--out", "--threads");
+
+  /** {@code train --model char-*}: checked in the order and with the defaults of the language models. */
+  private LanguageModelCommands.TrainOptions languageModelOptions() {
+    List<String> others = new ArrayList<>();
+    for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+      if (o.group() == null && !LANGUAGE_MODEL_SHARED.contains(o.longestName())) {
+        others.add(o.longestName());
+      }
+    }
+    if (!others.isEmpty()) {
+      throw new IllegalArgumentException("train: " + String.join(", ", others) + " do not apply to the language "
+          + "models (" + String.join(", ", LanguageModelCommands.MODELS) + ")");
+    }
+    LanguageModelOptions g = languageModel != null ? languageModel : new LanguageModelOptions();
+    String sampling = g.sampling == null ? "sequential" : g.sampling;
+    if (!sampling.equals("random") && !sampling.equals("sequential")) {
+      throw new IllegalArgumentException("train: --sampling must be random or sequential, got '" + sampling + "'");
+    }
+    String opt = optimizer == null ? "sgd" : optimizer;
+    if (!opt.equals("sgd") && !opt.equals("adam")) {
+      throw new IllegalArgumentException("train: --optimizer must be sgd or adam, got '" + opt + "'");
+    }
+    String gru = g.gru == null ? "notes" : g.gru;
+    if (!gru.equals("notes") && !gru.equals("pytorch")) {
+      throw new IllegalArgumentException("train: --gru must be notes or pytorch, got '" + gru + "'");
+    }
+    if (gru.equals("pytorch") && !model.equals("char-gru")) {
+      throw new IllegalArgumentException("train: --gru applies to --model char-gru only");
+    }
+    return new LanguageModelCommands.TrainOptions(model,
+        LanguageModelCommands.CorpusOptions.of("train", data, g.joinLines, g.maxChars),
+        sampling.equals("random") ? SequenceSampler.Method.RANDOM : SequenceSampler.Method.SEQUENTIAL,
+        Checks.atLeast("train", "--epochs", epochs == null ? 10 : epochs, 1), opt,
+        Checks.within("train", "--lr", lr != null ? lr : opt.equals("sgd") ? 1.0 : 0.005, 0, 100),
+        Checks.atLeast("train", "--hidden", g.hidden == null ? 256 : g.hidden, 1),
+        Checks.atLeast("train", "--layers", g.layers == null ? 1 : g.layers, 1),
+        Checks.atLeast("train", "--embedding", g.embedding == null ? 0 : g.embedding, 0), gru.equals("pytorch"),
+        Checks.atLeast("train", "--steps", g.steps == null ? 35 : g.steps, 1),
+        Checks.atLeast("train", "--batch-size", batchSize == null ? 32 : batchSize, 1),
+        Checks.within("train", "--clip", g.clip == null ? 1 : g.clip, 0, 1e6),
+        out != null ? out : Path.of("runs/" + model), seed == null ? 0 : seed, g.prefix);
   }
 
   private Config newConfig() {
@@ -353,25 +400,6 @@ final class TrainCommand implements Callable<Integer> {
       return new TensorDataset(all.features().narrow(0, 0, limit).contiguous(),
           all.labels().narrow(0, 0, limit).contiguous());
     }
-  }
-
-  /** The options given to this command, as "--name value" (flags alone), the global --threads left out. */
-  static List<String> givenArguments(CommandSpec spec) {
-    List<String> args = new ArrayList<>();
-    for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
-      if (o.longestName().equals("--threads")) {
-        continue;
-      }
-      if (o.arity().max() == 0) {
-        args.add(o.longestName());
-      } else {
-        for (String v : o.originalStringValues()) {
-          args.add(o.longestName());
-          args.add(v);
-        }
-      }
-    }
-    return args;
   }
 
   /** Names of the given options that belong to an option group (the language-model options). */

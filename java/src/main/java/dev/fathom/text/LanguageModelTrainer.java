@@ -2,14 +2,17 @@ package dev.fathom.text;
 
 import dev.fathom.data.Batch;
 import dev.fathom.loss.CrossEntropyLoss;
-import dev.fathom.optim.ClipGrad;
 import dev.fathom.optim.Optimizer;
-import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
+import dev.fathom.train.CarriedState;
+import dev.fathom.train.EpochMetrics;
+import dev.fathom.train.MetricsCsv;
 import dev.fathom.train.TrainListener;
+import dev.fathom.train.Trainer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -19,17 +22,28 @@ import java.util.function.Consumer;
  * RANDOM re-initialises it to zeros for every batch (its windows are unrelated); SEQUENTIAL starts
  * each epoch from zeros and carries the final state of one batch into the next, detached from the
  * graph so that backpropagation through time stops at the batch boundary (truncated BPTT).
- * Perplexity per epoch = exp(mean cross-entropy per token).
+ * Perplexity per epoch = exp(mean cross-entropy per token). A facade over {@link Trainer}, whose
+ * {@link CarriedState} hook carries the state.
  *
  * <pre>{@code
  * LanguageModelTrainer trainer = LanguageModelTrainer.builder(model, new SGD(model.parameters(), 1))
  *     .epochs(10).clipGradNorm(1).build();
- * List<LanguageModelTrainer.EpochResult> history = trainer.fit(sampler, List.of(new ProgressBar()), csv);
+ * try (MetricsCsv.Table<LanguageModelTrainer.EpochResult> csv =
+ *     MetricsCsv.table(out.resolve("metrics.csv"), LanguageModelTrainer.EpochResult.CSV_COLUMNS)) {
+ *   List<LanguageModelTrainer.EpochResult> history = trainer.fit(sampler, List.of(new ProgressBar()), csv);
+ * }
  * }</pre>
  */
 public final class LanguageModelTrainer {
   /** One epoch: mean cross-entropy per token, its exponential, wall time, tokens predicted. */
   public record EpochResult(int epoch, double trainLoss, double perplexity, double seconds, long tokens) {
+    /** {@code epoch,train_loss,perplexity,seconds}, for {@link MetricsCsv#table}. */
+    public static final List<MetricsCsv.Column<EpochResult>> CSV_COLUMNS = List.of(
+        new MetricsCsv.Column<>("epoch", r -> Integer.toString(r.epoch())),
+        new MetricsCsv.Column<>("train_loss", r -> String.format(Locale.ROOT, "%.6f", r.trainLoss())),
+        new MetricsCsv.Column<>("perplexity", r -> String.format(Locale.ROOT, "%.6f", r.perplexity())),
+        new MetricsCsv.Column<>("seconds", r -> String.format(Locale.ROOT, "%.3f", r.seconds())));
+
     public double tokensPerSecond() {
       return seconds > 0 ? tokens / seconds : 0;
     }
@@ -39,7 +53,6 @@ public final class LanguageModelTrainer {
   private final Optimizer optimizer;
   private final int epochs;
   private final double clipNorm;
-  private final CrossEntropyLoss loss = new CrossEntropyLoss();
 
   private LanguageModelTrainer(Builder b) {
     this.model = b.model;
@@ -60,61 +73,70 @@ public final class LanguageModelTrainer {
   @SafeVarargs
   public final List<EpochResult> fit(SequenceSampler sampler, List<TrainListener> progress,
       Consumer<EpochResult>... onEpoch) {
+    boolean carry = sampler.method() == SequenceSampler.Method.SEQUENTIAL;
+    // A fresh Trainer per call: every fit trains epochs 1..n of the sampler.
+    Trainer trainer = Trainer.builder(model, new CrossEntropyLoss(), optimizer).epochs(epochs)
+        .clipGradNorm(clipNorm).carriedState(new RecurrentState(model, carry)).build();
     List<EpochResult> history = new ArrayList<>();
-    boolean carryState = sampler.method() == SequenceSampler.Method.SEQUENTIAL;
-    model.train();
-    for (int epoch = 1; epoch <= epochs; epoch++) {
-      SequenceSampler.Epoch batches = sampler.epoch(epoch);
-      final int e = epoch;
-      if (epoch == 1) {
-        progress.forEach(l -> l.onFitStart(epochs, batches.size()));
-      }
-      progress.forEach(l -> l.onEpochStart(e));
-      long start = System.nanoTime();
-      double lossSum = 0;
-      long tokens = 0;
-      long batchIndex = 0;
-      CharLanguageModel.State state = null;
-      try {
-        for (Batch b : batches) {
-          try (b; Scope step = Scope.open()) {
-            CharLanguageModel.Output out = model.forward(b.x(), carryState ? state : null);
-            // Logits rows are time-major (t*N + n): targets (N, T) -> (T, N) -> flat.
-            Tensor target = b.y().t().reshape(-1);
-            Tensor l = loss.apply(out.logits(), target);
-            optimizer.zeroGrad();
-            l.backward();
-            if (clipNorm > 0) {
-              ClipGrad.clipGradNorm(optimizer.parameters(), clipNorm);
-            }
-            optimizer.step();
-            if (carryState) {
-              CharLanguageModel.State next = out.state().detach();
-              if (state != null) {
-                state.close();
-              }
-              state = next;
-            }
-            double batchLoss = l.item();
-            long n = target.numel();
-            lossSum += batchLoss * n;
-            tokens += n;
-            long index = ++batchIndex;
-            long seen = tokens;
-            progress.forEach(x -> x.onBatchEnd(e, index, batches.size(), batchLoss, seen));
-          }
+    List<TrainListener> listeners = new ArrayList<>();
+    // This trainer's listeners have only ever heard of the fit start, epoch starts and batches.
+    for (TrainListener l : progress) {
+      listeners.add(new TrainListener() {
+        @Override
+        public void onFitStart(int epochs, long batchesPerEpoch) {
+          l.onFitStart(epochs, batchesPerEpoch);
         }
-      } finally {
-        if (state != null) {
-          state.close();
+
+        @Override
+        public void onEpochStart(int epoch) {
+          l.onEpochStart(epoch);
         }
-      }
-      double meanLoss = tokens == 0 ? Double.NaN : lossSum / tokens;
-      EpochResult r = new EpochResult(epoch, meanLoss, Math.exp(meanLoss), (System.nanoTime() - start) / 1e9, tokens);
-      history.add(r);
-      Arrays.stream(onEpoch).forEach(c -> c.accept(r));
+
+        @Override
+        public void onBatchEnd(int epoch, long batch, long batches, double loss, long examplesSoFar) {
+          l.onBatchEnd(epoch, batch, batches, loss, examplesSoFar);
+        }
+      });
     }
+    listeners.add(new TrainListener() {
+      @Override
+      public void onEpochEnd(EpochMetrics m) {
+        EpochResult r = new EpochResult(m.epoch(), m.trainLoss(), Math.exp(m.trainLoss()), m.seconds(),
+            m.trainExamples());
+        history.add(r);
+        Arrays.stream(onEpoch).forEach(c -> c.accept(r));
+      }
+    });
+    trainer.fit(e -> {
+      SequenceSampler.Epoch batches = sampler.epoch(e);
+      return new Trainer.EpochBatches(batches.size(), batches);
+    }, listeners.toArray(TrainListener[]::new));
     return history;
+  }
+
+  /**
+   * The model's forward pass from the carried state, cross-entropy over all N*T predictions;
+   * SEQUENTIAL carries the final state detached (truncated BPTT), RANDOM starts every batch from zeros.
+   */
+  private record RecurrentState(CharLanguageModel model, boolean carry)
+      implements CarriedState<CharLanguageModel.State> {
+    @Override
+    public Forward<CharLanguageModel.State> forward(Batch b, CharLanguageModel.State state) {
+      CharLanguageModel.Output out = model.forward(b.x(), state);
+      // Logits rows are time-major (t*N + n): targets (N, T) -> (T, N) -> flat.
+      Tensor target = b.y().t().reshape(-1);
+      return new Forward<>(out.logits(), target, out.state(), target.numel());
+    }
+
+    @Override
+    public CharLanguageModel.State carry(CharLanguageModel.State after) {
+      return carry ? after.detach() : null;
+    }
+
+    @Override
+    public void release(CharLanguageModel.State state) {
+      state.close();
+    }
   }
 
   /** Trainer configuration; defaults: 1 epoch, clipping to global norm 1 (d2l, train_charlm.py). */

@@ -27,6 +27,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * The fit loop: for each epoch, one pass of minibatch updates over the training
@@ -40,7 +41,11 @@ import java.util.Map;
  * List<EpochMetrics> history = trainer.fit(trainLoader, testLoader, new ProgressBar(), new MetricsCsv(path));
  * }</pre>
  *
- * Accuracy is reported when the model outputs [N, C] scores and targets are
+ * A model that carries state from one batch to the next (a recurrent language model) plugs
+ * its forward pass in through {@link Builder#carriedState}; batches that are not a DataLoader's
+ * go through {@link #fit(IntFunction, TrainListener...)} ({@code text.LanguageModelTrainer} does both).
+ *
+ * <p>Accuracy is reported when the model outputs [N, C] scores and targets are
  * int64 class indices [N] or one-hot [N, C]; otherwise it is NaN.
  *
  * <p>Checkpoints and resuming: {@link #saveCheckpoint} writes, in one atomic
@@ -72,6 +77,7 @@ public final class Trainer {
   private final int epochs;
   private final LRScheduler scheduler;
   private final double clipNorm;
+  private final CarriedState<?> carriedState;
   private final List<Generator> generators;
   private final Path checkpointFile;
   private final Map<String, String> checkpointMetadata;
@@ -88,6 +94,7 @@ public final class Trainer {
     this.epochs = b.epochs;
     this.scheduler = b.scheduler;
     this.clipNorm = b.clipNorm;
+    this.carriedState = b.carriedState != null ? b.carriedState : stateless(b.model);
     this.generators = List.copyOf(b.generators);
     this.checkpointFile = b.checkpointFile;
     this.checkpointMetadata = Map.copyOf(b.checkpointMetadata);
@@ -103,7 +110,6 @@ public final class Trainer {
    * every epoch done so far, restored ones included.
    */
   public List<EpochMetrics> fit(DataLoader train, DataLoader test, TrainListener... listeners) {
-    List<TrainListener> ls = Arrays.asList(listeners);
     if (!history.isEmpty() && resumedShuffled && (!train.isShuffled() || train.seed() != resumedLoaderSeed)) {
       throw new IllegalArgumentException("Trainer.fit: the checkpoint was trained with a train loader shuffled by seed "
           + resumedLoaderSeed + " but this one " + (train.isShuffled() ? "uses seed " + train.seed()
@@ -112,6 +118,40 @@ public final class Trainer {
     lastLoaderSeed = train.seed();
     lastShuffled = train.isShuffled();
     long batches = train.numBatches();
+    return fitEpochs(batches, test, listeners, (epoch, acc, ls) -> {
+      // Epoch e reads the loader's epoch e - 1 order, wherever this trainer started.
+      try (DataLoader.BatchIterator it = train.iterator(epoch - 1)) {
+        trainEpoch(carriedState, epoch, it, batches, acc, ls);
+      }
+    });
+  }
+
+  /** One epoch's batches and how many there are, for {@link #fit(IntFunction, TrainListener...)}. */
+  public record EpochBatches(long size, Iterable<Batch> batches) {}
+
+  /**
+   * As {@link #fit(DataLoader, DataLoader, TrainListener...)} for batches that do not come from a
+   * DataLoader (e.g. a {@code text.SequenceSampler}'s): `train` gives the batches of epoch e
+   * (counted from 1), made as they are iterated and closed by the trainer. Listeners get each
+   * epoch's own batch count in onBatchEnd and the first epoch's in onFitStart. Nothing is
+   * evaluated (test metrics are NaN), and checkpoints record no train loader.
+   */
+  public List<EpochMetrics> fit(IntFunction<EpochBatches> train, TrainListener... listeners) {
+    int first = history.size() + 1;
+    EpochBatches firstEpoch = first <= epochs ? train.apply(first) : null;
+    return fitEpochs(firstEpoch == null ? 0 : firstEpoch.size(), null, listeners, (epoch, acc, ls) -> {
+      EpochBatches b = epoch == first ? firstEpoch : train.apply(epoch);
+      trainEpoch(carriedState, epoch, b.batches().iterator(), b.size(), acc, ls);
+    });
+  }
+
+  /** Trains one epoch's batches into `acc`. */
+  private interface EpochRun {
+    void train(int epoch, Accumulator acc, List<TrainListener> listeners);
+  }
+
+  private List<EpochMetrics> fitEpochs(long batches, DataLoader test, TrainListener[] listeners, EpochRun run) {
+    List<TrainListener> ls = Arrays.asList(listeners);
     ls.forEach(l -> l.onFitStart(epochs, batches));
     if (!history.isEmpty()) {
       List<EpochMetrics> earlier = List.copyOf(history);
@@ -123,26 +163,7 @@ public final class Trainer {
       long start = System.nanoTime();
       model.train();
       Accumulator acc = new Accumulator();
-      long batch = 0;
-      // Epoch e reads the loader's epoch e - 1 order, wherever this trainer started.
-      try (DataLoader.BatchIterator it = train.iterator(epoch - 1)) {
-        while (it.hasNext()) {
-          try (Batch b = it.next(); Scope step = Scope.open()) {
-            Tensor out = model.forward(b.x());
-            Tensor l = loss.apply(out, b.y());
-            optimizer.zeroGrad();
-            l.backward();
-            if (clipNorm > 0) {
-              ClipGrad.clipGradNorm(optimizer.parameters(), clipNorm);
-            }
-            optimizer.step();
-            double batchLoss = acc.add(l, out, b.y(), b.size());
-            long n = ++batch;
-            long seen = acc.examples;
-            ls.forEach(x -> x.onBatchEnd(e, n, batches, batchLoss, seen));
-          }
-        }
-      }
+      run.train(epoch, acc, ls);
       if (scheduler != null) {
         scheduler.step();
       }
@@ -162,6 +183,61 @@ public final class Trainer {
     List<EpochMetrics> all = List.copyOf(history);
     ls.forEach(l -> l.onFitEnd(all));
     return all;
+  }
+
+  /**
+   * The minibatch updates of one epoch: forward (from the carried state), loss, backward,
+   * optional clipping, step; the carried state starts at null and is released at the end.
+   */
+  private <S> void trainEpoch(CarriedState<S> carried, int epoch, Iterator<Batch> it, long batches,
+      Accumulator acc, List<TrainListener> ls) {
+    S state = null;
+    long batch = 0;
+    try {
+      while (it.hasNext()) {
+        try (Batch b = it.next(); Scope step = Scope.open()) {
+          CarriedState.Forward<S> f = carried.forward(b, state);
+          Tensor l = loss.apply(f.output(), f.target());
+          optimizer.zeroGrad();
+          l.backward();
+          if (clipNorm > 0) {
+            ClipGrad.clipGradNorm(optimizer.parameters(), clipNorm);
+          }
+          optimizer.step();
+          S next = carried.carry(f.state());
+          if (state != null) {
+            carried.release(state);
+          }
+          state = next;
+          double batchLoss = acc.add(l, f.output(), f.target(), f.examples());
+          long n = ++batch;
+          long seen = acc.examples;
+          ls.forEach(x -> x.onBatchEnd(epoch, n, batches, batchLoss, seen));
+        }
+      }
+    } finally {
+      if (state != null) {
+        carried.release(state);
+      }
+    }
+  }
+
+  /** The plain forward pass: model(x) against y, nothing carried. */
+  private static CarriedState<Void> stateless(Module model) {
+    return new CarriedState<>() {
+      @Override
+      public Forward<Void> forward(Batch batch, Void state) {
+        return new Forward<>(model.forward(batch.x()), batch.y(), null, batch.size());
+      }
+
+      @Override
+      public Void carry(Void after) {
+        return null;
+      }
+
+      @Override
+      public void release(Void state) {}
+    };
   }
 
   /** Epochs trained so far (restored ones included); the next {@link #fit} starts after them. */
@@ -386,6 +462,7 @@ public final class Trainer {
     private int epochs = 1;
     private LRScheduler scheduler;
     private double clipNorm;
+    private CarriedState<?> carriedState;
     private List<Generator> generators = List.of();
     private Path checkpointFile;
     private Map<String, String> checkpointMetadata = Map.of();
@@ -419,6 +496,16 @@ public final class Trainer {
         throw new IllegalArgumentException("Trainer: clipGradNorm=" + theta + " must be >= 0");
       }
       this.clipNorm = theta;
+      return this;
+    }
+
+    /**
+     * Runs each training batch's forward pass through `state`, which carries the model's state
+     * from one batch to the next within an epoch (default: model(x) against y, nothing carried).
+     * Evaluation still calls the plain forward pass.
+     */
+    public Builder carriedState(CarriedState<?> state) {
+      this.carriedState = state;
       return this;
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fathom.tensor.DType;
+import dev.fathom.tensor.GradCheck;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import java.util.Arrays;
@@ -93,10 +94,10 @@ class BCEWithLogitsLossTest {
   void gradcheck() {
     double[] y = {0, 1, 0.25, 1, 0, 0.5};
     for (Reduction r : Reduction.values()) {
-      NumericGradient.check("BCEWithLogitsLoss " + r,
-          x -> new BCEWithLogitsLoss(r).apply(x, Tensor.fromArray(y, 2, 3)), NumericGradient.uniform(11, 6, -4, 4), 2, 3);
+      GradCheck.checkFunction("BCEWithLogitsLoss " + r,
+          x -> new BCEWithLogitsLoss(r).apply(x, Tensor.fromArray(y, 2, 3)), GradCheck.uniform(11, 6, -4, 4), 2, 3);
     }
-    NumericGradient.check("BCEWithLogitsLoss at 0",
+    GradCheck.checkFunction("BCEWithLogitsLoss at 0",
         x -> new BCEWithLogitsLoss().apply(x, Tensor.fromArray(y, 6)), new double[6], 6);
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fathom.tensor.DType;
+import dev.fathom.tensor.GradCheck;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
@@ -183,18 +184,18 @@ class CrossEntropyLossTest {
   void gradcheck() {
     double[] probs = {0.1, 0.6, 0.3, 0.2, 0.2, 0.6, 1, 0, 0};
     for (Reduction r : Reduction.values()) {
-      NumericGradient.check("CrossEntropyLoss indices " + r,
+      GradCheck.checkFunction("CrossEntropyLoss indices " + r,
           x -> new CrossEntropyLoss(r).apply(x, Tensor.fromArray(new long[] {2, 0, 1}, 3)),
-          NumericGradient.uniform(4, 9, -3, 3), 3, 3);
-      NumericGradient.check("CrossEntropyLoss probabilities " + r,
+          GradCheck.uniform(4, 9, -3, 3), 3, 3);
+      GradCheck.checkFunction("CrossEntropyLoss probabilities " + r,
           x -> new CrossEntropyLoss(r).apply(x, Tensor.fromArray(probs, 3, 3)),
-          NumericGradient.uniform(5, 9, -3, 3), 3, 3);
+          GradCheck.uniform(5, 9, -3, 3), 3, 3);
     }
     // Large logits: the gradient is still softmax - target.
-    double[] big = NumericGradient.uniform(6, 6, -3, 3);
+    double[] big = GradCheck.uniform(6, 6, -3, 3);
     big[0] = 500;
     big[4] = -500;
-    NumericGradient.check("CrossEntropyLoss large logits",
+    GradCheck.checkFunction("CrossEntropyLoss large logits",
         x -> new CrossEntropyLoss().apply(x, Tensor.fromArray(new long[] {1, 2}, 2)), big, 2, 3);
   }
 
@@ -219,7 +220,7 @@ class CrossEntropyLossTest {
       assertArrayEquals(p, col, 1e-15);
       assertThrows(IllegalArgumentException.class, () -> Losses.softmax(Tensor.zeros(DType.INT64, 2), 0));
     }
-    NumericGradient.check("logSoftmax", x -> Losses.logSoftmax(x, 1), NumericGradient.uniform(8, 8, -2, 2), 2, 4);
-    NumericGradient.check("softmax", x -> Losses.softmax(x, 0), NumericGradient.uniform(9, 8, -2, 2), 2, 4);
+    GradCheck.checkFunction("logSoftmax", x -> Losses.logSoftmax(x, 1), GradCheck.uniform(8, 8, -2, 2), 2, 4);
+    GradCheck.checkFunction("softmax", x -> Losses.softmax(x, 0), GradCheck.uniform(9, 8, -2, 2), 2, 4);
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fathom.tensor.DType;
+import dev.fathom.tensor.GradCheck;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import java.util.List;
@@ -109,14 +110,14 @@ class GaussianNLLLossTest {
 
   @Test
   void gradcheck() {
-    double[] y = NumericGradient.uniform(21, 6, -2, 2);
-    double[] var = NumericGradient.uniform(22, 6, 0.3, 2);
-    double[] mu = NumericGradient.uniform(23, 6, -2, 2);
+    double[] y = GradCheck.uniform(21, 6, -2, 2);
+    double[] var = GradCheck.uniform(22, 6, 0.3, 2);
+    double[] mu = GradCheck.uniform(23, 6, -2, 2);
     for (Reduction r : Reduction.values()) {
       GaussianNLLLoss nll = new GaussianNLLLoss(true, 1e-6, r);
-      NumericGradient.check("GaussianNLLLoss d/dmean " + r,
+      GradCheck.checkFunction("GaussianNLLLoss d/dmean " + r,
           x -> nll.apply(x, Tensor.fromArray(y, 2, 3), Tensor.fromArray(var, 2, 3)), mu, 2, 3);
-      NumericGradient.check("GaussianNLLLoss d/dvar " + r,
+      GradCheck.checkFunction("GaussianNLLLoss d/dvar " + r,
           v -> nll.apply(Tensor.fromArray(mu, 2, 3), Tensor.fromArray(y, 2, 3), v), var, 2, 3);
     }
     double[] packed = new double[12];
@@ -124,7 +125,7 @@ class GaussianNLLLossTest {
       packed[2 * i] = mu[i];
       packed[2 * i + 1] = var[i];
     }
-    NumericGradient.check("GaussianNLLLoss two-input form",
+    GradCheck.checkFunction("GaussianNLLLoss two-input form",
         x -> new GaussianNLLLoss().apply(x, Tensor.fromArray(y, 2, 3)), packed, 2, 3, 2);
   }
 }

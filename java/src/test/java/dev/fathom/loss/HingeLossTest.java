@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fathom.tensor.DType;
+import dev.fathom.tensor.GradCheck;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
@@ -110,11 +111,11 @@ class HingeLossTest {
     double[] y = {1, -1, 1, -1, 1, 1};
     for (Reduction r : Reduction.values()) {
       for (boolean squared : new boolean[] {false, true}) {
-        NumericGradient.check("HingeLoss binary " + r + " squared=" + squared,
+        GradCheck.checkFunction("HingeLoss binary " + r + " squared=" + squared,
             x -> new HingeLoss(r, squared).apply(x, Tensor.fromArray(y, 6)), f, 6);
-        NumericGradient.check("HingeLoss Crammer-Singer " + r + " squared=" + squared,
+        GradCheck.checkFunction("HingeLoss Crammer-Singer " + r + " squared=" + squared,
             x -> new HingeLoss(r, squared).apply(x, Tensor.fromArray(new long[] {0, 2, 1}, 3)),
-            NumericGradient.uniform(12, 12, -2, 2), 3, 4);
+            GradCheck.uniform(12, 12, -2, 2), 3, 4);
       }
     }
   }

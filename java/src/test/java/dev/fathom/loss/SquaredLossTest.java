@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fathom.tensor.DType;
+import dev.fathom.tensor.GradCheck;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
@@ -112,12 +113,12 @@ class SquaredLossTest {
 
   @Test
   void gradcheck() {
-    double[] y = NumericGradient.uniform(2, 6, -2, 2);
+    double[] y = GradCheck.uniform(2, 6, -2, 2);
     for (Reduction r : Reduction.values()) {
-      NumericGradient.check("SquaredLoss " + r,
-          x -> new SquaredLoss(r).apply(x, Tensor.fromArray(y, 2, 3)), NumericGradient.uniform(1, 6, -2, 2), 2, 3);
-      NumericGradient.check("MSELoss " + r,
-          x -> new MSELoss(r).apply(x, Tensor.fromArray(y, 6)), NumericGradient.uniform(3, 6, -2, 2), 6, 1);
+      GradCheck.checkFunction("SquaredLoss " + r,
+          x -> new SquaredLoss(r).apply(x, Tensor.fromArray(y, 2, 3)), GradCheck.uniform(1, 6, -2, 2), 2, 3);
+      GradCheck.checkFunction("MSELoss " + r,
+          x -> new MSELoss(r).apply(x, Tensor.fromArray(y, 6)), GradCheck.uniform(3, 6, -2, 2), 6, 1);
     }
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Functional;
 import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.GradCheck;
 import dev.fathom.tensor.ScopedLeakCheck;
 import dev.fathom.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -94,7 +95,7 @@ class CnnLayersTest {
     Generator g = new Generator(8);
     try (Module m = new Sequential(new Conv2d(2, 3, 3, 1, 1, true, g), new BatchNorm2d(3), new ReLU(),
         new MaxPool2d(2), new Conv2d(3, 2, 1, 1, 0, true, g), new GlobalAvgPool2d(), new Flatten())) {
-      ModuleGradCheck.check(m, new long[] {2, 2, 4, 4}, 9);
+      GradCheck.checkModule(m, new long[] {2, 2, 4, 4}, 9);
     }
   }
 

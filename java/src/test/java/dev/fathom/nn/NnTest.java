@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.GradCheck;
 import dev.fathom.tensor.ScopedLeakCheck;
 import dev.fathom.tensor.Tensor;
 import java.util.List;
@@ -21,26 +22,26 @@ class NnTest {
   void gradientsOfParameterisedModules() {
     Generator g = new Generator(3);
     try (Module m = new Linear(4, 3, true, g)) {
-      ModuleGradCheck.check(m, new long[] {2, 4}, 1);
+      GradCheck.checkModule(m, new long[] {2, 4}, 1);
     }
     try (Module m = new Sequential(new Linear(5, 6, true, g), new Tanh(), new Linear(6, 2, true, g))) {
-      ModuleGradCheck.check(m, new long[] {3, 5}, 2);
+      GradCheck.checkModule(m, new long[] {3, 5}, 2);
     }
     try (Module m = new PReLU()) {
-      ModuleGradCheck.check(m, new long[] {3, 4}, 3);
+      GradCheck.checkModule(m, new long[] {3, 4}, 3);
     }
     try (Module m = new PReLU(4, 0.1)) {
-      ModuleGradCheck.check(m, new long[] {3, 4, 2}, 4);
+      GradCheck.checkModule(m, new long[] {3, 4, 2}, 4);
     }
     try (Module m = new Sequential(new Linear(4, 6, true, g), new Maxout(3))) {
-      ModuleGradCheck.check(m, new long[] {2, 4}, 5);
+      GradCheck.checkModule(m, new long[] {2, 4}, 5);
     }
     try (Module m = new Sequential(new Linear(4, 3, true, g), new LogSoftmax())) {
-      ModuleGradCheck.check(m, new long[] {2, 4}, 6);
+      GradCheck.checkModule(m, new long[] {2, 4}, 6);
     }
     try (Module m = new Sequential(new Linear(4, 3, true, g), new Softmax(1), new AbsRectifier(),
         new LeakyReLU(0.2), new Sigmoid(), new Softplus(), new ReLU())) {
-      ModuleGradCheck.check(m, new long[] {2, 4}, 7);
+      GradCheck.checkModule(m, new long[] {2, 4}, 7);
     }
   }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.GradCheck;
 import dev.fathom.tensor.RnnMode;
 import dev.fathom.tensor.RnnResult;
 import dev.fathom.tensor.ScopedLeakCheck;
@@ -116,16 +117,16 @@ class RecurrentLayersTest {
   void gradientsOfRecurrentModules() {
     Generator g = new Generator(9);
     try (Module m = RNN.builder(3, 2).nonlinearity("relu").generator(g).build()) {
-      ModuleGradCheck.check(m, new long[] {3, 2, 3}, 1);
+      GradCheck.checkModule(m, new long[] {3, 2, 3}, 1);
     }
     try (Module m = GRU.builder(2, 3).pytorchCompatible().batchFirst(true).generator(g).build()) {
-      ModuleGradCheck.check(m, new long[] {2, 3, 2}, 2);
+      GradCheck.checkModule(m, new long[] {2, 3, 2}, 2);
     }
     try (Module m = GRU.builder(2, 2).numLayers(2).generator(g).build()) {
-      ModuleGradCheck.check(m, new long[] {3, 1, 2}, 3);
+      GradCheck.checkModule(m, new long[] {3, 1, 2}, 3);
     }
     try (Module m = LSTM.builder(2, 2).bidirectional(true).generator(g).build()) {
-      ModuleGradCheck.check(m, new long[] {3, 2, 2}, 4);
+      GradCheck.checkModule(m, new long[] {3, 2, 2}, 4);
     }
   }
 
@@ -172,7 +173,7 @@ class RecurrentLayersTest {
   void embeddingGradientAddsIntoLookedUpRows() {
     try (Embedding emb = new Embedding(4, 3, new Generator(8))) {
       Tensor idx = Tensor.fromArray(new long[] {1, 3, 1, 1, 0}, 5);   // repeats accumulate; row 2 gets 0
-      ModuleGradCheck.checkParameters(emb, () -> emb.forward(idx).tanh(), 5);
+      GradCheck.checkModuleParameters(emb, () -> emb.forward(idx).tanh(), 5);
     }
   }
 
