@@ -1,14 +1,14 @@
 package dev.fathom.cli;
 
+import dev.fathom.io.AtomicFiles;
 import dev.fathom.train.EpochMetrics;
 import dev.fathom.train.TrainListener;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.nio.channels.Channels;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.jfree.chart.ChartUtils;
@@ -96,15 +96,7 @@ public final class CurvesPlot implements TrainListener {
     JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
     chart.setBackgroundPaint(Color.WHITE);
     try {
-      Path dir = file.toAbsolutePath().getParent();
-      Files.createDirectories(dir);
-      Path tmp = dev.fathom.io.SafeTensors.temporaryFile(file);
-      try {
-        ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 900, 640);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      AtomicFiles.write(file, ch -> ChartUtils.writeChartAsPNG(Channels.newOutputStream(ch), chart, 900, 640));
     } catch (IOException e) {
       throw new UncheckedIOException("curves: cannot write " + file + ": " + e.getMessage(), e);
     }

@@ -20,7 +20,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -126,70 +125,39 @@ public final class SafeTensors {
     }
     // The spec pads the header with spaces so that the data starts 8-byte aligned.
     int padded = (json.length + 7) / 8 * 8;
-    Path dir = file.toAbsolutePath().getParent();
-    Path tmp = null;
     try {
-      Files.createDirectories(dir);
-      tmp = temporaryFile(file);
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      AtomicFiles.write(file, ch -> {
         ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         head.putLong(padded).put(json);
         while (head.hasRemaining()) {
           head.put((byte) ' ');
         }
         head.flip();
-        writeFully(ch, head);
+        AtomicFiles.writeFully(ch, head);
         for (Tensor t : tensors.values()) {
           try (Scope s = Scope.open()) {
             Tensor c = t.detach().contiguous();
             long address = TensorAccess.address(c);
             long bytes = c.numel() * c.dtype().byteSize();
             for (long done = 0; done < bytes; done += CHUNK) {
-              writeFully(ch, TensorKernels.view(address + done, Math.min(CHUNK, bytes - done)));
+              AtomicFiles.writeFully(ch, TensorKernels.view(address + done, Math.min(CHUNK, bytes - done)));
             }
           }
         }
-        ch.force(true);
-      }
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      tmp = null;
-      syncDirectory(dir);
+      });
     } catch (IOException e) {
       throw new UncheckedIOException("safetensors: cannot write " + file + ": " + e.getMessage(), e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // The original failure matters more; a stray temp file is harmless.
-        }
-      }
     }
   }
 
   /**
-   * A new empty file next to `file`, for writing and then renaming over it. Made
-   * with createFile, not createTempFile, so it gets the usual permissions (umask),
-   * not owner-only ones.
+   * A new empty file next to `file`, for writing and then renaming over it.
+   *
+   * @deprecated use {@link AtomicFiles#write} (or {@link AtomicFiles#temporaryFile}).
    */
+  @Deprecated
   public static Path temporaryFile(Path file) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
-    return Files.createFile(dir.resolve("." + file.getFileName() + "." + java.util.UUID.randomUUID() + ".tmp"));
-  }
-
-  /** Makes the rename durable (POSIX); a no-op where directories cannot be opened. */
-  private static void syncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException | UnsupportedOperationException ignored) {
-      // Windows cannot open a directory; its rename is already ordered with the data.
-    }
-  }
-
-  private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-    while (b.hasRemaining()) {
-      ch.write(b);
-    }
+    return AtomicFiles.temporaryFile(file);
   }
 
   /** Reads every tensor (unowned: the caller closes them, e.g. via {@link Checkpoints#load}). */

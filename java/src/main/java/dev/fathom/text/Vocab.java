@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fathom.io.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -131,17 +131,22 @@ public final class Vocab {
     return Collections.unmodifiableList(tokens);
   }
 
-  /** Writes {"format": "fathom-vocab", "version": 1, "tokens": [...]} atomically. */
-  public void save(Path file) {
+  /** This vocabulary as {"format": "fathom-vocab", "version": 1, "tokens": [...]}. */
+  public String toJson() {
     ObjectNode root = JSON.createObjectNode().put("format", FORMAT).put("version", 1);
     ArrayNode array = root.putArray("tokens");
     tokens.forEach(array::add);
     try {
-      Path dir = file.toAbsolutePath().getParent();
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-      Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root), StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("Vocab: cannot serialize", e);
+    }
+  }
+
+  /** Writes {@link #toJson()} to `file` atomically (the old file stays whole if the write fails). */
+  public void save(Path file) {
+    try {
+      AtomicFiles.writeString(file, toJson());
     } catch (IOException e) {
       throw new UncheckedIOException("Vocab: cannot write " + file + ": " + e.getMessage(), e);
     }
@@ -149,44 +154,59 @@ public final class Vocab {
 
   /** Reads a file written by {@link #save}; anything else is refused with the reason. */
   public static Vocab load(Path file) {
-    JsonNode root;
+    String json;
     try {
       long size = Files.size(file);
       if (size > MAX_FILE_BYTES) {
-        throw invalid(file, "is " + size + " bytes, more than the limit of " + MAX_FILE_BYTES);
+        throw invalid(file.toString(), "is " + size + " bytes, more than the limit of " + MAX_FILE_BYTES);
       }
-      root = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw invalid(file, "is not valid JSON: " + e.getOriginalMessage());
+      json = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("Vocab: cannot read " + file + ": " + e.getMessage(), e);
     }
+    return fromJson(json, file.toString());
+  }
+
+  /**
+   * Parses {@link #toJson()}'s format (e.g. from a checkpoint's metadata); `source` names where
+   * it came from in errors. Anything else is refused with the reason.
+   */
+  public static Vocab fromJson(String json, String source) {
+    if (json.length() > MAX_FILE_BYTES) {
+      throw invalid(source, "is " + json.length() + " characters, more than the limit of " + MAX_FILE_BYTES);
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw invalid(source, "is not valid JSON: " + e.getOriginalMessage());
+    }
     if (root == null || !root.isObject() || !FORMAT.equals(root.path("format").asText(null))) {
-      throw invalid(file, "is not a " + FORMAT + " file");
+      throw invalid(source, "is not a " + FORMAT + " file");
     }
     if (root.path("version").asInt(-1) != 1) {
-      throw invalid(file, "has version " + root.path("version") + ", expected 1");
+      throw invalid(source, "has version " + root.path("version") + ", expected 1");
     }
     JsonNode array = root.get("tokens");
     if (array == null || !array.isArray() || array.size() > MAX_TOKENS) {
-      throw invalid(file, "needs a \"tokens\" array of at most " + MAX_TOKENS + " strings");
+      throw invalid(source, "needs a \"tokens\" array of at most " + MAX_TOKENS + " strings");
     }
     List<String> ts = new ArrayList<>(array.size());
     for (JsonNode t : array) {
       if (!t.isTextual()) {
-        throw invalid(file, "token " + ts.size() + " is not a string: " + t);
+        throw invalid(source, "token " + ts.size() + " is not a string: " + t);
       }
       ts.add(t.asText());
     }
     try {
       return of(ts);
     } catch (IllegalArgumentException e) {
-      throw invalid(file, e.getMessage());
+      throw invalid(source, e.getMessage());
     }
   }
 
-  private static UncheckedIOException invalid(Path file, String what) {
-    String msg = "Vocab: " + file + " " + what;
+  private static UncheckedIOException invalid(String source, String what) {
+    String msg = "Vocab: " + source + " " + what;
     return new UncheckedIOException(msg, new IOException(msg));
   }
 
