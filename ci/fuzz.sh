@@ -12,6 +12,7 @@ targets=(
   "data.LoaderFuzzTest#idxImages" "data.LoaderFuzzTest#idxLabelsGzip" "data.LoaderFuzzTest#csv"
   "io.SafeTensorsCoverageFuzzTest#read"
   "text.TextFuzzTest#vocab" "text.TextFuzzTest#corpus" "text.TextFuzzTest#languageModelCheckpoint"
+  "text.TextFuzzTest#languageModelFile"
 )
 mvn -B -ntp -q install -DskipTests -pl java -am
 for t in "${targets[@]}"; do

@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Continue a text with a character language model trained by train --model char-*.")
 final class GenerateCommand implements Callable<Integer> {
-  @Option(names = "--checkpoint", paramLabel = "DIR", description = "the train --out folder (required)")
+  @Option(names = "--checkpoint", paramLabel = "PATH",
+      description = "the train --out folder or its model.safetensors (required)")
   Path checkpoint;
 
   @Option(names = "--prefix", paramLabel = "TEXT", description = "the text to continue (required)")
@@ -27,7 +28,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (checkpoint == null || prefix == null) {
-      throw new IllegalArgumentException("generate: --checkpoint DIR and --prefix TEXT are required");
+      throw new IllegalArgumentException("generate: --checkpoint PATH and --prefix TEXT are required");
     }
     return LanguageModelCommands.generate(new LanguageModelCommands.GenerateOptions(checkpoint, prefix,
         Checks.atLeast("generate", "--length", length == null ? 100 : length, 0),

@@ -106,7 +106,7 @@ final class LanguageModelCommands {
       LanguageModelTrainer.EpochResult last = history.get(history.size() - 1);
       out.printf(Locale.ROOT, "%s: perplexity %.3f after %d epochs (%.0f tokens/s, %.1f s in all); metrics in %s, "
               + "checkpoint in %s%n", o.model(), last.perplexity(), last.epoch(), last.tokensPerSecond(),
-          (System.nanoTime() - start) / 1e9, o.out().resolve("metrics.csv"), o.out());
+          (System.nanoTime() - start) / 1e9, o.out().resolve("metrics.csv"), LanguageModelCheckpoint.file(o.out()));
       out.println("greedy:  " + oneLine(TextGenerator.generate(model, vocab, Tokenizer.CHAR, prefix, 100, 0, 0)));
       out.println("sampled: " + oneLine(TextGenerator.generate(model, vocab, Tokenizer.CHAR, prefix, 100, 0.8,
           o.seed())));

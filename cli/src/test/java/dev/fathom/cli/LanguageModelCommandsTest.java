@@ -79,9 +79,9 @@ class LanguageModelCommandsTest {
     assertEquals(1, run("train", "--model", "char-rnn", "--data", dir.resolve("none.txt").toString()));
     assertTrue(err.contains("does not exist"), err);
     assertEquals(2, run("generate", "--prefix", "x"));
-    assertTrue(err.contains("--checkpoint DIR and --prefix TEXT are required"), err);
+    assertTrue(err.contains("--checkpoint PATH and --prefix TEXT are required"), err);
     assertEquals(1, run("generate", "--checkpoint", dir.toString(), "--prefix", "x"));
-    assertTrue(err.contains("has no model.json"), err);
+    assertTrue(err.contains("has neither model.safetensors nor model.json"), err);
     assertEquals(2, run("ngram", "--tokens", "bytes"));
   }
 }

@@ -4,29 +4,43 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fathom.io.Checkpoints;
+import dev.fathom.io.SafeTensors;
 import dev.fathom.tensor.Generator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.Map;
 
 /**
- * A trained language model as a directory: model.safetensors (the state dict, PyTorch's names),
- * vocab.json ({@link Vocab#save}) and model.json (architecture and tokenizer). Every file is
- * validated on load; a directory that does not fit together is refused with the reason.
+ * A trained language model in one safetensors file, the same format as every other Fathom
+ * checkpoint: the state dict under PyTorch's names, with the architecture and tokenizer
+ * ({@value #CONFIG_KEY}) and the vocabulary ({@value #VOCAB_KEY}) as JSON strings in the
+ * header's metadata. One file is one atomic write: a crash mid-save leaves the previous
+ * checkpoint whole, and weights never pair with another run's vocabulary. Every part is
+ * validated on load; a file that does not fit together is refused with the reason.
+ *
+ * <p>Directories written by earlier versions (model.safetensors, vocab.json and model.json
+ * side by side) still load.
  *
  * <pre>{@code
- * LanguageModelCheckpoint.save(Path.of("runs/char-lstm"), model, vocab, Tokenizer.CHAR);
+ * LanguageModelCheckpoint.save(Path.of("runs/char-lstm"), model, vocab, Tokenizer.CHAR);  // runs/char-lstm/model.safetensors
  * try (LanguageModelCheckpoint.Loaded lm = LanguageModelCheckpoint.load(Path.of("runs/char-lstm"))) {
  *   System.out.println(TextGenerator.generate(lm.model(), lm.vocab(), lm.tokenizer(), "the ", 50, 0, 0));
  * }
  * }</pre>
  */
 public final class LanguageModelCheckpoint {
+  /** The file name a checkpoint gets inside a directory. */
   public static final String WEIGHTS = "model.safetensors";
+  /** Metadata key of the architecture and tokenizer (the JSON object model.json used to hold). */
+  public static final String CONFIG_KEY = "fathom.language_model";
+  /** Metadata key of the vocabulary ({@link Vocab#toJson()}). */
+  public static final String VOCAB_KEY = "fathom.vocab";
+  /** Legacy directory layout: the vocabulary file. */
   public static final String VOCAB = "vocab.json";
+  /** Legacy directory layout: the architecture file. */
   public static final String CONFIG = "model.json";
   private static final String FORMAT = "fathom-language-model";
   private static final long MAX_CONFIG_BYTES = 1 << 20;
@@ -45,7 +59,11 @@ public final class LanguageModelCheckpoint {
     }
   }
 
-  public static void save(Path dir, CharLanguageModel model, Vocab vocab, Tokenizer tokenizer) {
+  /**
+   * Writes the checkpoint atomically to `path` if it names a {@code .safetensors} file,
+   * otherwise to {@value #WEIGHTS} inside the directory `path` (created if missing).
+   */
+  public static void save(Path path, CharLanguageModel model, Vocab vocab, Tokenizer tokenizer) {
     CharLanguageModel.Config c = model.config();
     if (vocab.size() != c.vocabSize()) {
       throw new IllegalArgumentException("checkpoint: vocabulary of " + vocab.size() + " does not fit a model of "
@@ -55,57 +73,104 @@ public final class LanguageModelCheckpoint {
         .put("cell", c.cell().id()).put("gru_variant", c.gruPytorch() ? "pytorch" : "notes")
         .put("vocab_size", c.vocabSize()).put("hidden", c.hidden()).put("layers", c.layers())
         .put("embedding", c.embeddingDim()).put("tokenizer", tokenizer.id());
-    try {
-      Files.createDirectories(dir);
-      Checkpoints.save(model, dir.resolve(WEIGHTS));
-      vocab.save(dir.resolve(VOCAB));
-      Path tmp = Files.createTempFile(dir, CONFIG, ".tmp");
-      Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root), StandardCharsets.UTF_8);
-      Files.move(tmp, dir.resolve(CONFIG), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("checkpoint: cannot write " + dir + ": " + e.getMessage(), e);
-    }
+    Checkpoints.save(model, Map.of(CONFIG_KEY, root.toString(), VOCAB_KEY, vocab.toJson()), file(path));
   }
 
-  public static Loaded load(Path dir) {
+  /** The file {@link #save} writes for `path`. */
+  public static Path file(Path path) {
+    return isSafetensorsFile(path) ? path : path.resolve(WEIGHTS);
+  }
+
+  /**
+   * Loads a checkpoint file, a directory holding {@value #WEIGHTS}, or a directory in the
+   * legacy three-file layout.
+   */
+  public static Loaded load(Path path) {
+    if (Files.isDirectory(path)) {
+      Path weights = path.resolve(WEIGHTS);
+      boolean single = Files.isRegularFile(weights) && !Files.isRegularFile(path.resolve(CONFIG));
+      if (single || Files.isRegularFile(weights) && SafeTensors.readMetadata(weights).containsKey(CONFIG_KEY)) {
+        return loadFile(weights);
+      }
+      return loadLegacyDirectory(path);
+    }
+    if (!Files.isRegularFile(path)) {
+      throw invalid(path, "does not exist");
+    }
+    return loadFile(path);
+  }
+
+  private static Loaded loadFile(Path file) {
+    Map<String, String> meta = SafeTensors.readMetadata(file);
+    String config = meta.get(CONFIG_KEY);
+    String vocabJson = meta.get(VOCAB_KEY);
+    if (config == null || vocabJson == null) {
+      throw invalid(file, "has no " + (config == null ? CONFIG_KEY : VOCAB_KEY)
+          + " metadata (not a language-model checkpoint" + (meta.containsKey("fathom.model")
+          ? "; it holds the image model '" + meta.get("fathom.model") + "'" : "") + ")");
+    }
+    if (config.length() > MAX_CONFIG_BYTES) {
+      throw invalid(file, CONFIG_KEY + " is longer than " + MAX_CONFIG_BYTES + " characters");
+    }
+    Vocab vocab = Vocab.fromJson(vocabJson, file + " " + VOCAB_KEY);
+    return build(file, CONFIG_KEY, config, vocab, file);
+  }
+
+  private static Loaded loadLegacyDirectory(Path dir) {
     Path configFile = dir.resolve(CONFIG);
-    JsonNode root;
+    String config;
     try {
       if (!Files.isRegularFile(configFile)) {
-        throw invalid(dir, "has no " + CONFIG + " (not a language-model checkpoint directory)");
+        throw invalid(dir, "has neither " + WEIGHTS + " nor " + CONFIG + " (not a language-model checkpoint)");
       }
       if (Files.size(configFile) > MAX_CONFIG_BYTES) {
         throw invalid(dir, CONFIG + " is larger than " + MAX_CONFIG_BYTES + " bytes");
       }
-      root = JSON.readTree(Files.readString(configFile, StandardCharsets.UTF_8));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw invalid(dir, CONFIG + " is not valid JSON: " + e.getOriginalMessage());
+      config = Files.readString(configFile, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("checkpoint: cannot read " + configFile + ": " + e.getMessage(), e);
     }
+    // Parsed before the vocabulary so that a broken model.json is reported as such.
+    parseConfig(dir, CONFIG, config);
+    Vocab vocab = Vocab.load(dir.resolve(VOCAB));
+    return build(dir, CONFIG, config, vocab, dir.resolve(WEIGHTS));
+  }
+
+  private record Parsed(CharLanguageModel.Config config, Tokenizer tokenizer) {}
+
+  private static Parsed parseConfig(Path source, String configName, String json) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw invalid(source, configName + " is not valid JSON: " + e.getOriginalMessage());
+    }
     if (root == null || !root.isObject() || !FORMAT.equals(root.path("format").asText(null))
         || root.path("version").asInt(-1) != 1) {
-      throw invalid(dir, CONFIG + " is not a version 1 " + FORMAT + " file");
+      throw invalid(source, configName + " is not a version 1 " + FORMAT + " object");
     }
-    CharLanguageModel.Config config;
-    Tokenizer tokenizer;
     try {
       String variant = text(root, "gru_variant");
       if (!variant.equals("notes") && !variant.equals("pytorch")) {
         throw new IllegalArgumentException("gru_variant must be notes or pytorch, got '" + variant + "'");
       }
-      config = new CharLanguageModel.Config(CharLanguageModel.Cell.of(text(root, "cell")),
+      CharLanguageModel.Config config = new CharLanguageModel.Config(CharLanguageModel.Cell.of(text(root, "cell")),
           integer(root, "vocab_size", Vocab.MAX_TOKENS), integer(root, "hidden", MAX_HIDDEN),
           integer(root, "layers", MAX_LAYERS), integer(root, "embedding", MAX_HIDDEN), variant.equals("pytorch"));
-      tokenizer = Tokenizer.of(text(root, "tokenizer"));
+      return new Parsed(config, Tokenizer.of(text(root, "tokenizer")));
     } catch (IllegalArgumentException e) {
-      throw invalid(dir, CONFIG + ": " + e.getMessage());
+      throw invalid(source, configName + ": " + e.getMessage());
     }
-    Vocab vocab = Vocab.load(dir.resolve(VOCAB));
+  }
+
+  private static Loaded build(Path source, String configName, String json, Vocab vocab, Path weights) {
+    Parsed p = parseConfig(source, configName, json);
+    CharLanguageModel.Config config = p.config();
+    String vocabName = configName.equals(CONFIG) ? VOCAB : VOCAB_KEY;
     if (vocab.size() != config.vocabSize()) {
-      throw invalid(dir, VOCAB + " has " + vocab.size() + " tokens but " + CONFIG + " says " + config.vocabSize());
+      throw invalid(source, vocabName + " has " + vocab.size() + " tokens but " + configName + " says "
+          + config.vocabSize());
     }
-    Path weights = dir.resolve(WEIGHTS);
     long weightBytes;
     try {
       weightBytes = Files.size(weights);
@@ -114,8 +179,8 @@ public final class LanguageModelCheckpoint {
     }
     // Allocate nothing the weights file could not fill: a forged config must not exhaust memory.
     if (4 * parameterCount(config) > weightBytes) {
-      throw invalid(dir, CONFIG + " describes " + parameterCount(config) + " float32 parameters but " + WEIGHTS
-          + " has only " + weightBytes + " bytes");
+      throw invalid(source, configName + " describes " + parameterCount(config) + " float32 parameters but "
+          + weights.getFileName() + " has only " + weightBytes + " bytes");
     }
     CharLanguageModel model = new CharLanguageModel(config, new Generator(0));
     try {
@@ -124,7 +189,12 @@ public final class LanguageModelCheckpoint {
       model.close();
       throw e;
     }
-    return new Loaded(model, vocab, tokenizer);
+    return new Loaded(model, vocab, p.tokenizer());
+  }
+
+  private static boolean isSafetensorsFile(Path path) {
+    Path name = path.getFileName();
+    return name != null && name.toString().endsWith(".safetensors") && !Files.isDirectory(path);
   }
 
   /** Number of scalars the model of `c` has (its state dict's size, in elements). */
@@ -160,8 +230,8 @@ public final class LanguageModelCheckpoint {
     return n.asInt();
   }
 
-  private static UncheckedIOException invalid(Path dir, String what) {
-    String msg = "checkpoint " + dir + ": " + what;
+  private static UncheckedIOException invalid(Path source, String what) {
+    String msg = "checkpoint " + source + ": " + what;
     return new UncheckedIOException(msg, new IOException(msg));
   }
 }

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fathom.data.NativeMemory;
+import dev.fathom.io.Checkpoints;
+import dev.fathom.io.SafeTensors;
 import dev.fathom.optim.SGD;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Scope;
@@ -16,7 +18,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -138,28 +142,109 @@ class LanguageModelTest {
   }
 
   @Test
+  void aCheckpointIsOneSelfContainedFile() throws IOException {
+    Vocab vocab = Vocab.build(Tokenizer.CHAR.tokenize("abcab"), 1, List.of());
+    Path file = dir.resolve("lm.safetensors");
+    String greedy;
+    try (CharLanguageModel lm = model(CharLanguageModel.Cell.GRU, vocab.size(), 4, 3, 2)) {
+      LanguageModelCheckpoint.save(file, lm, vocab, Tokenizer.CHAR);
+      LanguageModelCheckpoint.save(dir.resolve("run"), lm, vocab, Tokenizer.CHAR);
+      greedy = TextGenerator.generate(lm, vocab, Tokenizer.CHAR, "ab", 8, 0, 0);
+    }
+    // A directory gets model.safetensors and nothing else; both load the same model.
+    try (Stream<Path> files = Files.list(dir.resolve("run"))) {
+      assertEquals(List.of("model.safetensors"), files.map(f -> f.getFileName().toString()).toList());
+    }
+    for (Path p : List.of(file, dir.resolve("run"), dir.resolve("run/model.safetensors"))) {
+      try (LanguageModelCheckpoint.Loaded lm = LanguageModelCheckpoint.load(p)) {
+        assertEquals(vocab.tokens(), lm.vocab().tokens());
+        assertEquals(CharLanguageModel.Cell.GRU, lm.model().config().cell());
+        assertEquals(greedy, TextGenerator.generate(lm.model(), lm.vocab(), lm.tokenizer(), "ab", 8, 0, 0));
+      }
+    }
+    // It is a plain safetensors file: any reader sees the weights under PyTorch's names.
+    assertTrue(SafeTensors.readInfo(file).containsKey("rnn.weight_ih_l0"));
+  }
+
+  @Test
   void checkpointsThatDoNotFitAreRefused() throws IOException {
     Vocab vocab = Vocab.build(Tokenizer.CHAR.tokenize("abcab"), 1, List.of());
-    Path ckpt = dir.resolve("ckpt");
+    Path ckpt = dir.resolve("ckpt.safetensors");
     try (CharLanguageModel lm = model(CharLanguageModel.Cell.RNN, vocab.size(), 4, 0, 2)) {
       LanguageModelCheckpoint.save(ckpt, lm, vocab, Tokenizer.CHAR);
     }
-    String config = Files.readString(ckpt.resolve("model.json"));
-    Files.writeString(ckpt.resolve("model.json"), config.replace("\"hidden\" : 4", "\"hidden\" : 60000"));
+    String config = SafeTensors.readMetadata(ckpt).get(LanguageModelCheckpoint.CONFIG_KEY);
+    String vocabJson = SafeTensors.readMetadata(ckpt).get(LanguageModelCheckpoint.VOCAB_KEY);
+    rewrite(ckpt, config.replace("\"hidden\":4", "\"hidden\":60000"), vocabJson);
     UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> LanguageModelCheckpoint.load(ckpt));
-    assertTrue(e.getMessage().contains("float32 parameters but model.safetensors has only"), e.getMessage());
-    Files.writeString(ckpt.resolve("model.json"), config.replace("\"hidden\" : 4", "\"hidden\" : 3"));
+    assertTrue(e.getMessage().contains("float32 parameters but ckpt.safetensors has only"), e.getMessage());
+    rewrite(ckpt, config.replace("\"hidden\":4", "\"hidden\":3"), vocabJson);
     IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
         () -> LanguageModelCheckpoint.load(ckpt));
     assertTrue(shape.getMessage().contains("does not fit CharLanguageModel"), shape.getMessage());
-    Files.writeString(ckpt.resolve("model.json"), config.replace("\"rnn\"", "\"transformer\""));
+    rewrite(ckpt, config.replace("\"rnn\"", "\"transformer\""), vocabJson);
     e = assertThrows(UncheckedIOException.class, () -> LanguageModelCheckpoint.load(ckpt));
     assertTrue(e.getMessage().contains("cell must be rnn, gru or lstm"), e.getMessage());
+    rewrite(ckpt, config.replace("\"vocab_size\":4", "\"vocab_size\":5"), vocabJson);
+    e = assertThrows(UncheckedIOException.class, () -> LanguageModelCheckpoint.load(ckpt));
+    assertTrue(e.getMessage().contains("fathom.vocab has 4 tokens but fathom.language_model says 5"), e.getMessage());
+    rewrite(ckpt, config, "{\"format\":\"fathom-vocab\",\"version\":1,\"tokens\":[\"<unk>\",\"a\",\"a\"]}");
+    e = assertThrows(UncheckedIOException.class, () -> LanguageModelCheckpoint.load(ckpt));
+    assertTrue(e.getMessage().contains("appears twice"), e.getMessage());
+    // An image-model checkpoint is named as such.
+    try (CharLanguageModel lm = model(CharLanguageModel.Cell.RNN, vocab.size(), 4, 0, 2)) {
+      Checkpoints.save(lm, Map.of("fathom.model", "lenet"), ckpt);
+    }
+    e = assertThrows(UncheckedIOException.class, () -> LanguageModelCheckpoint.load(ckpt));
+    assertTrue(e.getMessage().contains("has no fathom.language_model metadata (not a language-model checkpoint; "
+        + "it holds the image model 'lenet')"), e.getMessage());
+    e = assertThrows(UncheckedIOException.class, () -> LanguageModelCheckpoint.load(dir));
+    assertTrue(e.getMessage().contains("has neither model.safetensors nor model.json"), e.getMessage());
+    e = assertThrows(UncheckedIOException.class, () -> LanguageModelCheckpoint.load(dir.resolve("absent")));
+    assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+  }
+
+  private static void rewrite(Path file, String config, String vocab) {
+    try (SafeTensors.Contents c = SafeTensors.read(file)) {
+      SafeTensors.save(c.tensors(), Map.of(LanguageModelCheckpoint.CONFIG_KEY, config,
+          LanguageModelCheckpoint.VOCAB_KEY, vocab), file);
+    }
+  }
+
+  /** The three-file directories of earlier versions still load, and are still validated. */
+  @Test
+  void legacyCheckpointDirectoriesStillLoad() throws IOException {
+    Vocab vocab = Vocab.build(Tokenizer.CHAR.tokenize("abcab"), 1, List.of());
+    Path ckpt = dir.resolve("ckpt");
+    String greedy;
+    try (CharLanguageModel lm = model(CharLanguageModel.Cell.RNN, vocab.size(), 4, 0, 2)) {
+      Checkpoints.save(lm, ckpt.resolve("model.safetensors"));
+      vocab.save(ckpt.resolve("vocab.json"));
+      greedy = TextGenerator.generate(lm, vocab, Tokenizer.CHAR, "ab", 8, 0, 0);
+    }
+    String config = "{\"format\" : \"fathom-language-model\", \"version\" : 1, \"cell\" : \"rnn\", "
+        + "\"gru_variant\" : \"notes\", \"vocab_size\" : 4, \"hidden\" : 4, \"layers\" : 1, \"embedding\" : 0, "
+        + "\"tokenizer\" : \"char\"}";
+    Files.writeString(ckpt.resolve("model.json"), config);
+    try (LanguageModelCheckpoint.Loaded lm = LanguageModelCheckpoint.load(ckpt)) {
+      assertEquals(greedy, TextGenerator.generate(lm.model(), lm.vocab(), lm.tokenizer(), "ab", 8, 0, 0));
+    }
+    Files.writeString(ckpt.resolve("model.json"), config.replace("\"hidden\" : 4", "\"hidden\" : 60000"));
+    UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> LanguageModelCheckpoint.load(ckpt));
+    assertTrue(e.getMessage().contains("float32 parameters but model.safetensors has only"), e.getMessage());
     Files.writeString(ckpt.resolve("model.json"), config.replace("\"vocab_size\" : 4", "\"vocab_size\" : 5"));
     e = assertThrows(UncheckedIOException.class, () -> LanguageModelCheckpoint.load(ckpt));
     assertTrue(e.getMessage().contains("vocab.json has 4 tokens but model.json says 5"), e.getMessage());
-    e = assertThrows(UncheckedIOException.class, () -> LanguageModelCheckpoint.load(dir));
-    assertTrue(e.getMessage().contains("has no model.json"), e.getMessage());
+    Files.writeString(ckpt.resolve("model.json"), "{");
+    e = assertThrows(UncheckedIOException.class, () -> LanguageModelCheckpoint.load(ckpt));
+    assertTrue(e.getMessage().contains("model.json is not valid JSON"), e.getMessage());
+    // Saving over a legacy directory writes the single file, which then wins.
+    try (CharLanguageModel lm = model(CharLanguageModel.Cell.RNN, vocab.size(), 4, 0, 2)) {
+      LanguageModelCheckpoint.save(ckpt, lm, vocab, Tokenizer.CHAR);
+    }
+    try (LanguageModelCheckpoint.Loaded lm = LanguageModelCheckpoint.load(ckpt)) {
+      assertEquals(greedy, TextGenerator.generate(lm.model(), lm.vocab(), lm.tokenizer(), "ab", 8, 0, 0));
+    }
   }
 
   @Test
