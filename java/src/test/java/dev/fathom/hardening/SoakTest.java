@@ -14,22 +14,31 @@ import dev.fathom.tensor.Tensor;
 import dev.fathom.text.CharLanguageModel;
 import dev.fathom.zoo.Models;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /**
- * Bounded soak: training steps of a conv/pool/BN network and of an LSTM
- * language model, then concurrent Predictor callers, must leave live native
- * bytes where they were after warm-up, start no threads that outlive their
- * work, and not grow the process's resident memory step after step.
+ * Soak: mixed tensor ops with autograd, training steps of a conv/pool/BN network and of an LSTM
+ * language model, then 16 concurrent Predictor callers, must leave live native bytes where they
+ * were after warm-up, start no threads that outlive their work, and not grow the process's
+ * resident memory step after step. Bounded in CI; {@code ci/soak.sh} runs the long version
+ * (1e6 ops, 10,000 steps, minutes of serving) through the system properties below.
  */
 class SoakTest {
+  static final long OPS = Long.getLong("fathom.soak.ops", 100_000);
+  static final int STEPS = Integer.getInteger("fathom.soak.steps", 400);
+  static final int LM_STEPS = Integer.getInteger("fathom.soak.lmSteps", 300);
+  static final long SERVE_MILLIS = Long.getLong("fathom.soak.serveSeconds", 0) * 1000;
+  static final int CALLERS = 16;
+
   private static long rssKiB() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -43,6 +52,23 @@ class SoakTest {
     return -1;
   }
 
+  /**
+   * The process's resident memory, measured only where the Java heap is fixed and pre-touched
+   * (the surefire execution "soak": -Xms = -Xmx with -XX:+AlwaysPreTouch). Otherwise the JVM
+   * grows its heap to fit the garbage rate, by hundreds of MiB within a second of small ops, all
+   * of it collectable, and RSS says nothing about native memory; then -1 (not checked).
+   */
+  private static long residentKiB() {
+    return HEAP_FIXED ? rssKiB() : -1;
+  }
+
+  private static String delta(long before, long grown) {
+    return before < 0 ? "not measured (heap not fixed)" : String.format("%+d KiB", grown);
+  }
+
+  static final boolean HEAP_FIXED =
+      ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:+AlwaysPreTouch");
+
   private static void cnnSteps(Module model, SGD opt, CrossEntropyLoss loss, Tensor x, Tensor y, int steps) {
     for (int i = 0; i < steps; i++) {
       try (Scope s = Scope.open()) {
@@ -52,6 +78,71 @@ class SoakTest {
         opt.step();
       }
     }
+  }
+
+  /**
+   * One op of a seeded random mix, on a 16x16 activation: elementwise, matmul, reductions,
+   * views, concatenation and indexing, each recorded for autograd.
+   */
+  private static Tensor mixedOp(Tensor x, Tensor b, Tensor index, int which) {
+    return switch (which) {
+      case 0 -> x.add(b);
+      case 1 -> x.mul(b);
+      case 2 -> x.matmul(b).mul(0.25);
+      case 3 -> x.relu();
+      case 4 -> x.tanh();
+      case 5 -> x.softmax(1);
+      case 6 -> x.sub(x.mean(1, true));
+      case 7 -> x.t().contiguous();
+      case 8 -> Tensor.cat(List.of(x.narrow(0, 8, 8), x.narrow(0, 0, 8)), 0);
+      case 9 -> x.sigmoid();
+      case 10 -> x.div(b.abs().add(1));
+      default -> x.indexSelect(0, index).sum(0, true).expand(16, 16).add(x);
+    };
+  }
+
+  /** Runs `ops` ops (each backward counts as one) and returns how many ran. */
+  private static long mixedOps(Tensor a, Tensor b, Tensor index, SplittableRandom rng, long ops) {
+    long done = 0;
+    while (done < ops) {
+      try (Scope s = Scope.open()) {
+        Tensor leaf = a.detach().requiresGrad(true);
+        Tensor x = leaf;
+        for (int i = 0; i < 15; i++) {
+          x = mixedOp(x, b, index, rng.nextInt(12));
+        }
+        x.square().mean().backward();
+        if (!(leaf.grad().numel() == 256)) {
+          throw new AssertionError("no gradient reached the leaf");
+        }
+        done += 18;
+      }
+    }
+    return done;
+  }
+
+  @Test
+  void mixedOpsReturnToTheirBaseline() {
+    long before = Tensor.liveNativeBytes();
+    Generator gen = new Generator(11);
+    SplittableRandom rng = new SplittableRandom(11);
+    try (Tensor a = Tensor.randn(gen, 16, 16); Tensor b = Tensor.randn(gen, 16, 16);
+        Tensor index = Tensor.fromArray(new long[] {3, 1, 4, 1, 5, 9, 2, 6}, 8)) {
+      mixedOps(a, b, index, rng, 5_000);   // warm-up
+      long bytes = Tensor.liveNativeBytes();
+      int threads = Thread.activeCount();
+      long rss = residentKiB();
+      long start = System.nanoTime();
+      long done = mixedOps(a, b, index, rng, OPS);
+      long grown = residentKiB() - rss;
+      System.out.printf("SoakTest: %d mixed ops in %.1f s, native bytes %d -> %d, RSS %s, threads %d -> %d%n",
+          done, (System.nanoTime() - start) / 1e9, bytes, Tensor.liveNativeBytes(), delta(rss, grown), threads,
+          Thread.activeCount());
+      assertEquals(bytes, Tensor.liveNativeBytes(), "mixed ops grew native memory");
+      assertTrue(rss < 0 || grown < 64 * 1024, "RSS grew by " + grown + " KiB over " + done + " ops");
+      assertTrue(Thread.activeCount() <= threads + 2, "threads: " + threads + " -> " + Thread.activeCount());
+    }
+    assertEquals(before, Tensor.liveNativeBytes(), "native bytes left after every tensor was closed");
   }
 
   @Test
@@ -66,11 +157,14 @@ class SoakTest {
       cnnSteps(model, opt, loss, x, y, 20);  // warm-up: optimizer state, plans, primitives
       long bytes = Tensor.liveNativeBytes();
       int threads = Thread.activeCount();
-      long rss = rssKiB();
-      cnnSteps(model, opt, loss, x, y, 400);
+      long rss = residentKiB();
+      long start = System.nanoTime();
+      cnnSteps(model, opt, loss, x, y, STEPS);
+      long grown = residentKiB() - rss;
+      System.out.printf("SoakTest: %d lenet-bn steps in %.1f s, native bytes %d -> %d, RSS %s%n", STEPS,
+          (System.nanoTime() - start) / 1e9, bytes, Tensor.liveNativeBytes(), delta(rss, grown));
       assertEquals(bytes, Tensor.liveNativeBytes(), "CNN training grew native memory");
-      long grown = rssKiB() - rss;
-      assertTrue(rss < 0 || grown < 64 * 1024, "RSS grew by " + grown + " KiB over 400 CNN steps");
+      assertTrue(rss < 0 || grown < 64 * 1024, "RSS grew by " + grown + " KiB over " + STEPS + " CNN steps");
 
       CharLanguageModel lm = new CharLanguageModel(
           new CharLanguageModel.Config(CharLanguageModel.Cell.LSTM, 30, 32, 1, 0, false), gen);
@@ -82,7 +176,7 @@ class SoakTest {
       try (lm; Tensor in = Tensor.fromArray(tokens, 4, 12);
           Tensor timeMajor = in.t(); Tensor target = timeMajor.reshape(-1)) {
         long lmBytes = -1;
-        for (int i = 0; i < 300; i++) {
+        for (int i = 0; i < LM_STEPS; i++) {
           try (Scope s = Scope.open()) {
             Tensor l = loss.apply(lm.forward(in, null).logits(), target);
             lmOpt.zeroGrad();
@@ -101,19 +195,29 @@ class SoakTest {
       try (Predictor p = Predictor.builder(model, 1, 28, 28).build()) {
         p.logits(new float[28 * 28]);
         long serveBytes = Tensor.liveNativeBytes();
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        List<Future<?>> calls = new ArrayList<>();
+        long serveRss = residentKiB();
+        ExecutorService pool = Executors.newFixedThreadPool(CALLERS);
+        List<Future<Long>> calls = new ArrayList<>();
         float[] image = new float[28 * 28];
-        for (int c = 0; c < 8; c++) {
+        long deadline = System.nanoTime() + SERVE_MILLIS * 1_000_000;
+        for (int c = 0; c < CALLERS; c++) {
           calls.add(pool.submit(() -> {
-            for (int i = 0; i < 200; i++) {
+            long n = 0;
+            for (; n < 100 || System.nanoTime() < deadline; n++) {
               p.logits(image);
             }
+            return n;
           }));
         }
-        for (Future<?> f : calls) {
-          f.get();
+        long predictions = 0;
+        for (Future<Long> f : calls) {
+          predictions += f.get();
         }
+        System.out.printf("SoakTest: %d predictions by %d callers, native bytes %d -> %d, RSS %s%n",
+            predictions, CALLERS, serveBytes, Tensor.liveNativeBytes(),
+            delta(serveRss, residentKiB() - serveRss));
+        long servedGrowth = residentKiB() - serveRss;
+        assertTrue(serveRss < 0 || servedGrowth < 64 * 1024, "RSS grew by " + servedGrowth + " KiB while serving");
         pool.shutdown();
         assertTrue(pool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS));
         assertEquals(serveBytes, Tensor.liveNativeBytes(), "serving leaked native memory");
