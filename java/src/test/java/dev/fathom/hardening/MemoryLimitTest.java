@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.fathom.Fathom;
 import dev.fathom.FathomException;
 import dev.fathom.loss.CrossEntropyLoss;
+import dev.fathom.nn.Embedding;
 import dev.fathom.nn.Linear;
 import dev.fathom.nn.Module;
 import dev.fathom.nn.ReLU;
@@ -83,6 +84,28 @@ class MemoryLimitTest {
       try (Scope s = Scope.open()) {
         assertEquals(2.0 * 25 * 1024, col.add(1.0).sum().item(), 1e-3);
       }
+    }
+    assertEquals(baseline, Tensor.liveNativeBytes());
+  }
+
+  @Test
+  void refusedAllocationIsNotReportedAsBadIndices() {
+    try (Embedding emb = new Embedding(8, 1024, new Generator(1));
+        Tensor idx = Tensor.fromArray(new long[25 * 1024], 25 * 1024)) {
+      Fathom.setMemoryLimit(64 * MIB);
+      // Valid indices; the [25600, 1024] rows are what does not fit. (In a
+      // scope, as forward's own temporaries are freed by the caller's scope.)
+      try (Scope s = Scope.open()) {
+        FathomException e = assertThrows(FathomException.class, () -> emb.forward(idx));
+        assertEquals(FathomException.Status.OUT_OF_MEMORY, e.status(), e.getMessage());
+      }
+    }
+    // oneHot's [16384, 64] result fits, the 64 KiB of ones it scatters do not.
+    try (Tensor idx = Tensor.fromArray(new long[16384], 16384)) {
+      Fathom.setMemoryLimit(Tensor.liveNativeBytes() + 16384 * 64 * 4 + 16 * 1024);
+      FathomException hot = assertThrows(FathomException.class, () -> Tensor.oneHot(idx, 64));
+      assertEquals(FathomException.Status.OUT_OF_MEMORY, hot.status(), hot.getMessage());
+      assertTrue(hot.getMessage().contains("[16384, 1]"), hot.getMessage());
     }
     assertEquals(baseline, Tensor.liveNativeBytes());
   }
