@@ -11,7 +11,9 @@
  *  - enums and structs are append-only within an ABI version;
  *    fathom_abi_version() grows with them (6 moved activation layouts from the
  *    params structs into the tensor descriptor and made convolution a plan;
- *    7 made pooling, batch normalization and recurrent layers plans too).
+ *    7 made pooling, batch normalization and recurrent layers plans too;
+ *    8 added fathom_set_memory_limit and fathom_memory_limit, a cap on the
+ *    native memory of tensor storage).
  */
 #ifndef FATHOM_FATHOM_H
 #define FATHOM_FATHOM_H
@@ -32,7 +34,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-#define FATHOM_ABI_VERSION 7
+#define FATHOM_ABI_VERSION 8
 
 typedef enum fathom_status {
     FATHOM_OK = 0,
@@ -178,6 +180,24 @@ FATHOM_API fathom_status fathom_alloc(int64_t bytes, int64_t* address);
 FATHOM_API fathom_status fathom_free(int64_t address);
 /* Bytes currently allocated by fathom_alloc and not freed (leak checks). */
 FATHOM_API fathom_status fathom_live_bytes(int64_t* out);
+
+/*
+ * A process-wide cap on tensor storage (ABI 8). What counts: the live blocks
+ * of fathom_alloc, each its size rounded up to 64 bytes plus a 64-byte
+ * header, and the freed large blocks the allocator keeps for reuse. An
+ * fathom_alloc that would pass the limit first evicts cached blocks; if it
+ * still would, it fails with FATHOM_OUT_OF_MEMORY and allocates nothing:
+ *   "alloc: 104857600 bytes would exceed the memory limit of 67108864 bytes
+ *    (live 1048640, cached 0)"
+ * bytes == 0 means unlimited (the default); negative is refused. The limit at
+ * load is FATHOM_MAX_MEMORY_MB MiB when that variable holds a non-negative
+ * integer. A limit below the current use is accepted (cached blocks are
+ * evicted at once; allocations fail until live blocks are freed). Memory the
+ * native core allocates for itself (plans, oneDNN scratch) does not count.
+ * fathom_memory_limit sets *out to the limit in bytes, 0 when unlimited.
+ */
+FATHOM_API fathom_status fathom_set_memory_limit(int64_t bytes);
+FATHOM_API fathom_status fathom_memory_limit(int64_t* out);
 
 typedef enum fathom_unary_op {
     FATHOM_UNARY_COPY = 0,       /* dst = src; the only op where dtypes may differ (cast, below) */

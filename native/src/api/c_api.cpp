@@ -141,6 +141,17 @@ fathom_status fathom_live_bytes(int64_t* out) {
     });
 }
 
+fathom_status fathom_set_memory_limit(int64_t bytes) {
+    return guarded("set_memory_limit", [&] { fathom::set_tensor_memory_limit(bytes); });
+}
+
+fathom_status fathom_memory_limit(int64_t* out) {
+    return guarded("memory_limit", [&] {
+        if (!out) fail(FATHOM_INVALID_ARGUMENT, "memory_limit: out is null");
+        *out = fathom::tensor_memory_limit();
+    });
+}
+
 fathom_status fathom_unary(int32_t op, const fathom_tensor_desc* src,
                            const fathom_tensor_desc* dst, double alpha, double beta) {
     return guarded("unary", [&] {

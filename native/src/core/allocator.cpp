@@ -20,10 +20,23 @@
 // and 44 ms with them cached). Live plus cached bytes stay at most the peak
 // of live bytes or live plus 256 MiB (trim_after_miss): a long run's memory
 // does not grow, and a change of sizes does not keep stale blocks around.
+//
+// Memory limit (fathom_set_memory_limit, FATHOM_MAX_MEMORY_MB): live plus
+// cached block bytes stay within it. A cache miss reserves its block in the
+// live count with one atomic add and compares live + cached with the limit;
+// only a request over it takes the cache's lock, evicts cached blocks (all of
+// them if that is still not enough) and reserves again under the lock, or
+// fails with FATHOM_OUT_OF_MEMORY before anything is allocated. Unlimited
+// (the default), the cost is one relaxed load. The cache moves a block
+// between its count and the live count under its lock (take, put), adding
+// before it subtracts, so a concurrent check never sees the sum lower than it
+// is. Near the limit, a request that races another's refused reservation may
+// be refused too; none is granted that takes the sum past the limit.
 #include "core/allocator.h"
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <limits>
 #include <mutex>
@@ -54,6 +67,42 @@ std::atomic<int64_t> g_live_bytes{0};
 std::atomic<int64_t> g_live_block_bytes{0};
 std::atomic<int64_t> g_peak_live_block_bytes{0};
 
+// The limit on live plus cached block bytes; 0 = unlimited, kUnread until
+// FATHOM_MAX_MEMORY_MB was read (at load, or by the first allocation if that
+// comes first).
+constexpr int64_t kUnread = -1;
+std::atomic<int64_t> g_limit{kUnread};
+
+int64_t limit_from_env() {
+    const char* env = std::getenv("FATHOM_MAX_MEMORY_MB");
+    if (env == nullptr || *env == '\0') return 0;
+    char* end = nullptr;
+    errno = 0;
+    const long long mb = std::strtoll(env, &end, 10);
+    if (*end != '\0' || mb < 0) return 0;  // not a count of MiB: unlimited
+    if (errno == ERANGE || mb > (std::numeric_limits<int64_t>::max() >> 20))
+        return std::numeric_limits<int64_t>::max();
+    return static_cast<int64_t>(mb) << 20;
+}
+
+int64_t memory_limit() {
+    int64_t limit = g_limit.load(std::memory_order_relaxed);
+    if (limit == kUnread) {
+        const int64_t from_env = limit_from_env();
+        // A concurrent fathom_set_memory_limit wins over the environment.
+        if (g_limit.compare_exchange_strong(limit, from_env, std::memory_order_relaxed))
+            limit = from_env;
+    }
+    return limit;
+}
+
+const bool g_limit_read_at_load = memory_limit() >= 0;
+
+// live + total + cached <= limit, without overflow (all non-negative).
+bool fits(int64_t live, int64_t total, int64_t cached, int64_t limit) {
+    return total <= limit && live <= limit - total && cached <= limit - total - live;
+}
+
 constexpr int64_t kCacheMinBlock = int64_t{32} << 10;
 
 class BlockCache {
@@ -71,7 +120,7 @@ public:
             for (void* base : entry.second) std::free(base);
     }
 
-    // A cached block of exactly `total` bytes, or null.
+    // A cached block of exactly `total` bytes, now counted live, or null.
     void* take(int64_t total) {
         if (total < kCacheMinBlock || capacity_ == 0) return nullptr;
         std::lock_guard<std::mutex> lock(mutex_);
@@ -79,24 +128,55 @@ public:
         if (it == blocks_.end() || it->second.empty()) return nullptr;
         void* base = it->second.back();
         it->second.pop_back();
-        cached_ -= total;
+        g_live_block_bytes.fetch_add(total);
+        cached_.fetch_sub(total);
         return base;
     }
 
-    // Keeps the block if it fits; false means the caller must free it.
+    // Keeps the block if it fits, moving its bytes from the live count to the
+    // cache's; false means the caller must uncount and free it.
     bool put(void* base, int64_t total) {
         const int64_t capacity = effective_capacity();
         if (total < kCacheMinBlock || total > capacity) return false;
         std::lock_guard<std::mutex> lock(mutex_);
-        if (cached_ + total > capacity) evict(cached_ + total - capacity);
+        const int64_t cached = cached_.load();
+        if (cached + total > capacity) evict(cached + total - capacity);
         blocks_[total].push_back(base);
-        cached_ += total;
+        cached_.fetch_add(total);
+        g_live_block_bytes.fetch_sub(total);
         return true;
     }
 
-    int64_t cached_bytes() {
+    int64_t cached_bytes() const { return cached_.load(); }
+
+    // The slow path of a reservation over the limit: under the lock (so no
+    // block moves between the counts meanwhile), evicts cached blocks until
+    // live + total + cached fits, or all of them, and then adds `total` to
+    // the live count if it fits. Otherwise returns false with the counts it
+    // compared (cached is then 0).
+    bool reserve_within(int64_t total, int64_t limit, int64_t* live_seen, int64_t* cached_seen) {
         std::lock_guard<std::mutex> lock(mutex_);
-        return cached_;
+        int64_t live = g_live_block_bytes.load();
+        for (;;) {
+            const int64_t cached = cached_.load();
+            if (!fits(live, total, cached, limit)) {
+                if (cached > 0) {
+                    evict(fits(live, total, 0, limit) ? cached - (limit - total - live) : cached);
+                    continue;
+                }
+                *live_seen = live;
+                *cached_seen = cached;
+                return false;
+            }
+            if (g_live_block_bytes.compare_exchange_weak(live, live + total)) return true;
+        }
+    }
+
+    // Evicts until live + cached is within `limit` or nothing is cached.
+    void trim_to_limit(int64_t limit) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const int64_t over = g_live_block_bytes.load() + cached_.load() - limit;
+        if (over > 0) evict(over);
     }
 
     // After a block was allocated fresh (a miss) with `live` bytes now live:
@@ -109,7 +189,8 @@ public:
         const int64_t peak = g_peak_live_block_bytes.load(std::memory_order_relaxed);
         const int64_t allowance = std::max(capacity_, peak - live);
         std::lock_guard<std::mutex> lock(mutex_);
-        if (cached_ > allowance) evict(cached_ - allowance);
+        const int64_t cached = cached_.load();
+        if (cached > allowance) evict(cached - allowance);
     }
 
 private:
@@ -124,7 +205,7 @@ private:
             while (!it->second.empty() && at_least > 0) {
                 std::free(it->second.back());
                 it->second.pop_back();
-                cached_ -= it->first;
+                cached_.fetch_sub(it->first);
                 at_least -= it->first;
             }
             it = it->second.empty() ? blocks_.erase(it) : std::next(it);
@@ -133,7 +214,8 @@ private:
 
     std::mutex mutex_;
     std::unordered_map<int64_t, std::vector<void*>> blocks_;
-    int64_t cached_ = 0;
+    // Changed only under mutex_; read without it by the limit's fast path.
+    std::atomic<int64_t> cached_{0};
     int64_t capacity_ = 0;       // the floor, or the fixed capacity
     int64_t max_capacity_ = 0;   // a quarter of physical memory
     bool fixed_ = false;         // FATHOM_ALLOC_CACHE_MB was set
@@ -156,15 +238,36 @@ void* tensor_alloc(int64_t bytes) {
     if (bytes > std::numeric_limits<int64_t>::max() - 2 * kAlignment)
         fail(FATHOM_OUT_OF_MEMORY, "alloc: cannot allocate ", bytes, " bytes");
     const int64_t total = total_size(bytes);
+    // A cached block moves from the cache's count to the live count: the sum
+    // the limit bounds does not change, so a hit needs no check.
     void* base = block_cache().take(total);
     const bool fresh = base == nullptr;
-    if (fresh) base = std::aligned_alloc(kAlignment, static_cast<size_t>(total));
-    if (base == nullptr) fail(FATHOM_OUT_OF_MEMORY, "alloc: cannot allocate ", bytes, " bytes");
+    if (fresh) {
+        const int64_t limit = memory_limit();
+        if (limit > 0) {
+            const int64_t before = g_live_block_bytes.fetch_add(total);
+            if (!fits(before, total, block_cache().cached_bytes(), limit)) {
+                g_live_block_bytes.fetch_sub(total);
+                int64_t live = 0, cached = 0;
+                if (!block_cache().reserve_within(total, limit, &live, &cached))
+                    fail(FATHOM_OUT_OF_MEMORY, "alloc: ", bytes,
+                         " bytes would exceed the memory limit of ", limit, " bytes (live ", live,
+                         ", cached ", cached, ")");
+            }
+        } else {
+            g_live_block_bytes.fetch_add(total);
+        }
+        base = std::aligned_alloc(kAlignment, static_cast<size_t>(total));
+        if (base == nullptr) {
+            g_live_block_bytes.fetch_sub(total);
+            fail(FATHOM_OUT_OF_MEMORY, "alloc: cannot allocate ", bytes, " bytes");
+        }
+    }
     auto* header = static_cast<Header*>(base);
     header->bytes = bytes;
     header->magic = kMagic;
     g_live_bytes.fetch_add(bytes, std::memory_order_relaxed);
-    const int64_t live = g_live_block_bytes.fetch_add(total, std::memory_order_relaxed) + total;
+    const int64_t live = g_live_block_bytes.load(std::memory_order_relaxed);
     int64_t peak = g_peak_live_block_bytes.load(std::memory_order_relaxed);
     while (live > peak &&
            !g_peak_live_block_bytes.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
@@ -184,13 +287,26 @@ void tensor_free(void* block) {
              " was not returned by alloc or was already freed");
     header->magic = 0;
     const int64_t bytes = header->bytes;
+    const int64_t total = total_size(bytes);
     g_live_bytes.fetch_sub(bytes, std::memory_order_relaxed);
-    g_live_block_bytes.fetch_sub(total_size(bytes), std::memory_order_relaxed);
-    if (!block_cache().put(base, total_size(bytes))) std::free(base);
+    if (!block_cache().put(base, total)) {
+        g_live_block_bytes.fetch_sub(total);
+        std::free(base);
+    }
 }
 
 int64_t tensor_live_bytes() { return g_live_bytes.load(std::memory_order_relaxed); }
 
 int64_t tensor_cached_bytes() { return block_cache().cached_bytes(); }
+
+void set_tensor_memory_limit(int64_t bytes) {
+    if (bytes < 0)
+        fail(FATHOM_INVALID_ARGUMENT, "set_memory_limit: bytes=", bytes,
+             " is negative (0 means unlimited)");
+    g_limit.store(bytes, std::memory_order_relaxed);
+    if (bytes > 0) block_cache().trim_to_limit(bytes);
+}
+
+int64_t tensor_memory_limit() { return memory_limit(); }
 
 }  // namespace fathom

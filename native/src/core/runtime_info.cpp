@@ -60,6 +60,8 @@ std::string runtime_info_text() {
     os << "threads.flops_per_thread=" << flops_per_thread() << '\n';
     os << "alloc.live_bytes=" << tensor_live_bytes() << '\n';
     os << "alloc.cached_bytes=" << tensor_cached_bytes() << '\n';
+    os << "alloc.memory_limit=" << tensor_memory_limit() << '\n';
+    os << "env.FATHOM_MAX_MEMORY_MB=" << env_or("FATHOM_MAX_MEMORY_MB", "") << '\n';
     os << "env.OMP_WAIT_POLICY=" << env_or("OMP_WAIT_POLICY", "") << '\n';
     os << "env.OPENBLAS_CORETYPE=" << env_or("OPENBLAS_CORETYPE", "") << '\n';
     os << "env.OPENBLAS_THREAD_TIMEOUT=" << env_or("OPENBLAS_THREAD_TIMEOUT", "") << '\n';

@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * What the native core was built with and decided at run time: versions, the
- * oneDNN ISA, the OpenBLAS core, thread settings and CUDA devices.
+ * oneDNN ISA, the OpenBLAS core, thread settings, the allocator's counts and
+ * memory limit, and CUDA devices.
  *
  * <pre>{@code
  * RuntimeInfo info = Fathom.runtimeInfo();
@@ -67,6 +68,12 @@ public final class RuntimeInfo {
 
   public int intraOpThreads() {
     return Integer.parseInt(get("threads.intra_op"));
+  }
+
+  /** The limit on native tensor memory in bytes ({@link Fathom#setMemoryLimit}); 0 when unlimited. */
+  public long memoryLimit() {
+    String v = get("alloc.memory_limit");
+    return v.isEmpty() ? 0 : Long.parseLong(v);
   }
 
   public int cudaDevices() {

@@ -61,6 +61,9 @@ public class Embedding extends Module {
     try {
       rows = weight().indexSelect(0, indices.to(DType.INT64).reshape(-1));
     } catch (FathomException e) {
+      if (e.status() != FathomException.Status.INVALID_ARGUMENT) {
+        throw e;  // e.g. OUT_OF_MEMORY: not the indices' fault
+      }
       throw new IllegalArgumentException("Embedding(" + numEmbeddings + ", " + embeddingDim + "): indices "
           + Arrays.toString(indices.shape()) + " must lie in [0, " + numEmbeddings + "): " + e.getMessage(), e);
     }

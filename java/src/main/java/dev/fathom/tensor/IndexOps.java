@@ -120,6 +120,9 @@ final class IndexOps {
       scatterAddRaw(out, shape.length - 1, idx, one);
     } catch (FathomException e) {
       out.close();
+      if (e.status() != FathomException.Status.INVALID_ARGUMENT) {
+        throw e;
+      }
       throw new IllegalArgumentException("oneHot: " + e.getMessage() + " (numClasses=" + classes + ")", e);
     }
     return out;

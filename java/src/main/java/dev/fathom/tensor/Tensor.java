@@ -1,5 +1,6 @@
 package dev.fathom.tensor;
 
+import dev.fathom.FathomException;
 import dev.fathom.internal.nativ.BinaryOp;
 import dev.fathom.internal.nativ.TensorKernels;
 import java.nio.ByteBuffer;
@@ -58,12 +59,25 @@ public final class Tensor implements AutoCloseable {
 
   // ---------------------------------------------------------------- creation
 
-  /** Uninitialised contiguous tensor. */
+  /**
+   * Uninitialised contiguous tensor. Every op allocates its result here, so a
+   * request over {@link dev.fathom.Fathom#setMemoryLimit} fails here with a
+   * {@link FathomException} (OUT_OF_MEMORY) that names the dtype and shape.
+   */
   public static Tensor empty(DType dtype, long... shape) {
     Shapes.checkShape("empty", shape);
     long bytes = Math.multiplyExact(Shapes.numel(shape), (long) dtype.bytes);
-    return new Tensor(Storage.allocate(bytes), dtype, shape.clone(),
-        Shapes.contiguousStrides(shape), 0, true);
+    Storage storage;
+    try {
+      storage = Storage.allocate(bytes);
+    } catch (FathomException e) {
+      if (e.status() != FathomException.Status.OUT_OF_MEMORY) {
+        throw e;
+      }
+      throw new FathomException(e.status(),
+          "tensor " + dtype + " " + Arrays.toString(shape) + ": " + e.getMessage(), e);
+    }
+    return new Tensor(storage, dtype, shape.clone(), Shapes.contiguousStrides(shape), 0, true);
   }
 
   public static Tensor zeros(long... shape) {

@@ -60,6 +60,16 @@ public final class Kernels {
     return out[0];
   }
 
+  public static void setMemoryLimit(long bytes) {
+    check(fathom.fathom_set_memory_limit(bytes));
+  }
+
+  public static long memoryLimit() {
+    long[] out = new long[1];
+    check(fathom.fathom_memory_limit(out));
+    return out[0];
+  }
+
   /** Native copy of GEMM parameters; immutable once built, shareable across threads. */
   public static fathom_gemm_params gemmParams(
       boolean transA,

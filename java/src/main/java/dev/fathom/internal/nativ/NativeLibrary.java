@@ -60,10 +60,19 @@ final class NativeLibrary {
     loaded = true;
     int threads = Integer.getInteger("fathom.threads", Runtime.getRuntime().availableProcessors());
     Kernels.check(fathom.fathom_set_num_threads(Math.max(1, threads)));
+    long[] limit = new long[1];
+    Kernels.check(fathom.fathom_memory_limit(limit));
+    // The native core reads FATHOM_MAX_MEMORY_MB at load and ignores a value
+    // that is not a number of MiB; say so rather than run without the limit silently.
+    String env = System.getenv("FATHOM_MAX_MEMORY_MB");
+    if (env != null && !env.isBlank() && limit[0] == 0 && !env.trim().matches("[+-]?0+")) {
+      LOG.warn("FATHOM_MAX_MEMORY_MB={} is not a number of MiB: native memory is not limited", env);
+    }
     LOG.debug(
-        "Fathom native core loaded in {} ms ({} intra-op threads)",
+        "Fathom native core loaded in {} ms ({} intra-op threads, memory limit {} bytes)",
         (System.nanoTime() - start) / 1_000_000,
-        threads);
+        threads,
+        limit[0]);
   }
 
   private static void setDefault(String key, String value) {

@@ -26,7 +26,9 @@ public class fathom extends dev.fathom.presets.fathom {
  *  - enums and structs are append-only within an ABI version;
  *    fathom_abi_version() grows with them (6 moved activation layouts from the
  *    params structs into the tensor descriptor and made convolution a plan;
- *    7 made pooling, batch normalization and recurrent layers plans too).
+ *    7 made pooling, batch normalization and recurrent layers plans too;
+ *    8 added fathom_set_memory_limit and fathom_memory_limit, a cap on the
+ *    native memory of tensor storage).
  */
 // #ifndef FATHOM_FATHOM_H
 // #define FATHOM_FATHOM_H
@@ -44,7 +46,7 @@ public class fathom extends dev.fathom.presets.fathom {
 // #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-public static final int FATHOM_ABI_VERSION = 7;
+public static final int FATHOM_ABI_VERSION = 8;
 
 /** enum fathom_status */
 public static final int
@@ -184,6 +186,26 @@ public static native @Cast("fathom_status") int fathom_free(@Cast("int64_t") lon
 public static native @Cast("fathom_status") int fathom_live_bytes(@Cast("int64_t*") LongPointer out);
 public static native @Cast("fathom_status") int fathom_live_bytes(@Cast("int64_t*") LongBuffer out);
 public static native @Cast("fathom_status") int fathom_live_bytes(@Cast("int64_t*") long[] out);
+
+/*
+ * A process-wide cap on tensor storage (ABI 8). What counts: the live blocks
+ * of fathom_alloc, each its size rounded up to 64 bytes plus a 64-byte
+ * header, and the freed large blocks the allocator keeps for reuse. An
+ * fathom_alloc that would pass the limit first evicts cached blocks; if it
+ * still would, it fails with FATHOM_OUT_OF_MEMORY and allocates nothing:
+ *   "alloc: 104857600 bytes would exceed the memory limit of 67108864 bytes
+ *    (live 1048640, cached 0)"
+ * bytes == 0 means unlimited (the default); negative is refused. The limit at
+ * load is FATHOM_MAX_MEMORY_MB MiB when that variable holds a non-negative
+ * integer. A limit below the current use is accepted (cached blocks are
+ * evicted at once; allocations fail until live blocks are freed). Memory the
+ * native core allocates for itself (plans, oneDNN scratch) does not count.
+ * fathom_memory_limit sets *out to the limit in bytes, 0 when unlimited.
+ */
+public static native @Cast("fathom_status") int fathom_set_memory_limit(@Cast("int64_t") long bytes);
+public static native @Cast("fathom_status") int fathom_memory_limit(@Cast("int64_t*") LongPointer out);
+public static native @Cast("fathom_status") int fathom_memory_limit(@Cast("int64_t*") LongBuffer out);
+public static native @Cast("fathom_status") int fathom_memory_limit(@Cast("int64_t*") long[] out);
 
 /** enum fathom_unary_op */
 public static final int
