@@ -10,8 +10,13 @@ final class Shapes {
 
   static long numel(long[] shape) {
     long n = 1;
-    for (long s : shape) {
-      n = Math.multiplyExact(n, s);
+    try {
+      for (long s : shape) {
+        n = Math.multiplyExact(n, s);
+      }
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has more than "
+          + Long.MAX_VALUE + " elements");
     }
     return n;
   }

@@ -98,7 +98,47 @@ class BadInputMatrixTest {
         bad("cross entropy targets", () -> new CrossEntropyLoss().apply(t(4, 3), Tensor.zeros(DType.INT64, 5)),
             "[4, 3]", "[5]"),
         bad("softmax dim", () -> t(2, 3).softmax(2), "softmax", "2"),
-        bad("item of many", () -> t(2, 3).item(), "item", "[2, 3]"));
+        bad("item of many", () -> t(2, 3).item(), "item", "[2, 3]"),
+        // Wrong dtypes.
+        bad("matmul int64", () -> Tensor.zeros(DType.INT64, 2, 3).matmul(Tensor.zeros(DType.INT64, 3, 2)), "matmul",
+            "int64"),
+        bad("conv2d int64", () -> Functional.conv2d(Tensor.zeros(DType.INT64, 1, 1, 4, 4),
+            Tensor.zeros(DType.INT64, 1, 1, 3, 3), null, 1, 0), "conv2d", "int64"),
+        bad("cross entropy float targets", () -> new CrossEntropyLoss().apply(t(4, 3), t(4)), "CrossEntropyLoss",
+            "[4,3]", "[4]", "int64"),
+        // Huge and overflowing sizes: refused before any allocation.
+        bad("numel overflow", () -> Tensor.zeros(1L << 40, 1L << 40), "[1099511627776, 1099511627776]"),
+        bad("reshape overflow", () -> t(4).reshape(1L << 62, 4), "reshape"),
+        bad("arange step 0", () -> Tensor.arange(0, 10, 0), "arange", "0"),
+        bad("conv2d stride 0", () -> Functional.conv2d(t(1, 1, 4, 4), t(1, 1, 3, 3), null, 0, 0), "conv2d", "stride"),
+        bad("oneHot classes", () -> Tensor.oneHot(Tensor.fromArray(new long[] {0, 3}, 2), 3), "oneHot", "3"),
+        bad("cross entropy class out of range", () -> new CrossEntropyLoss().apply(t(2, 3),
+            Tensor.fromArray(new long[] {0, 7}, 2)), "7"),
+        // NaN and Inf where they are configuration, not data.
+        bad("dropout p NaN", () -> new dev.fathom.nn.Dropout(Double.NaN), "Dropout", "NaN"),
+        bad("dropout p 1.5", () -> new dev.fathom.nn.Dropout(1.5), "Dropout", "1.5"),
+        bad("SGD lr NaN", () -> new dev.fathom.optim.SGD(List.of(t(2).requiresGrad(true)), Double.NaN), "SGD", "NaN"),
+        bad("Adam lr negative", () -> new dev.fathom.optim.Adam(List.of(t(2).requiresGrad(true)), -1), "Adam", "-1"),
+        bad("clip max norm Inf", () -> dev.fathom.optim.ClipGrad.clipGradNorm(List.of(t(2).requiresGrad(true)),
+            Double.POSITIVE_INFINITY), "Infinity"),
+        // A tensor whose scope another thread closed is closed here too, not freed memory.
+        bad("tensor of another thread's closed scope", BadInputMatrixTest::fromAnotherThreadsScope, "add", "closed"));
+  }
+
+  private static Object fromAnotherThreadsScope() {
+    Tensor[] made = new Tensor[1];
+    Thread other = new Thread(() -> {
+      try (Scope s = Scope.open()) {
+        made[0] = Tensor.ones(2, 2);
+      }
+    });
+    other.start();
+    try {
+      other.join();
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+    return made[0].add(t(2, 2));
   }
 
   @TestFactory
