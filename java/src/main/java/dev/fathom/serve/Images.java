@@ -23,7 +23,9 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * as TIFF or WBMP, are refused); and the width and height that the header declares
  * (read alone first) must be exactly the expected ones, at most {@link #MAX_PIXELS}
  * pixels. A header that claims 100000 x 100000 pixels is therefore refused before
- * any pixel memory is allocated. Only then is the pixel data decoded, with the
+ * any pixel memory is allocated; so is a BMP whose header declares more pixel data
+ * or profile bytes than the file holds, or embeds a JPEG or PNG stream. Only then
+ * is the pixel data decoded, with the
  * metadata the model does not need (text chunks, comments) skipped. Decoding
  * allocates the file's size plus at most 8 bytes per pixel (a 16-bit RGBA raster)
  * plus the 4-byte-per-pixel result.
@@ -80,6 +82,9 @@ public final class Images {
           + MAX_FILE_BYTES);
     }
     String format = format(file);
+    if (format.equals("BMP")) {
+      checkBmp(file);
+    }
     ImageReader reader = reader(format);
     try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(file))) {
       reader.setInput(in, true, true);
@@ -133,6 +138,45 @@ public final class Images {
     }
     throw new IllegalArgumentException("not a PNG, JPEG, GIF or BMP image: " + (f.length == 0 ? "0 bytes"
         : f.length + " bytes starting 0x" + head));
+  }
+
+  /**
+   * The BMP header fields from which the JDK's reader sizes buffers before the
+   * pixel check can help: the size of an embedded JPEG or PNG stream (allocated in
+   * one piece: 400 MB for a 78-byte file), of RLE data and of an ICC profile. Each
+   * must fit in the file; embedded streams and profiles linked by file name are
+   * refused outright.
+   */
+  private static void checkBmp(byte[] f) {
+    long header = le32(f, 14);
+    if (header < 40) {
+      return;  // OS/2 core header: no compression, no profile
+    }
+    long compression = le32(f, 30);
+    if (compression == 4 || compression == 5) {
+      throw new IllegalArgumentException("BMP images with an embedded " + (compression == 4 ? "JPEG" : "PNG")
+          + " stream are not supported");
+    }
+    long imageSize = le32(f, 34);
+    if (imageSize > f.length) {
+      throw new IllegalArgumentException("BMP header declares " + imageSize + " bytes of pixel data, the file has "
+          + f.length);
+    }
+    if (header >= 108 && le32(f, 70) == 0x4c494e4bL) {  // 'LINK'
+      throw new IllegalArgumentException("BMP images with a linked color profile are not supported");
+    }
+    if (header >= 124 && le32(f, 14 + 116) > f.length) {
+      throw new IllegalArgumentException("BMP header declares a " + le32(f, 14 + 116)
+          + "-byte color profile, the file has " + f.length);
+    }
+  }
+
+  /** Unsigned little-endian 32-bit value at `at`, 0 past the end. */
+  private static long le32(byte[] f, int at) {
+    if (at + 4 > f.length) {
+      return 0;
+    }
+    return (f[at] & 0xffL) | (f[at + 1] & 0xffL) << 8 | (f[at + 2] & 0xffL) << 16 | (f[at + 3] & 0xffL) << 24;
   }
 
   private static boolean starts(byte[] f, int... signature) {
