@@ -19,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Timeout;
 
 /**
  * Coverage-guided fuzzing of PredictionServer's request handling (Jazzer; see
@@ -73,7 +72,6 @@ class PredictionServerFuzzTest {
   }
 
   @FuzzTest(maxDuration = "10s")
-  @Timeout(30)
   void requestBody(FuzzedDataProvider in) throws Exception {
     String type = TYPES[in.consumeInt(0, TYPES.length - 1)];
     String path = PATHS[in.consumeInt(0, PATHS.length - 1)];
