@@ -13,12 +13,24 @@ targets=(
   "io.SafeTensorsCoverageFuzzTest#read"
   "text.TextFuzzTest#vocab" "text.TextFuzzTest#corpus" "text.TextFuzzTest#languageModelCheckpoint"
   "text.TextFuzzTest#languageModelFile"
+  "serve.ImagesFuzzTest#decode" "serve.PredictionServerFuzzTest#requestBody"
 )
+# Classes to instrument besides Fathom's own (Jazzer's default) for the serving
+# targets: the JDK's image readers and the JSON parser, so that coverage inside
+# them guides the mutations.
+includes() {
+  case "$1" in
+    serve.ImagesFuzzTest*) echo 'dev.fathom.**:com.sun.imageio.**:javax.imageio.**' ;;
+    serve.PredictionServerFuzzTest*) echo 'dev.fathom.**:com.fasterxml.jackson.**:com.sun.imageio.**' ;;
+    *) echo '' ;;
+  esac
+}
 mvn -B -ntp -q install -DskipTests -pl java -am
 for t in "${targets[@]}"; do
   for r in $(seq "$rounds"); do
     echo "== fuzzing dev.fathom.$t, round $r"
-    JAZZER_FUZZ=1 mvn -B -ntp surefire:test -pl java -Dtest="dev.fathom.$t" 2>&1 \
+    inc=$(includes "$t")
+    env JAZZER_FUZZ=1 ${inc:+"JAZZER_INSTRUMENTATION_INCLUDES=$inc"} mvn -B -ntp surefire:test -pl java -Dtest="dev.fathom.$t" 2>&1 \
       | grep -E "Done [0-9]+ runs|Tests run:|FAIL|Java Exception" || true
   done
 done

@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +35,12 @@ import org.slf4j.LoggerFactory;
  * Errors are JSON {@code {"error": "..."}} with 400 (bad input), 404, 405, 413
  * (body over {@value #MAX_BODY_BYTES} bytes), 503 (shutting down) or 500.
  *
+ * <p>Request bodies are untrusted: a declared Content-Length over the limit gets 413
+ * before any of the body is read, a chunked body is read only up to the limit, PNG
+ * bodies are checked by {@link Images} before they are decoded, and a client that
+ * takes over {@value #MAX_REQUEST_SECONDS} s to send its request is disconnected.
+ * No body makes the server answer 5xx (PredictionServerFuzzTest).
+ *
  * <pre>{@code
  * try (Predictor p = Predictor.builder(Path.of("runs/lenet/model.safetensors")).build();
  *      PredictionServer server = PredictionServer.start(p, new InetSocketAddress("127.0.0.1", 8080), 4)) {
@@ -46,7 +53,14 @@ public final class PredictionServer implements AutoCloseable {
   public static final int MAX_BODY_BYTES = 1 << 20;
   private static final Logger LOG = LoggerFactory.getLogger(PredictionServer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Longest a client may take to send one request, headers and body: {@value} s. A
+   * slower one is disconnected, so that clients which stall mid-request (or declare
+   * a body they never send) cannot hold the worker threads.
+   */
+  public static final int MAX_REQUEST_SECONDS = 10;
   private static final String NODELAY = "sun.net.httpserver.nodelay";
+  private static final String MAX_REQ_TIME = "sun.net.httpserver.maxReqTime";
 
   private final Predictor predictor;
   private final HttpServer server;
@@ -74,6 +88,13 @@ public final class PredictionServer implements AutoCloseable {
     // property once, when its first server starts.
     if (System.getProperty(NODELAY) == null) {
       System.setProperty(NODELAY, "true");
+    }
+    // NOTE: the JDK server's worker threads read the request themselves and, unless
+    // this is set, wait for a stalled client forever (and, after a 413 or 404 that
+    // left the body unread, for up to 64 KB of it). Read once, like the one above;
+    // a value set beforehand is kept.
+    if (System.getProperty(MAX_REQ_TIME) == null) {
+      System.setProperty(MAX_REQ_TIME, Integer.toString(MAX_REQUEST_SECONDS));
     }
     HttpServer http = HttpServer.create(address, 128);
     AtomicInteger n = new AtomicInteger();
@@ -119,9 +140,15 @@ public final class PredictionServer implements AutoCloseable {
             send(ex, 405, error("use POST /predict"));
             return;
           }
-          byte[] body = readBody(ex.getRequestBody());
+          // A declared length over the limit is refused before any of the body is read
+          // (the JDK server drains a little of it and closes the connection); a chunked
+          // body is read up to one byte past the limit.
+          long declared = contentLength(ex);
+          byte[] body = declared > MAX_BODY_BYTES ? null : readBody(ex.getRequestBody());
           if (body == null) {
-            send(ex, 413, error("request body over " + MAX_BODY_BYTES + " bytes"));
+            ex.getResponseHeaders().set("Connection", "close");
+            send(ex, 413, error("request body of " + (declared > MAX_BODY_BYTES ? declared + " bytes" : "more bytes")
+                + " is over the limit of " + MAX_BODY_BYTES + " bytes"));
             return;
           }
           send(ex, 200, predict(ex.getRequestHeaders().getFirst("Content-Type"), body));
@@ -140,7 +167,7 @@ public final class PredictionServer implements AutoCloseable {
   }
 
   private ObjectNode predict(String contentType, byte[] body) {
-    String type = contentType == null ? "application/json" : contentType.split(";")[0].trim().toLowerCase();
+    String type = mediaType(contentType);
     float[] pixels;
     int top = 3;
     if (type.equals("image/png")) {
@@ -194,6 +221,29 @@ public final class PredictionServer implements AutoCloseable {
           + Arrays.toString(shape));
     }
     return Images.grayPixels(body, (int) shape[1], (int) shape[2]);
+  }
+
+  /** The media type of a Content-Type header, lower case without parameters; JSON when absent. */
+  static String mediaType(String contentType) {
+    if (contentType == null) {
+      return "application/json";
+    }
+    int semicolon = contentType.indexOf(';');
+    return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+  }
+
+  /** The request's Content-Length, or -1 when it has none (chunked). */
+  private static long contentLength(HttpExchange ex) {
+    String length = ex.getRequestHeaders().getFirst("Content-Length");
+    if (length == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(length.trim());
+    } catch (NumberFormatException e) {
+      // The JDK server refuses such a request before it gets here.
+      throw new IllegalArgumentException("Content-Length " + length + " is not a number");
+    }
   }
 
   /** The body, or null when it is longer than MAX_BODY_BYTES. */

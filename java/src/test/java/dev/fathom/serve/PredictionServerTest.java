@@ -12,8 +12,13 @@ import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.zoo.ModelSpec;
 import dev.fathom.zoo.Models;
+import java.time.Duration;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -112,5 +117,52 @@ class PredictionServerTest {
       assertTrue(load.p50Ms() <= load.p99Ms() && load.p99Ms() <= load.maxMs());
     }
     assertEquals(baseline, Tensor.liveNativeBytes());
+  }
+
+  /**
+   * A body over MAX_BODY_BYTES gets 413: at once and unread when its Content-Length
+   * says so, after MAX_BODY_BYTES + 1 bytes when it is chunked. The server closes
+   * that connection and goes on serving others; a client that stalls is dropped.
+   */
+  @Test
+  @Timeout(60)
+  void refusesOversizedBodiesWithoutReadingThem() throws Exception {
+    try (Predictor p = Predictor.builder(Models.softmaxRegression(10, new Generator(1)), 1, 28, 28).build();
+        PredictionServer server = PredictionServer.start(p, new InetSocketAddress("127.0.0.1", 0), 1)) {
+      // Headers alone: a server that waited for the declared gigabyte would not answer.
+      try (Socket s = new Socket("127.0.0.1", server.port())) {
+        s.setSoTimeout(10_000);
+        OutputStream out = s.getOutputStream();
+        out.write(("POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            + "Content-Length: 1000000000\r\n\r\n{\"image\": [").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = s.getInputStream();
+        byte[] head = new byte[12];
+        int n = in.readNBytes(head, 0, head.length);
+        assertEquals("HTTP/1.1 413", new String(head, 0, n, StandardCharsets.US_ASCII));
+        // This client never sends the body: the server drops it after MAX_REQUEST_SECONDS,
+        // freeing its one worker (which would otherwise wait for the body forever).
+        s.setSoTimeout((PredictionServer.MAX_REQUEST_SECONDS + 20) * 1000);
+        long start = System.nanoTime();
+        in.readAllBytes();
+        double waited = (System.nanoTime() - start) / 1e9;
+        assertTrue(waited < PredictionServer.MAX_REQUEST_SECONDS + 5, waited + " s");
+      }
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      URI predict = URI.create("http://127.0.0.1:" + server.port() + "/predict");
+      // Chunked (no length): read up to one byte past the limit.
+      byte[] big = new byte[PredictionServer.MAX_BODY_BYTES + 4096];
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(predict).timeout(Duration.ofSeconds(20))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(413, r.statusCode(), r.body());
+      assertTrue(JSON.readTree(r.body()).get("error").asText().contains("over the limit of 1048576 bytes"),
+          r.body());
+      // The one worker is free again.
+      r = client.send(HttpRequest.newBuilder(predict).timeout(Duration.ofSeconds(20))
+          .POST(HttpRequest.BodyPublishers.ofString("{\"image\": [1]}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(400, r.statusCode(), r.body());
+    }
   }
 }
