@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.fathom.FathomException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *       "probability":0.98,"top":[{"label":9,"class":"ankle boot","probability":0.98},...]}}.
  * </ul>
  * Errors are JSON {@code {"error": "..."}} with 400 (bad input), 404, 405, 413
- * (body over {@value #MAX_BODY_BYTES} bytes), 503 (shutting down) or 500.
+ * (body over {@value #MAX_BODY_BYTES} bytes), 503 (shutting down, or out of native memory
+ * under {@code Fathom.setMemoryLimit}, with {@code Retry-After}) or 500.
  *
  * <p>Request bodies are untrusted: a declared Content-Length over the limit gets 413
  * before any of the body is read, a chunked body is read only up to the limit, PNG
@@ -159,6 +161,17 @@ public final class PredictionServer implements AutoCloseable {
         send(ex, 400, error(e.getMessage()));
       } catch (IllegalStateException e) {
         send(ex, 503, error(e.getMessage()));
+      } catch (FathomException e) {
+        if (e.status() != FathomException.Status.OUT_OF_MEMORY) {
+          LOG.error("{} {} failed", method, path, e);
+          send(ex, 500, error("internal error: " + e));
+          return;
+        }
+        // Over Fathom.setMemoryLimit (or out of memory): the request was fine and may succeed
+        // once other requests free their tensors, so 503 and a retry hint, not 500.
+        LOG.warn("{} {}: {}", method, path, e.getMessage());
+        ex.getResponseHeaders().set("Retry-After", "1");
+        send(ex, 503, error("out of native memory: " + e.getMessage()));
       } catch (RuntimeException e) {
         LOG.error("{} {} failed", method, path, e);
         send(ex, 500, error("internal error: " + e));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fathom.Fathom;
 import dev.fathom.io.Checkpoints;
 import dev.fathom.nn.Module;
 import dev.fathom.tensor.Generator;
@@ -163,6 +164,32 @@ class PredictionServerTest {
       r = client.send(HttpRequest.newBuilder(predict).timeout(Duration.ofSeconds(20))
           .POST(HttpRequest.BodyPublishers.ofString("{\"image\": [1]}")).build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(400, r.statusCode(), r.body());
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void outOfNativeMemoryIsA503AndTheServerRecovers() throws Exception {
+    long saved = Fathom.memoryLimit();
+    try (Predictor p = Predictor.builder(Models.create("lenet", 10, new Generator(1)), 1, 28, 28).build();
+        PredictionServer server = PredictionServer.start(p, new InetSocketAddress("127.0.0.1", 0), 1)) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      StringBuilder image = new StringBuilder("{\"image\": [0");
+      image.append(", 0.5".repeat(28 * 28 - 1)).append("]}");
+      HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/predict"))
+          .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(image.toString())).build();
+      assertEquals(200, client.send(request, HttpResponse.BodyHandlers.ofString()).statusCode());
+      // No room for one more activation: every request is refused, the server stays up.
+      Fathom.setMemoryLimit(Tensor.liveNativeBytes() + 4096);
+      HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+      assertEquals(503, r.statusCode(), r.body());
+      assertEquals("1", r.headers().firstValue("Retry-After").orElse(null));
+      assertTrue(JSON.readTree(r.body()).get("error").asText().contains("would exceed the memory limit"), r.body());
+      Fathom.setMemoryLimit(0);
+      assertEquals(200, client.send(request, HttpResponse.BodyHandlers.ofString()).statusCode());
+    } finally {
+      Fathom.setMemoryLimit(saved);
     }
   }
 }
