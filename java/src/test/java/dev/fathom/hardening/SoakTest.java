@@ -69,6 +69,19 @@ class SoakTest {
   static final boolean HEAP_FIXED =
       ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:+AlwaysPreTouch");
 
+  /** The live thread count once it is at most `bound`, or after 5 s (threads that exit take a moment). */
+  private static int settledThreadCount(int bound) throws InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (Thread.activeCount() > bound && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    return Thread.activeCount();
+  }
+
+  private static String threadNames() {
+    return Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted().toList().toString();
+  }
+
   private static void cnnSteps(Module model, SGD opt, CrossEntropyLoss loss, Tensor x, Tensor y, int steps) {
     for (int i = 0; i < steps; i++) {
       try (Scope s = Scope.open()) {
@@ -122,7 +135,7 @@ class SoakTest {
   }
 
   @Test
-  void mixedOpsReturnToTheirBaseline() {
+  void mixedOpsReturnToTheirBaseline() throws InterruptedException {
     long before = Tensor.liveNativeBytes();
     Generator gen = new Generator(11);
     SplittableRandom rng = new SplittableRandom(11);
@@ -140,7 +153,8 @@ class SoakTest {
           Thread.activeCount());
       assertEquals(bytes, Tensor.liveNativeBytes(), "mixed ops grew native memory");
       assertTrue(rss < 0 || grown < 64 * 1024, "RSS grew by " + grown + " KiB over " + done + " ops");
-      assertTrue(Thread.activeCount() <= threads + 2, "threads: " + threads + " -> " + Thread.activeCount());
+      assertTrue(settledThreadCount(threads + 2) <= threads + 2,
+          "threads: " + threads + " -> " + Thread.activeCount() + ": " + threadNames());
     }
     assertEquals(before, Tensor.liveNativeBytes(), "native bytes left after every tensor was closed");
   }
@@ -196,7 +210,12 @@ class SoakTest {
         p.logits(new float[28 * 28]);
         long serveBytes = Tensor.liveNativeBytes();
         long serveRss = residentKiB();
-        ExecutorService pool = Executors.newFixedThreadPool(CALLERS);
+        List<Thread> callers = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(CALLERS, r -> {
+          Thread t = new Thread(r, "soak-caller-" + callers.size());
+          callers.add(t);
+          return t;
+        });
         List<Future<Long>> calls = new ArrayList<>();
         float[] image = new float[28 * 28];
         long deadline = System.nanoTime() + SERVE_MILLIS * 1_000_000;
@@ -220,10 +239,15 @@ class SoakTest {
         assertTrue(serveRss < 0 || servedGrowth < 64 * 1024, "RSS grew by " + servedGrowth + " KiB while serving");
         pool.shutdown();
         assertTrue(pool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS));
+        // Terminated means the workers left their loop; each thread is gone a moment later.
+        for (Thread t : callers) {
+          t.join(5_000);
+          assertTrue(!t.isAlive(), t.getName() + " outlived the pool");
+        }
         assertEquals(serveBytes, Tensor.liveNativeBytes(), "serving leaked native memory");
       }
-      assertTrue(Thread.activeCount() <= threads + 2,
-          "threads: " + threads + " after warm-up, " + Thread.activeCount() + " at the end");
+      assertTrue(settledThreadCount(threads + 2) <= threads + 2,
+          "threads: " + threads + " after warm-up, " + Thread.activeCount() + " at the end: " + threadNames());
       assertEquals(DType.FLOAT32, x.dtype());
     }
     // Everything closed deterministically: nothing left for the Cleaner to free later.
