@@ -14,7 +14,7 @@
 #include <dnnl.hpp>
 #endif
 #ifdef FATHOM_WITH_OPENBLAS
-#include <cblas.h>
+#include "ops/blas/openblas_cblas.h"
 #endif
 
 #ifndef FATHOM_VERSION
