@@ -11,10 +11,11 @@
 #    versions of the parent pom), CMake builds libfathom, libfathom_env and the
 #    tests with ci/toolchain-aarch64.cmake (picked up through the
 #    CMAKE_TOOLCHAIN_FILE environment variable, so cppbuild.sh is the x86
-#    one), and JavaCPP builds libjnifathom with aarch64-linux-gnu-g++ (ci/javacpp-linux-arm64-cross.properties). Its own
-#    build and native folders (target/cmake-linux-arm64,
-#    target/native-linux-arm64) keep it apart from an x86 build in the same
-#    tree. Result: presets/target/fathom-presets-<version>-linux-arm64.jar.
+#    one), and JavaCPP builds libjnifathom with aarch64-linux-gnu-g++
+#    (ci/javacpp-linux-arm64-cross.properties). Its own build and native
+#    folders (target/cmake-linux-arm64, target/native-linux-arm64) keep it
+#    apart from an x86 build in the same tree. Result:
+#    presets/target/fathom-presets-<version>-linux-arm64.jar.
 # 3. Checks that every shared library in that jar is AArch64.
 # 4. Runs ctest under qemu-aarch64 (CMAKE_CROSSCOMPILING_EMULATOR of the
 #    toolchain file). Left out by default: the nine "<suite>.rules.<set>"
