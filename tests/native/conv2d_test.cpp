@@ -672,6 +672,17 @@ TEST(Conv2d, shapeRulesPickKernelFamilies) {
         const auto impls = pass_impls(r.s);
         if (impls.empty()) GTEST_SKIP() << "this oneDNN build prints no verbose lines";
         ASSERT_EQ(3u, impls.size());
+#if !defined(__x86_64__) && !defined(__i386__)
+        // Off x86 (the linux-arm64 oneDNN) the walk finds no acceptable,
+        // non-reference GEMM convolution for these shapes, and the choice
+        // falls back to oneDNN's first one (brgconv / jit): never a reference.
+        if (std::string(r.family) == "gemm") {
+            for (int pass : r.passes)
+                EXPECT_EQ(std::string::npos, impls[pass].find("ref"))
+                    << "pass " << pass << " ran " << impls[pass];
+            continue;
+        }
+#endif
         for (int pass : r.passes)
             EXPECT_NE(std::string::npos, impls[pass].find(r.family))
                 << "pass " << pass << " ran " << impls[pass];

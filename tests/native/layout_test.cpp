@@ -300,8 +300,10 @@ TEST(Layout, planLayoutsQuery) {
     EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_conv2d_plan_info(stem.handle(), nullptr));
     // With AVX-512 the direct kernels of a ResNet-18 stage block by 16 channels
     // (AVX2 machines block by 8 and get NCHW).
+    // (x86 only: oneDNN's AArch64 kernels, SVE-512 included, keep NCHW here.)
     const std::string isa = runtime_info_value("onednn.isa");
-    if (isa.find("512") == std::string::npos) GTEST_SKIP() << "oneDNN ISA " << isa << ", not AVX-512";
+    if (isa.find("avx512") == std::string::npos && isa.find("avx10_1_512") == std::string::npos)
+        GTEST_SKIP() << "oneDNN ISA " << isa << ", not AVX-512";
     if (runtime_info_value("rules.blocked_min_channels") == "0")
         GTEST_SKIP() << "rule set " << runtime_info_value("rules.set") << " keeps activations NCHW";
     const ConvPlan stage(params_of({8, 64, 12, 64, 3, 1, 1, false}, FATHOM_CNN_AUTO));
@@ -439,7 +441,17 @@ TEST(Layout, poolingWithBlockedActivationsMatchesNchw) {
                                      " k=" + std::to_string(c.k) + " backend=" +
                                      std::to_string(backend);
             EXPECT_EQ("", bitwise_mismatch(reorder_by_formula(y[1], false), y[0])) << what;
-            EXPECT_EQ("", bitwise_mismatch(reorder_by_formula(dx[1], false), dx[0])) << what;
+            if (c.stride >= c.k) {
+                EXPECT_EQ("", bitwise_mismatch(reorder_by_formula(dx[1], false), dx[0])) << what;
+            } else {
+                // Overlapping windows: each dx element sums up to k*k dy terms
+                // (|dy| <= 1), whose order is the kernel's. x86 oneDNN keeps
+                // one order for both layouts; the AArch64 one does not (1-ulp
+                // differences), so the bound is k*k rounding steps at 1.0.
+                EXPECT_EQ("", storage_mismatch(reorder_by_formula(dx[1], false), dx[0],
+                                               static_cast<double>(c.k * c.k) * FLT_EPSILON, 1.0))
+                    << what;
+            }
         }
     }
 }

@@ -11,7 +11,11 @@
 #define FATHOM_X86 1
 #endif
 
-#ifdef FATHOM_WITH_DNNL
+// The sets measured so far are for x86 CPUs, told apart by cpuid and oneDNN's
+// x86 ISA (dnnl::cpu_isa names x86 ISAs only); elsewhere detection gives the
+// generic set.
+#if defined(FATHOM_WITH_DNNL) && defined(FATHOM_X86)
+#define FATHOM_X86_DNNL 1
 #include <dnnl.hpp>
 #endif
 
@@ -85,7 +89,7 @@ constexpr CpuRules kOnednnDefaults{"onednn-defaults",
 
 const CpuRules* const kAll[] = {&kIntelAmx, &kAmdAvx512, &kGeneric, &kOnednnDefaults};
 
-#ifdef FATHOM_WITH_DNNL
+#ifdef FATHOM_X86_DNNL
 bool has_amx(dnnl::cpu_isa isa) {
     return isa == dnnl::cpu_isa::avx10_1_512_amx || isa == dnnl::cpu_isa::avx10_1_512_amx_fp16;
 }
@@ -101,7 +105,7 @@ const CpuRules& detect(std::string& note) {
     const int threads = default_num_threads();
     note = "detected: " + vendor + " family " + std::to_string(cpu_family()) + " model " +
            std::to_string(cpu_model()) + ", " + std::to_string(threads) + " threads";
-#ifdef FATHOM_WITH_DNNL
+#ifdef FATHOM_X86_DNNL
     const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
     const CpuRules* match = nullptr;
     if (vendor == "GenuineIntel" && has_amx(isa)) match = &kIntelAmx;

@@ -13,8 +13,13 @@
 #ifdef FATHOM_WITH_DNNL
 #include <dnnl.hpp>
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
+#endif
 #ifdef FATHOM_WITH_OPENBLAS
-#include <cblas.h>
+#include "ops/blas/openblas_cblas.h"
 #endif
 
 #ifndef FATHOM_VERSION
@@ -25,7 +30,9 @@ namespace fathom {
 
 namespace {
 
-#ifdef FATHOM_WITH_DNNL
+#if defined(FATHOM_WITH_DNNL) && (defined(__x86_64__) || defined(__i386__))
+// dnnl::cpu_isa names x86 ISAs only: elsewhere get_effective_cpu_isa() is no
+// such value (the linux-arm64 oneDNN returns one that reads as avx512_core).
 const char* isa_name(dnnl::cpu_isa isa) {
     switch (isa) {
         case dnnl::cpu_isa::sse41: return "sse41";
@@ -42,6 +49,20 @@ const char* isa_name(dnnl::cpu_isa isa) {
         default: return "other";
     }
 }
+std::string onednn_isa() { return isa_name(dnnl::get_effective_cpu_isa()); }
+#elif defined(FATHOM_WITH_DNNL) && defined(__aarch64__) && defined(__linux__)
+// What oneDNN's AArch64 kernels dispatch on, in its own names: SVE and its
+// vector length (sve_128/256/512) where the kernel offers SVE, else asimd.
+std::string onednn_isa() {
+    if ((getauxval(AT_HWCAP) & HWCAP_SVE) != 0) {
+        const int vl = prctl(PR_SVE_GET_VL);
+        if (vl > 0) return "sve_" + std::to_string((vl & PR_SVE_VL_LEN_MASK) * 8);
+        return "sve";
+    }
+    return "asimd";
+}
+#elif defined(FATHOM_WITH_DNNL)
+std::string onednn_isa() { return "other"; }
 #endif
 
 const char* env_or(const char* name, const char* fallback) {
@@ -69,7 +90,7 @@ std::string runtime_info_text() {
     const dnnl_version_t* v = dnnl::version();
     os << "onednn.version=" << v->major << '.' << v->minor << '.' << v->patch << '\n';
     os << "onednn.cpu_runtime=" << (v->cpu_runtime == DNNL_RUNTIME_OMP ? "omp" : "other") << '\n';
-    os << "onednn.isa=" << isa_name(dnnl::get_effective_cpu_isa()) << '\n';
+    os << "onednn.isa=" << onednn_isa() << '\n';
 #else
     os << "onednn.version=none\n";
 #endif

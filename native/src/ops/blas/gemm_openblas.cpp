@@ -1,7 +1,7 @@
 // OpenBLAS backend: one cblas_sgemm per batch entry (row-major). OpenBLAS's
 // blasint is 32-bit in the bytedeco build, which validate_gemm guarantees for
 // dimensions; leading dimensions are checked here.
-#include <cblas.h>
+#include "ops/blas/openblas_cblas.h"
 
 #include <cstring>
 #include <limits>
