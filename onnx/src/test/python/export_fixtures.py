@@ -100,6 +100,22 @@ class Mlp(nn.Module):
         return torch.sigmoid(self.fc3(h))
 
 
+class Recurrent(nn.Module):
+    """LSTM, bidirectional GRU and a tanh RNN, as exported: Shape/Gather/Expand build the zero states."""
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 8)
+        self.gru = nn.GRU(8, 5, bidirectional=True)
+        self.rnn = nn.RNN(10, 4)
+        self.fc = nn.Linear(7 * 4, 3)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        y, _ = self.gru(y)
+        y, _ = self.rnn(y)
+        return self.fc(torch.flatten(y.transpose(0, 1), 1))
+
+
 def save_safetensors(path, tensors):
     header, blobs, offset = {}, [], 0
     for name, t in tensors.items():
@@ -128,7 +144,8 @@ def warm_up_batchnorm(model, shape, gen):
 def main():
     os.makedirs(OUT, exist_ok=True)
     specs = [("lenet", LeNet, (2, 1, 28, 28)), ("bn", BnNet, (4, 3, 16, 16)),
-             ("resnet", ResNet, (2, 3, 12, 12)), ("mlp", Mlp, (5, 12))]
+             ("resnet", ResNet, (2, 3, 12, 12)), ("mlp", Mlp, (5, 12)),
+             ("recurrent", Recurrent, (7, 2, 6))]
     for name, cls, shape in specs:
         torch.manual_seed(0)
         model = cls()

@@ -55,7 +55,7 @@ public final class OnnxModel extends Module {
   static final Set<String> SUPPORTED = Set.of("Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid",
       "Tanh", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm", "MatMul", "Add",
       "Sub", "Mul", "Div", "Concat", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Dropout",
-      "Constant", "Identity", "Clip", "Pad");
+      "Constant", "Identity", "Clip", "Pad", "Shape", "Gather", "Expand", "LSTM", "GRU", "RNN");
 
   private final int opset;
   private final List<NodeProto> nodes;

@@ -5,6 +5,7 @@ import dev.fathom.onnx.proto.Onnx.NodeProto;
 import dev.fathom.onnx.proto.Onnx.TensorProto;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Functional;
+import dev.fathom.tensor.RnnMode;
 import dev.fathom.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +17,16 @@ final class Ops {
   private Ops() {}
 
   static Tensor[] run(NodeProto n, int opset, Tensor[] in) {
+    switch (n.getOpType()) {
+      case "LSTM":
+        return Recurrent.run(n, RnnMode.LSTM, in);
+      case "GRU":
+        return Recurrent.run(n, i(n, "linear_before_reset", 0) != 0 ? RnnMode.GRU_PYTORCH : RnnMode.GRU, in);
+      case "RNN":
+        return Recurrent.run(n, rnnActivation(n), in);
+      default:
+        break;
+    }
     Tensor y = switch (n.getOpType()) {
       case "Conv" -> conv(n, in);
       case "BatchNormalization" -> batchNorm(n, in);
@@ -44,6 +55,9 @@ final class Ops {
       case "Identity" -> req(in, 0);
       case "Clip" -> clip(in);
       case "Pad" -> pad(n, in);
+      case "Shape" -> shape(n, in);
+      case "Gather" -> gather(n, in);
+      case "Expand" -> expand(in);
       default -> throw new IllegalArgumentException("unsupported op " + n.getOpType());
     };
     return new Tensor[] {y};
@@ -485,6 +499,77 @@ final class Ops {
       y = Tensor.cat(parts, d);
     }
     return y;
+  }
+
+  static RnnMode rnnActivation(NodeProto n) {
+    AttributeProto a = attr(n, "activations");
+    if (a == null || a.getStringsCount() == 0) {
+      return RnnMode.RNN_TANH;
+    }
+    String act = a.getStrings(0).toStringUtf8();
+    for (int k = 1; k < a.getStringsCount(); k++) {
+      if (!a.getStrings(k).toStringUtf8().equals(act)) {
+        throw new IllegalArgumentException("RNN activations differing per direction are not supported");
+      }
+    }
+    return switch (act) {
+      case "Tanh" -> RnnMode.RNN_TANH;
+      case "Relu" -> RnnMode.RNN_RELU;
+      default -> throw new IllegalArgumentException("RNN activation " + act + " is not supported (Tanh or Relu)");
+    };
+  }
+
+  static Tensor shape(NodeProto n, Tensor[] in) {
+    long[] shape = req(in, 0).shape();
+    int r = shape.length;
+    long start = i(n, "start", 0);
+    long end = i(n, "end", r);
+    start = Math.max(0, Math.min(r, start < 0 ? start + r : start));
+    end = Math.max(start, Math.min(r, end < 0 ? end + r : end));
+    long[] v = Arrays.copyOfRange(shape, (int) start, (int) end);
+    return Tensor.fromArray(v, v.length);
+  }
+
+  static Tensor gather(NodeProto n, Tensor[] in) {
+    Tensor x = req(in, 0);
+    Tensor idx = req(in, 1);
+    int a = axis(i(n, "axis", 0), x.dim(), "axis");
+    long size = x.size(a);
+    long[] v = longs(idx.dim() == 0 ? idx.reshape(1) : idx, "the indices input");
+    for (int k = 0; k < v.length; k++) {
+      if (v[k] < -size || v[k] >= size) {
+        throw new IllegalArgumentException("index " + v[k] + " is out of range for axis " + a + " of size " + size);
+      }
+      v[k] = v[k] < 0 ? v[k] + size : v[k];
+    }
+    if (idx.dim() == 0) {
+      return x.select(a, v[0]);
+    }
+    Tensor index = Tensor.fromArray(v, v.length);
+    return x.indexSelect(a, index);
+  }
+
+  static Tensor expand(Tensor[] in) {
+    Tensor x = req(in, 0);
+    long[] target = longs(req(in, 1), "the shape input");
+    int r = Math.max(x.dim(), target.length);
+    long[] out = new long[r];
+    long[] xs = new long[r];
+    Arrays.fill(xs, 1);
+    System.arraycopy(x.shape(), 0, xs, r - x.dim(), x.dim());
+    for (int k = 0; k < r; k++) {
+      long t = k - (r - target.length) >= 0 ? target[k - (r - target.length)] : 1;
+      if (t < 0) {
+        throw new IllegalArgumentException("negative size in shape " + Arrays.toString(target));
+      }
+      if (xs[k] != t && xs[k] != 1 && t != 1) {
+        throw new IllegalArgumentException("cannot broadcast " + Arrays.toString(x.shape()) + " to "
+            + Arrays.toString(target));
+      }
+      out[k] = xs[k] == 1 ? t : xs[k];
+    }
+    checkSize(out);
+    return x.reshape(xs).expand(out);
   }
 
   static void checkSize(long[] shape) {
