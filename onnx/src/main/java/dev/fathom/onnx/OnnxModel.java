@@ -51,6 +51,8 @@ public final class OnnxModel extends Module {
   public static final long MAX_FILE_BYTES = 2_000_000_000L;
   /** The largest tensor, in elements (float32 arrays are indexed by int). */
   public static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;
+  /** The largest tensor an op may create from sizes the file gives (Pad, Expand): 2^28 elements. */
+  public static final long MAX_COMPUTED_ELEMENTS = 1L << 28;
 
   static final Set<String> SUPPORTED = Set.of("Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid",
       "Tanh", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm", "MatMul", "Add",
@@ -235,27 +237,38 @@ public final class OnnxModel extends Module {
         throw new IllegalArgumentException("onnx: graph output '" + o + "' is produced by no node");
       }
     }
-    List<NodeProto> order = new ArrayList<>();
-    boolean[] done = new boolean[nodes.size()];
-    boolean progress = true;
-    while (order.size() < nodes.size() && progress) {
-      progress = false;
-      for (int i = 0; i < nodes.size(); i++) {
-        if (done[i]) {
-          continue;
+    // Kahn's algorithm, linear in nodes and edges; ties keep the file's order.
+    int[] pending = new int[nodes.size()];
+    Map<String, List<Integer>> readers = new HashMap<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      for (String in : new LinkedHashSet<>(nodes.get(i).getInputList())) {
+        if (!known.contains(in)) {
+          pending[i]++;
+          readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
         }
-        NodeProto n = nodes.get(i);
-        if (known.containsAll(n.getInputList())) {
-          done[i] = true;
-          order.add(n);
-          known.addAll(n.getOutputList());
-          progress = true;
+      }
+    }
+    java.util.PriorityQueue<Integer> ready = new java.util.PriorityQueue<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      if (pending[i] == 0) {
+        ready.add(i);
+      }
+    }
+    List<NodeProto> order = new ArrayList<>();
+    while (!ready.isEmpty()) {
+      int i = ready.poll();
+      order.add(nodes.get(i));
+      for (String o : new LinkedHashSet<>(nodes.get(i).getOutputList())) {
+        for (int r : readers.getOrDefault(o, List.of())) {
+          if (--pending[r] == 0) {
+            ready.add(r);
+          }
         }
       }
     }
     if (order.size() < nodes.size()) {
       for (int i = 0; i < nodes.size(); i++) {
-        if (!done[i]) {
+        if (pending[i] > 0) {
           throw new IllegalArgumentException("onnx: the graph has a cycle through node " + describe(nodes.get(i)));
         }
       }

@@ -178,6 +178,14 @@ final class Ops {
 
   /** (top, left, bottom, right) to symmetric (ph, pw), or a clear refusal. */
   static int[] symmetricPads(NodeProto n, long[] pads) {
+    checkPads(n, pads);
+    if (pads[0] != pads[2] || pads[1] != pads[3]) {
+      throw new IllegalArgumentException("asymmetric pads " + Arrays.toString(pads) + " are not supported");
+    }
+    return new int[] {toInt(pads[0], "pad"), toInt(pads[1], "pad")};
+  }
+
+  static void checkPads(NodeProto n, long[] pads) {
     String autoPad = s(n, "auto_pad", "NOTSET");
     if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID")) {
       throw new IllegalArgumentException("auto_pad " + autoPad + " is not supported (use explicit pads)");
@@ -185,10 +193,11 @@ final class Ops {
     if (pads.length != 4) {
       throw new IllegalArgumentException("pads must have 4 values for 2-D, got " + Arrays.toString(pads));
     }
-    if (pads[0] != pads[2] || pads[1] != pads[3]) {
-      throw new IllegalArgumentException("asymmetric pads " + Arrays.toString(pads) + " are not supported");
+    for (long p : pads) {
+      if (p < 0 || p > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("pads " + Arrays.toString(pads) + " must be non-negative ints");
+      }
     }
-    return new int[] {toInt(pads[0], "pad"), toInt(pads[1], "pad")};
   }
 
   static long[] pair(NodeProto n, String name, long dflt) {
@@ -210,7 +219,14 @@ final class Ops {
     if (kernel != null && (kernel.length != 2 || kernel[0] != w.size(2) || kernel[1] != w.size(3))) {
       throw new IllegalArgumentException("kernel_shape " + Arrays.toString(kernel) + " does not match the weight");
     }
-    int[] p = symmetricPads(n, ints(n, "pads", new long[4]));
+    long[] pads = ints(n, "pads", new long[4]);
+    checkPads(n, pads);
+    if (pads[0] != pads[2] || pads[1] != pads[3]) {
+      // Asymmetric (e.g. SAME-style) padding: zero-pad explicitly, then convolve unpadded.
+      x = padConstant(x, new long[] {0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]}, 0);
+      pads = new long[4];
+    }
+    int[] p = symmetricPads(n, pads);
     long[] st = pair(n, "strides", 1);
     long[] dl = pair(n, "dilations", 1);
     int groups = toInt(i(n, "group", 1), "group");
@@ -465,6 +481,11 @@ final class Ops {
     }
     long[] pads = longs(req(in, 1), "the pads input");
     double value = opt(in, 2) == null ? 0 : scalar(in[2], "constant_value");
+    return padConstant(x, pads, value);
+  }
+
+  /** Pads with a constant; pads as ONNX: all the befores, then all the afters. */
+  static Tensor padConstant(Tensor x, long[] pads, double value) {
     int r = x.dim();
     if (pads.length != 2 * r) {
       throw new IllegalArgumentException("pads " + Arrays.toString(pads) + " must have 2 x rank = " + 2 * r
@@ -480,9 +501,12 @@ final class Ops {
       if (before == 0 && after == 0) {
         continue;
       }
-      if (before > OnnxModel.MAX_TENSOR_ELEMENTS || after > OnnxModel.MAX_TENSOR_ELEMENTS) {
+      if (before > OnnxModel.MAX_COMPUTED_ELEMENTS || after > OnnxModel.MAX_COMPUTED_ELEMENTS) {
         throw new IllegalArgumentException("pads " + Arrays.toString(pads) + " are too large");
       }
+      long[] total = y.shape();
+      total[d] += before + after;
+      checkSize(total);
       List<Tensor> parts = new ArrayList<>();
       long[] s = y.shape();
       if (before > 0) {
@@ -575,8 +599,9 @@ final class Ops {
   static void checkSize(long[] shape) {
     long numel = 1;
     for (long d : shape) {
-      if (d != 0 && numel > OnnxModel.MAX_TENSOR_ELEMENTS / d) {
-        throw new IllegalArgumentException("result shape " + Arrays.toString(shape) + " is too large");
+      if (d != 0 && numel > OnnxModel.MAX_COMPUTED_ELEMENTS / d) {
+        throw new IllegalArgumentException("result shape " + Arrays.toString(shape) + " is too large (more than "
+            + OnnxModel.MAX_COMPUTED_ELEMENTS + " elements)");
       }
       numel *= d;
     }

@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -239,6 +240,47 @@ class OnnxModelTest {
     String msg = assertThrows(IllegalArgumentException.class,
         () -> OnnxModel.load(models.resolve("m.onnx")).close()).getMessage();
     assertTrue(msg.contains("does not fit"), msg);
+  }
+
+  @Test
+  void asymmetricConvPaddingMatchesExplicitPadding() {
+    float[] w = new float[9];
+    Arrays.fill(w, 1f);
+    NodeProto conv = node("Conv", "c", new String[] {"x", "w"}, "y").toBuilder()
+        .addAttribute(AttributeProto.newBuilder().setName("pads").addInts(0).addInts(0).addInts(1).addInts(1))
+        .build();
+    GraphProto.Builder g = GraphProto.newBuilder().addInput(value("x")).addOutput(value("y"))
+        .addInitializer(floats("w", new long[] {1, 1, 3, 3}, w)).addNode(conv);
+    try (OnnxModel m = OnnxModel.load(model(13, g).toByteArray(), null); Scope s = Scope.open()) {
+      Tensor y = m.forward(Tensor.ones(1, 1, 3, 3));
+      assertEquals("[1, 1, 2, 2]", Arrays.toString(y.shape()));
+      // bottom-right windows overlap the zero padding: 9, 6, 6, 4 ones
+      assertEquals("[9.0, 6.0, 6.0, 4.0]", Arrays.toString(y.toFloatArray()));
+    }
+  }
+
+  @Test
+  void computedSizesAreBounded() {
+    TensorProto pads = TensorProto.newBuilder().setName("pads").setDataType(TensorProto.DataType.INT64_VALUE)
+        .addDims(2).addInt64Data(1L << 40).addInt64Data(1L << 40).build();
+    TensorProto shape = TensorProto.newBuilder().setName("shape").setDataType(TensorProto.DataType.INT64_VALUE)
+        .addDims(3).addInt64Data(1L << 20).addInt64Data(1L << 20).addInt64Data(4).build();
+    GraphProto.Builder g = GraphProto.newBuilder().addInput(value("x")).addOutput(value("y")).addOutput(value("z"))
+        .addInitializer(pads).addInitializer(shape)
+        .addNode(node("Pad", "pad", new String[] {"x", "pads"}, "y"))
+        .addNode(node("Expand", "expand", new String[] {"x", "shape"}, "z"));
+    try (OnnxModel m = OnnxModel.load(model(13, g).toByteArray(), null); Scope s = Scope.open()) {
+      Tensor x = Tensor.ones(4);
+      String msg = assertThrows(IllegalArgumentException.class, () -> m.run(Map.of("x", x))).getMessage();
+      assertTrue(msg.contains("'pad'") && msg.contains("too large"), msg);
+    }
+    GraphProto.Builder g2 = GraphProto.newBuilder().addInput(value("x")).addOutput(value("z"))
+        .addInitializer(shape).addNode(node("Expand", "expand", new String[] {"x", "shape"}, "z"));
+    try (OnnxModel m = OnnxModel.load(model(13, g2).toByteArray(), null); Scope s = Scope.open()) {
+      Tensor x = Tensor.ones(4);
+      String msg = assertThrows(IllegalArgumentException.class, () -> m.forward(x)).getMessage();
+      assertTrue(msg.contains("'expand'") && msg.contains("too large"), msg);
+    }
   }
 
   @Test
