@@ -341,6 +341,12 @@ public final class OnnxModel extends Module {
         throw new IllegalArgumentException("onnx: node " + describe(n) + " with inputs " + shapes + ": "
             + e.getMessage(), e);
       }
+      for (int i = out.length; i < n.getOutputCount(); i++) {
+        if (!n.getOutput(i).isEmpty()) {
+          throw new IllegalArgumentException("onnx: node " + describe(n) + " declares " + n.getOutputCount()
+              + " outputs; this importer produces " + out.length);
+        }
+      }
       for (int i = 0; i < out.length && i < n.getOutputCount(); i++) {
         if (!n.getOutput(i).isEmpty()) {
           env.put(n.getOutput(i), out[i]);
