@@ -4,7 +4,9 @@
 For each small model and opset (13 and 17; the MLP also 11) it writes <name>_opset<N>.onnx and
 <name>_opset<N>.safetensors (tensors "input" and "output": a fixed input and
 PyTorch's output for it) into onnx/src/test/resources/dev/fathom/onnx/.
-mlp_opset17_external.onnx keeps its weights in an external data file.
+mlp_opset17_external.onnx keeps its weights in an external data file;
+gru_lbr0_opset14 is a GRU node written directly (linear_before_reset=0, which
+PyTorch does not export) with a NumPy reference output.
 
     python3 onnx/src/test/python/export_fixtures.py
 
@@ -141,6 +143,45 @@ def warm_up_batchnorm(model, shape, gen):
     model.eval()
 
 
+def gru_without_linear_before_reset():
+    """A GRU node with linear_before_reset=0, which PyTorch never exports, built with
+    onnx.helper; the reference output follows the ONNX operator definition in NumPy."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    rng = np.random.default_rng(3)
+    t, n, i, h = 5, 2, 3, 4
+    w = rng.normal(0, 0.5, (1, 3 * h, i)).astype(np.float32)
+    r = rng.normal(0, 0.5, (1, 3 * h, h)).astype(np.float32)
+    b = rng.normal(0, 0.5, (1, 6 * h)).astype(np.float32)
+    x = rng.normal(0, 1, (t, n, i)).astype(np.float32)
+    node = helper.make_node("GRU", ["input", "W", "R", "B"], ["output"], hidden_size=h, linear_before_reset=0)
+    graph = helper.make_graph([node], "gru", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [t, n, i])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, [t, 1, n, h])],
+                              [numpy_helper.from_array(a, name) for a, name in ((w, "W"), (r, "R"), (b, "B"))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    onnx.checker.check_model(model)
+    onnx.save_model(model, os.path.join(OUT, "gru_lbr0_opset14.onnx"))
+
+    def sig(v):
+        return 1 / (1 + np.exp(-v.astype(np.float64)))
+    wz, wr, wh = np.split(w[0].astype(np.float64), 3)
+    rz, rr, rh = np.split(r[0].astype(np.float64), 3)
+    wbz, wbr, wbh, rbz, rbr, rbh = np.split(b[0].astype(np.float64), 6)
+    state = np.zeros((n, h))
+    ys = []
+    for step in range(t):
+        xt = x[step].astype(np.float64)
+        z = sig(xt @ wz.T + state @ rz.T + wbz + rbz)
+        rg = sig(xt @ wr.T + state @ rr.T + wbr + rbr)
+        cand = np.tanh(xt @ wh.T + (rg * state) @ rh.T + rbh + wbh)
+        state = (1 - z) * cand + z * state
+        ys.append(state)
+    y = np.stack(ys)[:, None]
+    save_safetensors(os.path.join(OUT, "gru_lbr0_opset14.safetensors"),
+                     {"input": torch.from_numpy(x), "output": torch.from_numpy(y.astype(np.float32))})
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     specs = [("lenet", LeNet, (2, 1, 28, 28)), ("bn", BnNet, (4, 3, 16, 16)),
@@ -169,6 +210,7 @@ def main():
                 onnx.save_model(m, stem + "_external.onnx", save_as_external_data=True,
                                 all_tensors_to_one_file=True, location="mlp_opset17_external.bin",
                                 size_threshold=0)
+    gru_without_linear_before_reset()
     for f in sorted(os.listdir(OUT)):
         print("%8d %s" % (os.path.getsize(os.path.join(OUT, f)), f), file=sys.stderr)
 
