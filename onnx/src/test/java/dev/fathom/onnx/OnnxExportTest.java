@@ -211,6 +211,17 @@ class OnnxExportTest {
   }
 
   @Test
+  void alexnetAndVgg11AtTheirSmallestInputs() throws Exception {
+    Generator gen = new Generator(12);
+    try (Module a = Models.create("alexnet", 10, 1, 67, gen); Tensor x = input(gen, 1, 1, 67, 67)) {
+      check("alexnet", a, new long[] {1, 1, 67, 67}, x, true);
+    }
+    try (Module v = Models.create("vgg11", 10, 1, 32, gen); Tensor x = input(gen, 1, 1, 32, 32)) {
+      check("vgg11", v, new long[] {1, 1, 32, 32}, x, true);
+    }
+  }
+
+  @Test
   void activationsPoolsAndNormalisation() throws Exception {
     Generator gen = new Generator(8);
     try (Sequential m = new Sequential(new Conv2d(3, 4, 3, 2, 1, true, gen), new BatchNorm2d(4), new Tanh(),
