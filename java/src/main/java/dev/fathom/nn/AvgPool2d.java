@@ -28,6 +28,24 @@ public class AvgPool2d extends Module {
     this.countIncludePad = countIncludePad;
   }
 
+  /** Side of the square window. */
+  public int kernelSize() {
+    return kernel;
+  }
+
+  public int stride() {
+    return stride;
+  }
+
+  /** Padding on each side of H and W. */
+  public int padding() {
+    return padding;
+  }
+
+  public boolean countIncludePad() {
+    return countIncludePad;
+  }
+
   @Override
   public Tensor forward(Tensor x) {
     return Functional.avgPool2d(x, kernel, stride, padding, countIncludePad);

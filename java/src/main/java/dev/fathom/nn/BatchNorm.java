@@ -41,6 +41,28 @@ public abstract class BatchNorm extends Module {
     return buffer("running_var");
   }
 
+  public long numFeatures() {
+    return features;
+  }
+
+  public double eps() {
+    return eps;
+  }
+
+  public double momentum() {
+    return momentum;
+  }
+
+  /** gamma, [features]. */
+  public Tensor weight() {
+    return param("weight");
+  }
+
+  /** beta, [features]. */
+  public Tensor bias() {
+    return param("bias");
+  }
+
   @Override
   public Tensor forward(Tensor x) {
     if (x.dim() != expectedDims || x.size(1) != features) {

@@ -71,6 +71,32 @@ public class Conv2d extends Module {
     return out;
   }
 
+  public long inChannels() {
+    return in;
+  }
+
+  /** Side of the square kernel. */
+  public int kernelSize() {
+    return kernel;
+  }
+
+  public int stride() {
+    return stride;
+  }
+
+  /** Zero padding on each side of H and W. */
+  public int padding() {
+    return padding;
+  }
+
+  public int dilation() {
+    return dilation;
+  }
+
+  public int groups() {
+    return groups;
+  }
+
   @Override
   public Tensor forward(Tensor x) {
     checkInput(x);

@@ -29,6 +29,10 @@ public class Dropout extends Module {
     this.gen = gen;
   }
 
+  public double p() {
+    return p;
+  }
+
   @Override
   public Tensor forward(Tensor x) {
     if (!isTraining() || p == 0) {

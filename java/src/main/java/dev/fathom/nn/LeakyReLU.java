@@ -14,6 +14,10 @@ public class LeakyReLU extends Module {
     this.slope = slope;
   }
 
+  public double slope() {
+    return slope;
+  }
+
   @Override
   public Tensor forward(Tensor x) {
     return x.leakyRelu(slope);

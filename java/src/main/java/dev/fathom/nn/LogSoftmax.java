@@ -14,6 +14,11 @@ public class LogSoftmax extends Module {
     this.dim = dim;
   }
 
+  /** The dimension normalised over (negative counts from the end). */
+  public int dim() {
+    return dim;
+  }
+
   @Override
   public Tensor forward(Tensor x) {
     return x.logSoftmax(dim);

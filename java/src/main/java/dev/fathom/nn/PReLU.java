@@ -33,6 +33,10 @@ public class PReLU extends Module {
     return param("weight");
   }
 
+  public long numParameters() {
+    return numParameters;
+  }
+
   @Override
   public Tensor forward(Tensor x) {
     Tensor a = slope();
