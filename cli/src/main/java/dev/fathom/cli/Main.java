@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
     description = "Deep learning on the JVM: train, evaluate, serve and benchmark Fathom models.",
     subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, SummaryCommand.class,
         ServeCommand.class, LoadTestCommand.class, GenerateCommand.class, NgramCommand.class, BenchCommand.class,
-        InfoCommand.class, DemoCommand.class, ExampleCommand.class, CommandLine.HelpCommand.class})
+        InfoCommand.class, OnnxCommand.class, DemoCommand.class, ExampleCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 

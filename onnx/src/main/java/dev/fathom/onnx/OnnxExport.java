@@ -1,6 +1,7 @@
 package dev.fathom.onnx;
 
 import com.google.protobuf.ByteString;
+import dev.fathom.io.AtomicFiles;
 import dev.fathom.nn.AvgPool2d;
 import dev.fathom.nn.BatchNorm;
 import dev.fathom.nn.BatchNorm1d;
@@ -41,7 +42,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -81,7 +81,7 @@ public final class OnnxExport {
   public static void write(Module module, long[] exampleInputShape, Path out, int opset) {
     byte[] bytes = toBytes(module, exampleInputShape, opset);
     try {
-      Files.write(out, bytes);
+      AtomicFiles.write(out, ch -> AtomicFiles.writeFully(ch, java.nio.ByteBuffer.wrap(bytes)));
     } catch (IOException e) {
       throw new UncheckedIOException("onnx export: cannot write " + out + ": " + e.getMessage(), e);
     }

@@ -1,0 +1,126 @@
+package dev.fathom.cli;
+
+import dev.fathom.io.Checkpoints;
+import dev.fathom.io.SafeTensors;
+import dev.fathom.nn.Module;
+import dev.fathom.onnx.OnnxExport;
+import dev.fathom.onnx.OnnxModel;
+import dev.fathom.onnx.proto.Onnx;
+import dev.fathom.tensor.GradMode;
+import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.Tensor;
+import dev.fathom.zoo.ModelSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code fathom onnx export|run|summary}: ONNX files in and out (see docs/onnx.md). */
+@Command(name = "onnx", mixinStandardHelpOptions = true,
+    description = "Export a trained model to ONNX, run an ONNX model on tensors, or summarize one.",
+    subcommands = {OnnxCommand.Export.class, OnnxCommand.Run.class, OnnxCommand.Summary.class})
+final class OnnxCommand implements Callable<Integer> {
+  @Override
+  public Integer call() {
+    throw new IllegalArgumentException("onnx: give a subcommand: export, run or summary");
+  }
+
+  @Command(name = "export", mixinStandardHelpOptions = true,
+      description = "Write a train --out checkpoint (or zoo weights) as an ONNX model, opset 17 by default.")
+  static final class Export implements Callable<Integer> {
+    @Mixin ModelSource source;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "the .onnx file to write (required)")
+    Path out;
+
+    @Option(names = "--opset", paramLabel = "N", defaultValue = "" + OnnxExport.DEFAULT_OPSET,
+        description = "ONNX opset, 11 to 18 (default ${DEFAULT-VALUE})")
+    int opset;
+
+    @Override
+    public Integer call() {
+      if (out == null) {
+        throw new IllegalArgumentException("onnx export: --out FILE is required");
+      }
+      ModelSpec spec = source.spec("onnx export");
+      try (Module net = spec.create(new Generator(0))) {
+        Checkpoints.load(net, source.weights("onnx export"));
+        net.eval();
+        long[] shape = {1, spec.channels(), spec.inputSize(), spec.inputSize()};
+        OnnxExport.write(net, shape, out, opset);
+        System.out.printf("%s -> %s (opset %d, input %s, %d parameters)%n", spec.name(), out, opset,
+            Arrays.toString(shape), net.parameters().stream().mapToLong(Tensor::numel).sum());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = "Run an ONNX model on the tensors of a safetensors file (each under its ONNX input name); "
+          + "write each output under its ONNX output name.")
+  static final class Run implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "FILE", description = "the .onnx model (required)")
+    Path model;
+
+    @Option(names = "--input", paramLabel = "FILE", description = "safetensors with the inputs (required)")
+    Path input;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "safetensors to write the outputs to (required)")
+    Path output;
+
+    @Override
+    public Integer call() {
+      if (model == null || input == null || output == null) {
+        throw new IllegalArgumentException("onnx run: --model, --input and --output are required");
+      }
+      try (OnnxModel net = OnnxModel.load(model); SafeTensors.Contents in = SafeTensors.read(input);
+          Scope s = Scope.open(); GradMode.Guard g = GradMode.disable()) {
+        net.eval();
+        Map<String, Tensor> outputs = new LinkedHashMap<>(net.run(in.tensors()));
+        SafeTensors.save(outputs, Map.of("fathom.onnx_model", model.getFileName().toString()), output);
+        outputs.forEach((name, t) -> System.out.printf("%s %s %s%n", name, t.dtype(), Arrays.toString(t.shape())));
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "summary", mixinStandardHelpOptions = true,
+      description = "Opset, inputs, outputs, nodes per op and parameters of an ONNX model.")
+  static final class Summary implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "FILE", description = "the .onnx model (required)")
+    Path model;
+
+    @Override
+    public Integer call() {
+      if (model == null) {
+        throw new IllegalArgumentException("onnx summary: --model FILE is required");
+      }
+      // Loading first validates the file (sizes, ops, references) before the counts below.
+      try (OnnxModel net = OnnxModel.load(model)) {
+        Onnx.GraphProto graph = Onnx.ModelProto.parseFrom(Files.readAllBytes(model)).getGraph();
+        System.out.printf("%s: opset %d, %d nodes%n", model.getFileName(), net.opset(), graph.getNodeCount());
+        for (String name : net.inputNames()) {
+          System.out.printf("  input  %s %s%n", name, Arrays.toString(net.declaredShape(name)));
+        }
+        net.outputNames().forEach(name -> System.out.printf("  output %s%n", name));
+        Map<String, Integer> ops = new TreeMap<>();
+        graph.getNodeList().forEach(n -> ops.merge(n.getOpType(), 1, Integer::sum));
+        ops.forEach((op, n) -> System.out.printf("  %-20s %d%n", op, n));
+        System.out.printf("  parameters: %d tensors, %d values%n", net.parameters().size(),
+            net.parameters().stream().mapToLong(Tensor::numel).sum());
+      } catch (IOException e) {
+        throw new UncheckedIOException("onnx summary: cannot read " + model + ": " + e.getMessage(), e);
+      }
+      return 0;
+    }
+  }
+}

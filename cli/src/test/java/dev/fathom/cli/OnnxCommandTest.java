@@ -1,0 +1,71 @@
+package dev.fathom.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fathom.io.Checkpoints;
+import dev.fathom.io.SafeTensors;
+import dev.fathom.nn.Module;
+import dev.fathom.tensor.GradMode;
+import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.Tensor;
+import dev.fathom.zoo.ModelSpec;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** onnx export, summary and run from the command line, on a LeNet-BN checkpoint. */
+class OnnxCommandTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void exportsSummarizesAndRunsACheckpoint() {
+    Path ckpt = dir.resolve("model.safetensors");
+    Path onnx = dir.resolve("lenet-bn.onnx");
+    ModelSpec spec = ModelSpec.of("lenet-bn");
+    float[] expected;
+    long parameterCount;
+    try (Module net = spec.create(new Generator(3)); Tensor x = Tensor.randn(new Generator(4), 2, 1, 28, 28)) {
+      parameterCount = net.parameters().stream().mapToLong(Tensor::numel).sum();
+      Checkpoints.save(net, spec.toMetadata(), ckpt);
+      SafeTensors.save(Map.of("input", x), dir.resolve("in.safetensors"));
+      net.eval();
+      try (GradMode.Guard g = GradMode.disable(); Tensor y = net.forward(x)) {
+        expected = y.toFloatArray();
+      }
+    }
+    Console.Result r = Console.run("onnx", "export", "--checkpoint", ckpt.toString(), "--out", onnx.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("lenet-bn -> " + onnx + " (opset 17, input [1, 1, 28, 28]"), r.out());
+
+    r = Console.run("onnx", "summary", "--model", onnx.toString());
+    assertEquals(0, r.code(), r.err());
+    // LeNet-BN: 2 convolutions and 3 linear layers, each followed by batch norm but the last.
+    String summary = r.out().replaceAll(" +", " ");
+    for (String line : new String[] {"lenet-bn.onnx: opset 17, 16 nodes", "input input [-1, 1, 28, 28]",
+        "output output", "BatchNormalization 4", "Conv 2", "Gemm 3", "MaxPool 2", "Relu 4", "Flatten 1",
+        "parameters: 18 tensors, " + parameterCount + " values"}) {
+      assertTrue(summary.contains(line), "'" + line + "' in " + r.out());
+    }
+
+    Path outFile = dir.resolve("out.safetensors");
+    r = Console.run("onnx", "run", "--model", onnx.toString(), "--input", dir.resolve("in.safetensors").toString(),
+        "--output", outFile.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("output float32 [2, 10]"), r.out());
+    try (SafeTensors.Contents c = SafeTensors.read(outFile)) {
+      assertArrayEquals(expected, c.tensors().get("output").toFloatArray(), 1e-5f);
+    }
+  }
+
+  @Test
+  void badArgumentsAreRefused() {
+    assertEquals(2, Console.run("onnx", "export", "--model", "lenet").code());
+    Console.Result r = Console.run("onnx", "summary", "--model", dir.resolve("absent.onnx").toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("absent.onnx"), r.err());
+  }
+}
