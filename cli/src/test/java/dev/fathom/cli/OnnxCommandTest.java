@@ -9,6 +9,7 @@ import dev.fathom.io.SafeTensors;
 import dev.fathom.nn.Module;
 import dev.fathom.tensor.GradMode;
 import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.zoo.ModelSpec;
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ class OnnxCommandTest {
 
   @Test
   void exportsSummarizesAndRunsACheckpoint() {
+    long baseline = Tensor.liveNativeBytes();
     Path ckpt = dir.resolve("model.safetensors");
     Path onnx = dir.resolve("lenet-bn.onnx");
     ModelSpec spec = ModelSpec.of("lenet-bn");
@@ -33,16 +35,19 @@ class OnnxCommandTest {
       Checkpoints.save(net, spec.toMetadata(), ckpt);
       SafeTensors.save(Map.of("input", x), dir.resolve("in.safetensors"));
       net.eval();
-      try (GradMode.Guard g = GradMode.disable(); Tensor y = net.forward(x)) {
-        expected = y.toFloatArray();
+      // In a scope: the forward's intermediates are freed here, not by the Cleaner during a later test.
+      try (GradMode.Guard g = GradMode.disable(); Scope s = Scope.open()) {
+        expected = net.forward(x).toFloatArray();
       }
     }
     Console.Result r = Console.run("onnx", "export", "--checkpoint", ckpt.toString(), "--out", onnx.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("lenet-bn -> " + onnx + " (opset 17, input [1, 1, 28, 28]"), r.out());
 
+    assertEquals(baseline, Tensor.liveNativeBytes(), "onnx export left native bytes");
     r = Console.run("onnx", "summary", "--model", onnx.toString());
     assertEquals(0, r.code(), r.err());
+    assertEquals(baseline, Tensor.liveNativeBytes(), "onnx summary left native bytes");
     // LeNet-BN: 2 convolutions and 3 linear layers, each followed by batch norm but the last.
     String summary = r.out().replaceAll(" +", " ");
     for (String line : new String[] {"lenet-bn.onnx: opset 17, 16 nodes", "input input [-1, 1, 28, 28]",
@@ -56,6 +61,7 @@ class OnnxCommandTest {
         "--output", outFile.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("output float32 [2, 10]"), r.out());
+    assertEquals(baseline, Tensor.liveNativeBytes(), "onnx run left native bytes");
     try (SafeTensors.Contents c = SafeTensors.read(outFile)) {
       assertArrayEquals(expected, c.tensors().get("output").toFloatArray(), 1e-5f);
     }
