@@ -5,20 +5,15 @@ import dev.fathom.io.SafeTensors;
 import dev.fathom.nn.Module;
 import dev.fathom.onnx.OnnxExport;
 import dev.fathom.onnx.OnnxModel;
-import dev.fathom.onnx.proto.Onnx;
 import dev.fathom.tensor.GradMode;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.zoo.ModelSpec;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -104,21 +99,17 @@ final class OnnxCommand implements Callable<Integer> {
       if (model == null) {
         throw new IllegalArgumentException("onnx summary: --model FILE is required");
       }
-      // Loading first validates the file (sizes, ops, references) before the counts below.
       try (OnnxModel net = OnnxModel.load(model)) {
-        Onnx.GraphProto graph = Onnx.ModelProto.parseFrom(Files.readAllBytes(model)).getGraph();
-        System.out.printf("%s: opset %d, %d nodes%n", model.getFileName(), net.opset(), graph.getNodeCount());
+        Map<String, Integer> ops = net.opCounts();
+        System.out.printf("%s: opset %d, %d nodes%n", model.getFileName(), net.opset(),
+            ops.values().stream().mapToInt(Integer::intValue).sum());
         for (String name : net.inputNames()) {
           System.out.printf("  input  %s %s%n", name, Arrays.toString(net.declaredShape(name)));
         }
         net.outputNames().forEach(name -> System.out.printf("  output %s%n", name));
-        Map<String, Integer> ops = new TreeMap<>();
-        graph.getNodeList().forEach(n -> ops.merge(n.getOpType(), 1, Integer::sum));
         ops.forEach((op, n) -> System.out.printf("  %-20s %d%n", op, n));
         System.out.printf("  parameters: %d tensors, %d values%n", net.parameters().size(),
             net.parameters().stream().mapToLong(Tensor::numel).sum());
-      } catch (IOException e) {
-        throw new UncheckedIOException("onnx summary: cannot read " + model + ": " + e.getMessage(), e);
       }
       return 0;
     }

@@ -24,6 +24,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * An ONNX model imported as a Fathom {@link Module}: the graph's nodes run in
@@ -299,6 +301,13 @@ public final class OnnxModel extends Module {
 
   public List<String> outputNames() {
     return Collections.unmodifiableList(outputNames);
+  }
+
+  /** How many nodes of each op type the graph runs, by op type. */
+  public SortedMap<String, Integer> opCounts() {
+    SortedMap<String, Integer> counts = new TreeMap<>();
+    nodes.forEach(n -> counts.merge(n.getOpType(), 1, Integer::sum));
+    return counts;
   }
 
   /** Runs the graph on its one input and returns its first output. */
