@@ -81,6 +81,7 @@ public final class Trainer {
   private final List<Generator> generators;
   private final Path checkpointFile;
   private final Map<String, String> checkpointMetadata;
+  private final GradientHook gradientHook;
   private final List<EpochMetrics> history = new ArrayList<>();
   private long resumedLoaderSeed;
   private boolean resumedShuffled;
@@ -98,6 +99,7 @@ public final class Trainer {
     this.generators = List.copyOf(b.generators);
     this.checkpointFile = b.checkpointFile;
     this.checkpointMetadata = Map.copyOf(b.checkpointMetadata);
+    this.gradientHook = b.gradientHook;
   }
 
   public static Builder builder(Module model, Loss loss, Optimizer optimizer) {
@@ -200,6 +202,9 @@ public final class Trainer {
           Tensor l = loss.apply(f.output(), f.target());
           optimizer.zeroGrad();
           l.backward();
+          if (gradientHook != null) {
+            gradientHook.beforeStep(optimizer.parameters());
+          }
           if (clipNorm > 0) {
             ClipGrad.clipGradNorm(optimizer.parameters(), clipNorm);
           }
@@ -466,6 +471,7 @@ public final class Trainer {
     private List<Generator> generators = List.of();
     private Path checkpointFile;
     private Map<String, String> checkpointMetadata = Map.of();
+    private GradientHook gradientHook;
 
     private Builder(Module model, Loss loss, Optimizer optimizer) {
       if (model == null || loss == null || optimizer == null) {
@@ -524,6 +530,12 @@ public final class Trainer {
     /** Extra string metadata written into every checkpoint's header (e.g. how to rebuild the model). */
     public Builder checkpointMetadata(Map<String, String> metadata) {
       this.checkpointMetadata = Map.copyOf(metadata);
+      return this;
+    }
+
+    /** Called after each backward pass, before clipping and the step (e.g. to all-reduce gradients). */
+    public Builder gradientHook(GradientHook hook) {
+      this.gradientHook = hook;
       return this;
     }
 
