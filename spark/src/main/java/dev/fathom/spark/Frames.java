@@ -4,6 +4,10 @@ import dev.fathom.data.TensorDataset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import dev.fathom.tensor.Scope;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -20,21 +24,42 @@ public final class Frames {
 
   private Frames() {}
 
-  /** The rows of a dataset (e.g. FashionMnist.load(...)) as a DataFrame, flattened per example. */
-  public static Dataset<Row> fromDataset(SparkSession spark, TensorDataset data, int partitions) {
+  /**
+   * The rows of a dataset (e.g. FashionMnist.load(...)) as a DataFrame, each example
+   * flattened. The rows live in the query plan, so use this for data that fits the
+   * driver; {@link #cachedParquet} writes them to files that executors read in parallel.
+   */
+  public static Dataset<Row> fromDataset(SparkSession spark, TensorDataset data) {
     float[] x = data.features().toFloatArray();
     long[] y = data.labels().toLongArray();
     int n = y.length;
     int d = x.length / Math.max(n, 1);
     List<Row> rows = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      Float[] f = new Float[d];
-      for (int j = 0; j < d; j++) {
-        f[j] = x[i * d + j];
-      }
-      rows.add(RowFactory.create(f, (int) y[i]));
+      rows.add(RowFactory.create(Arrays.copyOfRange(x, i * d, (i + 1) * d), (int) y[i]));
     }
-    return spark.createDataFrame(rows, EXAMPLES).repartition(partitions);
+    return spark.createDataFrame(rows, EXAMPLES);
+  }
+
+  /**
+   * `data` as a Parquet table under `dir` (written once, in chunks of 10,000 rows, then
+   * reused), read back as a DataFrame of {@code partitions} or more partitions.
+   */
+  public static Dataset<Row> cachedParquet(SparkSession spark, TensorDataset data, Path dir) {
+    Path done = dir.resolve("_SUCCESS");
+    if (!Files.exists(done)) {
+      long n = data.size();
+      for (long start = 0; start < n; start += 10_000) {
+        long len = Math.min(10_000, n - start);
+        try (Scope s = Scope.open();
+             TensorDataset chunk = new TensorDataset(data.features().narrow(0, start, len).contiguous(),
+                 data.labels().narrow(0, start, len).contiguous())) {
+          fromDataset(spark, chunk).write().mode(start == 0 ? SaveMode.Overwrite : SaveMode.Append)
+              .parquet(dir.toString());
+        }
+      }
+    }
+    return spark.read().parquet(dir.toString());
   }
 
   /** Column `i` of `row` as floats: an array of float, double or any number. */

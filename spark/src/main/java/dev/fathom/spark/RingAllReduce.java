@@ -135,6 +135,9 @@ public final class RingAllReduce implements AllReduce {
         int receiveChunk = Math.floorMod(rank - round, size);
         exchange(data, start[sendChunk], start[sendChunk + 1], start[receiveChunk], start[receiveChunk + 1], false);
       }
+    } catch (java.io.EOFException e) {
+      throw new UncheckedIOException("RingAllReduce: replica " + rank + " of " + size + ": replica "
+          + Math.floorMod(rank - 1, size) + " closed the connection (it failed or stopped)", e);
     } catch (IOException e) {
       throw new UncheckedIOException("RingAllReduce: replica " + rank + " of " + size + ": " + e.getMessage(), e);
     }

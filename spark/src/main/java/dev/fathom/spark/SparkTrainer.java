@@ -176,7 +176,9 @@ public final class SparkTrainer {
       ClassTag<ReplicaResult> tag = ClassTag$.MODULE$.apply(ReplicaResult.class);
       List<ReplicaResult> results = new ArrayList<>(
           balanced.rdd().barrier().mapPartitions(new Replica(config, weights, testSet, progress.address()), false, tag)
-              .toJavaRDD().collect());
+              // A shuffle after the barrier stage makes it a ShuffleMapStage, which Spark
+              // retries as a whole when a task fails; a failed barrier ResultStage aborts the job.
+              .toJavaRDD().repartition(1).collect());
       progress.drain(10_000);
       results.sort((a, b) -> Integer.compare(a.rank(), b.rank()));
       ReplicaResult first = results.get(0);

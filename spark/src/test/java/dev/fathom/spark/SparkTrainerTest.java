@@ -147,4 +147,24 @@ class SparkTrainerTest {
     }
     assertTrue(r.stepLosses()[(int) steps - 1] < 0.7 * r.stepLosses()[0], "the loss falls");
   }
+
+  @Test
+  void aFailedTaskIsRetriedAndResumesExactlyFromTheCheckpoint(@TempDir Path dir) {
+    List<Example> rows = examples(train).subList(0, 3200);   // 50 steps per epoch
+    SparkTrainer.Result clean = mlpTrainer(3).checkpointDir(dir.resolve("clean").toString()).build()
+        .fit(sc.parallelize(rows, 2), null);
+    SparkTrainer.Result retried = mlpTrainer(3).checkpointDir(dir.resolve("retried").toString())
+        .faultInjector((attempt, rank, epoch, batch) -> {
+          if (attempt == 0 && rank == 1 && epoch == 2 && batch == 20) {
+            throw new IllegalStateException("injected failure in replica 1, epoch 2, batch 20");
+          }
+        }).build().fit(sc.parallelize(rows, 2), null);
+    assertEquals(1, clean.stageAttempts());
+    assertEquals(2, retried.stageAttempts(), "the barrier stage ran again after the failure");
+    assertTrue(Files.exists(dir.resolve("retried/checkpoint.safetensors")));
+    // Epoch 2 restarted from the epoch-1 checkpoint: the same steps, bit for bit.
+    assertArrayEquals(clean.stepLosses(), retried.stepLosses());
+    assertArrayEquals(clean.weights(), retried.weights());
+    assertEquals(3, retried.history().size());
+  }
 }
