@@ -15,7 +15,10 @@ import picocli.CommandLine.Option;
         "  house-prices [--data DIR] [--out DIR] [--folds K] [--epochs E] [--lr LR] [--weight-decay WD] [--seed S]",
         "                                          Kaggle house prices: 331 features, k-fold CV, log-RMSE",
         "  svm [--train N] [--test N] [--c C] [--gamma G] [--seed S]",
-        "                                          T-shirt vs shirt: linear SVM, RBF SVM and MLP"},
+        "                                          T-shirt vs shirt: linear SVM, RBF SVM and MLP",
+        "  spark [--master URL] [--workers N] [--model NAME] [--epochs E] [--batch-size B] [--out DIR] ...",
+        "                                          data-parallel training on Spark (docs/spark.md); the ./fathom",
+        "                                          launcher runs it in a JVM with Spark on the class path"},
     subcommands = {ExampleCommand.Linreg.class, ExampleCommand.HousePricesExample.class, ExampleCommand.Svm.class})
 final class ExampleCommand implements Callable<Integer> {
   @Override
