@@ -161,6 +161,7 @@ public final class SparkTrainer {
   public Result fit(JavaRDD<Example> train, TensorDataset test, TrainListener... listeners) {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(train.context());
     int n = config.workers;
+    validate(train, test);
     byte[] initial;
     try (Module model = config.model.create()) {
       initial = weightsOf(model);
@@ -194,6 +195,29 @@ public final class SparkTrainer {
       if (testSet != null) {
         testSet.destroy();
       }
+    }
+  }
+
+  /** Refuses, on the driver, input that every replica would fail on after the stage started. */
+  private void validate(JavaRDD<Example> train, TensorDataset test) {
+    long features = Arrays.stream(config.inputShape).reduce(1, Math::multiplyExact);
+    List<Example> first = train.take(1);
+    if (first.isEmpty()) {
+      throw new IllegalArgumentException("SparkTrainer.fit: the training data is empty");
+    }
+    if (first.get(0).features().length != features) {
+      throw new IllegalArgumentException("SparkTrainer.fit: examples have " + first.get(0).features().length
+          + " features but the input shape " + Arrays.toString(config.inputShape) + " needs " + features);
+    }
+    if (test != null && (test.labels() == null
+        || test.features().numel() / Math.max(1, test.size()) != features)) {
+      throw new IllegalArgumentException("SparkTrainer.fit: the test set " + test + " does not hold labelled examples"
+          + " of input shape " + Arrays.toString(config.inputShape));
+    }
+    int slots = train.context().defaultParallelism();
+    if (config.workers > slots && !train.context().master().startsWith("local-cluster")) {
+      LOG.warn("SparkTrainer: {} replicas but the cluster reports {} task slots; a barrier stage needs all at once",
+          config.workers, slots);
     }
   }
 

@@ -167,4 +167,18 @@ class SparkTrainerTest {
     assertArrayEquals(clean.weights(), retried.weights());
     assertEquals(3, retried.history().size());
   }
+
+  @Test
+  void inputThatDoesNotFitIsRefusedOnTheDriverWithTheShapes() {
+    JavaRDD<Example> rows = sc.parallelize(List.of(new Example(new float[10], 0), new Example(new float[10], 1)));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> mlpTrainer(1).build().fit(rows, null));
+    assertTrue(e.getMessage().contains("10 features") && e.getMessage().contains("[1, 28, 28]"), e.getMessage());
+    IllegalArgumentException empty = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> mlpTrainer(1).build().fit(sc.parallelize(List.<Example>of()), null));
+    assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> SparkTrainer.builder(SparkTrainerTest::mlp, m -> new SGD(m.parameters(), 0.1), CrossEntropyLoss::new)
+            .inputShape(1, 0, 28));
+  }
 }
