@@ -261,7 +261,7 @@ TEST(Layout, convolutionRefusesImpossibleLayouts) {
     on_gpu.device = FATHOM_DEVICE_CUDA;
     EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
               fathom_conv2d_forward(plan.handle(), &on_gpu, w.desc(), nullptr, y.desc()));
-    EXPECT_NE(std::string(fathom_last_error()).find("src [2,8,5,5] is on device 1"),
+    EXPECT_NE(std::string(fathom_last_error()).find("src [2,8,5,5] is on cuda:0"),
               std::string::npos)
         << fathom_last_error();
 }

@@ -91,6 +91,12 @@ public:
     size_t itemsize() const { return fathom::dtype_size(dtype()); }
     int64_t storage_elements() const { return elements_; }
     std::string str() const { return describe(desc_); }
+    // The whole storage (padding included) and where element (0,...,0) sits
+    // in it: what a copy to another device's memory must carry.
+    const void* storage_data() const { return base(); }
+    void* storage_data() { return base(); }
+    int64_t storage_bytes() const { return elements_ * static_cast<int64_t>(itemsize()); }
+    int64_t origin_bytes() const { return origin_ * static_cast<int64_t>(itemsize()); }
 
     // Element k of the underlying storage (not of the view), as a double.
     double storage_at(int64_t k) const { return read(base() + k * itemsize()); }

@@ -13,7 +13,8 @@
  *    params structs into the tensor descriptor and made convolution a plan;
  *    7 made pooling, batch normalization and recurrent layers plans too;
  *    8 added fathom_set_memory_limit and fathom_memory_limit, a cap on the
- *    native memory of tensor storage).
+ *    native memory of tensor storage; 9 added device memory, copies between
+ *    devices and device ordinals in the descriptor's device code).
  */
 #ifndef FATHOM_FATHOM_H
 #define FATHOM_FATHOM_H
@@ -34,7 +35,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-#define FATHOM_ABI_VERSION 8
+#define FATHOM_ABI_VERSION 9
 
 typedef enum fathom_status {
     FATHOM_OK = 0,
@@ -153,11 +154,14 @@ typedef enum fathom_dtype {
  * batch norm, fathom_convert_layout); every other one refuses it, so a layout
  * is changed at one boundary (fathom_convert_layout), never inside an op.
  * device (ABI 6): FATHOM_DEVICE_CPU, host memory; every entry point of a CPU
- * build refuses any other device with a message naming the operand.
+ * build refuses any other device with a message naming the operand. Since
+ * ABI 9 the field is a device code, fathom_device | ordinal << 8 (cuda:1 is
+ * 0x101); data is then an address in that device's memory. An entry point
+ * runs on the device of its output and refuses operands on any other.
  */
 typedef enum fathom_device {
     FATHOM_DEVICE_CPU = 0,
-    FATHOM_DEVICE_CUDA = 1 /* reserved for the CUDA backend */
+    FATHOM_DEVICE_CUDA = 1 /* an NVIDIA GPU (builds with -DFATHOM_CUDA=ON) */
 } fathom_device;
 
 typedef struct fathom_tensor_desc {
@@ -198,6 +202,33 @@ FATHOM_API fathom_status fathom_live_bytes(int64_t* out);
  */
 FATHOM_API fathom_status fathom_set_memory_limit(int64_t bytes);
 FATHOM_API fathom_status fathom_memory_limit(int64_t* out);
+
+/*
+ * Devices (ABI 9). `device` is a device code as in fathom_tensor_desc.
+ * fathom_device_count: how many devices of a fathom_device type this process
+ * can use: 1 for FATHOM_DEVICE_CPU; for FATHOM_DEVICE_CUDA the visible GPUs,
+ * 0 in a CPU build or where no driver or GPU is found (not an error).
+ * fathom_device_alloc / fathom_device_free: tensor storage on a device, as
+ * fathom_alloc / fathom_free are on the host (which they are for the CPU code
+ * 0). Freed GPU blocks are cached per device for reuse under the host
+ * allocator's rules (bounded by the peak of live bytes, at least 256 MiB, at
+ * most a quarter of the GPU's memory; FATHOM_CUDA_CACHE_MB overrides, 0
+ * disables); a cudaMalloc that fails first releases the cache and retries,
+ * then fails with FATHOM_OUT_OF_MEMORY naming the device and the size. A CPU
+ * build refuses a CUDA code with FATHOM_UNSUPPORTED.
+ * fathom_device_copy: `bytes` contiguous bytes from src on src_device to dst
+ * on dst_device, any pair of host and GPU memory; it returns when the copy is
+ * complete. Every GPU entry point runs on a stream of the calling thread
+ * (one per thread and device) and returns after its work has finished, so a
+ * caller may free or read its buffers at once.
+ * fathom_device_memory: live and cached bytes of one device's allocator.
+ */
+FATHOM_API fathom_status fathom_device_count(int32_t type, int32_t* count);
+FATHOM_API fathom_status fathom_device_alloc(int32_t device, int64_t bytes, int64_t* address);
+FATHOM_API fathom_status fathom_device_free(int32_t device, int64_t address);
+FATHOM_API fathom_status fathom_device_copy(int32_t dst_device, int64_t dst, int32_t src_device,
+                                            int64_t src, int64_t bytes);
+FATHOM_API fathom_status fathom_device_memory(int32_t device, int64_t* live, int64_t* cached);
 
 typedef enum fathom_unary_op {
     FATHOM_UNARY_COPY = 0,       /* dst = src; the only op where dtypes may differ (cast, below) */

@@ -8,6 +8,7 @@
 
 #include "api/guarded.h"
 #include "core/allocator.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/runtime_info.h"
 #include "core/threads.h"
@@ -152,9 +153,63 @@ fathom_status fathom_memory_limit(int64_t* out) {
     });
 }
 
+fathom_status fathom_device_count(int32_t type, int32_t* count) {
+    return guarded("device_count", [&] {
+        if (!count) fail(FATHOM_INVALID_ARGUMENT, "device_count: count is null");
+        *count = fathom::device_count(type);
+    });
+}
+
+fathom_status fathom_device_alloc(int32_t device, int64_t bytes, int64_t* address) {
+    return guarded("device_alloc", [&] {
+        if (!address) fail(FATHOM_INVALID_ARGUMENT, "device_alloc: address is null");
+        *address = static_cast<int64_t>(
+            reinterpret_cast<intptr_t>(fathom::device_alloc(device, bytes)));
+    });
+}
+
+fathom_status fathom_device_free(int32_t device, int64_t address) {
+    return guarded("device_free",
+                   [&] { fathom::device_free(device, address_of<void>(address)); });
+}
+
+fathom_status fathom_device_copy(int32_t dst_device, int64_t dst, int32_t src_device, int64_t src,
+                                 int64_t bytes) {
+    return guarded("device_copy", [&] {
+        fathom::device_copy(dst_device, address_of<void>(dst), src_device,
+                            address_of<const void>(src), bytes);
+    });
+}
+
+fathom_status fathom_device_memory(int32_t device, int64_t* live, int64_t* cached) {
+    return guarded("device_memory", [&] {
+        if (!live || !cached) fail(FATHOM_INVALID_ARGUMENT, "device_memory: an output is null");
+        *live = fathom::device_live_bytes(device);
+        *cached = fathom::device_cached_bytes(device);
+    });
+}
+
+namespace {
+
+// The device a tensor call runs on: its output's (the checks then require
+// every other operand there too).
+int32_t call_device(const fathom_tensor_desc* dst) {
+    return dst ? dst->device : FATHOM_DEVICE_CPU;
+}
+
+}  // namespace
+
 fathom_status fathom_unary(int32_t op, const fathom_tensor_desc* src,
                            const fathom_tensor_desc* dst, double alpha, double beta) {
     return guarded("unary", [&] {
+        const int32_t device = call_device(dst);
+        if (device != FATHOM_DEVICE_CPU) {
+            fathom::require_known_device("unary", device);
+            const auto args = fathom::check_unary(op, src, dst, device);
+            fathom::require_cuda_device(args.name.c_str(), device);
+            fathom::unary_forward_cuda(op, args.src, args.dst, alpha, beta);
+            return;
+        }
         const auto args = fathom::check_unary(op, src, dst);
         fathom::unary_forward(op, args.src, args.dst, alpha, beta);
     });
@@ -163,6 +218,14 @@ fathom_status fathom_unary(int32_t op, const fathom_tensor_desc* src,
 fathom_status fathom_binary(int32_t op, const fathom_tensor_desc* a, const fathom_tensor_desc* b,
                             const fathom_tensor_desc* dst) {
     return guarded("binary", [&] {
+        const int32_t device = call_device(dst);
+        if (device != FATHOM_DEVICE_CPU) {
+            fathom::require_known_device("binary", device);
+            const auto args = fathom::check_binary(op, a, b, dst, device);
+            fathom::require_cuda_device(args.name.c_str(), device);
+            fathom::binary_forward_cuda(op, args.a, args.b, args.dst);
+            return;
+        }
         const auto args = fathom::check_binary(op, a, b, dst);
         fathom::binary_forward(op, args.a, args.b, args.dst);
     });

@@ -3,6 +3,8 @@
 // "index_select: index 7 out of range for dim 1 of size 5", not as a crash.
 #include "core/tensor_desc.h"
 
+#include "core/device.h"
+
 #include <cstring>
 #include <limits>
 #include <sstream>
@@ -63,6 +65,7 @@ TensorView to_view(const fathom_tensor_desc& desc) {
     std::memcpy(t.shape, desc.shape, sizeof(t.shape));
     std::memcpy(t.strides, desc.strides, sizeof(t.strides));
     t.layout = desc.layout;
+    t.device = desc.device;
     return t;
 }
 
@@ -71,12 +74,17 @@ namespace {
 // The checks every descriptor passes; `any_layout` admits nChw16c (the
 // layout-aware families check its shape rules themselves).
 TensorView checked_view(const char* op, const char* name, const fathom_tensor_desc* desc,
-                        bool any_layout) {
+                        bool any_layout, int32_t device = FATHOM_DEVICE_CPU) {
     if (desc == nullptr) fail(FATHOM_INVALID_ARGUMENT, op, ": ", name, " is null");
-    if (desc->device != FATHOM_DEVICE_CPU)
-        fail(FATHOM_INVALID_ARGUMENT, op, ": ", name, " ", shape_str(desc->shape,
-             desc->ndim < 0 || desc->ndim > FATHOM_MAX_DIMS ? 0 : desc->ndim),
-             " is on device ", desc->device, " but this entry point runs on the host (device 0)");
+    if (desc->device != device) {
+        const std::string shape = shape_str(desc->shape,
+            desc->ndim < 0 || desc->ndim > FATHOM_MAX_DIMS ? 0 : desc->ndim);
+        if (device == FATHOM_DEVICE_CPU)
+            fail(FATHOM_INVALID_ARGUMENT, op, ": ", name, " ", shape, " is on ",
+                 device_name(desc->device), " but this entry point runs on the host (cpu)");
+        fail(FATHOM_INVALID_ARGUMENT, op, ": ", name, " ", shape, " is on ",
+             device_name(desc->device), " but this call runs on ", device_name(device));
+    }
     if (desc->layout != FATHOM_LAYOUT_NCHW &&
         (!any_layout || desc->layout != FATHOM_LAYOUT_NCHW16C)) {
         if (desc->layout == FATHOM_LAYOUT_NCHW16C)
@@ -113,6 +121,16 @@ TensorView checked_view(const char* op, const char* name, const fathom_tensor_de
 }
 
 }  // namespace
+
+TensorView input_view(const char* op, const char* name, const fathom_tensor_desc* desc,
+                      int32_t device) {
+    return checked_view(op, name, desc, false, device);
+}
+
+TensorView output_view(const char* op, const char* name, const fathom_tensor_desc* desc,
+                       int32_t device) {
+    return output_view_checks(op, name, checked_view(op, name, desc, false, device));
+}
 
 TensorView input_view(const char* op, const char* name, const fathom_tensor_desc* desc) {
     return checked_view(op, name, desc, false);

@@ -23,6 +23,7 @@ struct TensorView {
     int64_t shape[FATHOM_MAX_DIMS] = {};
     int64_t strides[FATHOM_MAX_DIMS] = {};  // in elements; any sign, 0 broadcasts
     int32_t layout = FATHOM_LAYOUT_NCHW;    // fathom_layout; NCHW16C only where admitted
+    int32_t device = FATHOM_DEVICE_CPU;     // device code (fathom.h): whose memory data is in
 
     int64_t numel() const;
     size_t itemsize() const { return dtype_size(dtype); }
@@ -45,6 +46,13 @@ TensorView to_view(const fathom_tensor_desc& desc);
 // (nChw16c) operand is refused with a message that says to convert it first:
 // layouts change at fathom_convert_layout only.
 TensorView input_view(const char* op, const char* name, const fathom_tensor_desc* desc);
+// The same for an entry point that runs on `device` (a device code, fathom.h):
+// the operand must be in that device's memory ("<op>: src [2,3] is on cpu but
+// this call runs on cuda:0").
+TensorView input_view(const char* op, const char* name, const fathom_tensor_desc* desc,
+                      int32_t device);
+TensorView output_view(const char* op, const char* name, const fathom_tensor_desc* desc,
+                       int32_t device);
 // input_view plus: no stride 0 along a dimension of size > 1 (outputs must not
 // broadcast, or two elements would be written to one address).
 TensorView output_view(const char* op, const char* name, const fathom_tensor_desc* desc);

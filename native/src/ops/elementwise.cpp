@@ -94,14 +94,15 @@ void where_run(int64_t n, char* const* p, const int64_t* s) {
 
 // --- checks --------------------------------------------------------------------
 
-UnaryArgs check_unary(int32_t op, const fathom_tensor_desc* src, const fathom_tensor_desc* dst) {
+UnaryArgs check_unary(int32_t op, const fathom_tensor_desc* src, const fathom_tensor_desc* dst,
+                      int32_t device) {
     if (!unary_op_name(op)) fail(FATHOM_INVALID_ARGUMENT, "unary: unknown op ", op);
     UnaryArgs args;
     args.name = std::string("unary(") + unary_op_name(op) + ")";
     const char* name = args.name.c_str();
-    args.dst = output_view(name, "dst", dst);
+    args.dst = output_view(name, "dst", dst, device);
     if (op == FATHOM_UNARY_FILL || op == FATHOM_UNARY_RANGE) return args;  // src unused
-    args.src = input_view(name, "src", src);
+    args.src = input_view(name, "src", src, device);
     require_same_shape(name, args.src, "src", args.dst, "dst");
     if (op != FATHOM_UNARY_COPY) {
         require_float(name, args.src, "src");
@@ -111,14 +112,14 @@ UnaryArgs check_unary(int32_t op, const fathom_tensor_desc* src, const fathom_te
 }
 
 BinaryArgs check_binary(int32_t op, const fathom_tensor_desc* a, const fathom_tensor_desc* b,
-                        const fathom_tensor_desc* dst) {
+                        const fathom_tensor_desc* dst, int32_t device) {
     if (!binary_op_name(op)) fail(FATHOM_INVALID_ARGUMENT, "binary: unknown op ", op);
     BinaryArgs args;
     args.name = std::string("binary(") + binary_op_name(op) + ")";
     const char* name = args.name.c_str();
-    args.a = input_view(name, "a", a);
-    args.b = input_view(name, "b", b);
-    args.dst = output_view(name, "dst", dst);
+    args.a = input_view(name, "a", a, device);
+    args.b = input_view(name, "b", b, device);
+    args.dst = output_view(name, "dst", dst, device);
     require_same_shape(name, args.a, "a", args.dst, "dst");
     require_same_shape(name, args.b, "b", args.dst, "dst");
     require_float(name, args.a, "a");

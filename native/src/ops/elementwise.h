@@ -18,6 +18,14 @@
 #include "fathom/fathom.h"
 #include "ops/op_table.h"
 
+// The scalar kernels compile for the GPU too (ops/cuda/elementwise_cuda.cu),
+// so that one formula per op serves every backend.
+#ifdef __CUDACC__
+#define FATHOM_HD __host__ __device__
+#else
+#define FATHOM_HD
+#endif
+
 namespace fathom {
 
 // --- scalar math -------------------------------------------------------------
@@ -26,7 +34,7 @@ namespace fathom {
 // becomes 0 and out-of-range values saturate, as Java's (int)/(long) casts do
 // (a plain C++ cast is undefined there). Anything -> BOOL is (x != 0).
 template <typename D, typename S>
-inline D cast_value(S x) {
+FATHOM_HD inline D cast_value(S x) {
     if constexpr (std::is_same_v<D, uint8_t>) {
         return x != S(0) ? 1 : 0;
     } else if constexpr (std::is_integral_v<D> && std::is_floating_point_v<S>) {
@@ -55,17 +63,17 @@ struct Copy : NotAMap {};
 struct Fill : NotAMap {};
 struct Range : NotAMap {};
 
-struct Neg { template <typename T> static T apply(T x, T, T) { return -x; } };
-struct Abs { template <typename T> static T apply(T x, T, T) { return std::abs(x); } };
-struct Exp { template <typename T> static T apply(T x, T, T) { return std::exp(x); } };
-struct Log { template <typename T> static T apply(T x, T, T) { return std::log(x); } };
-struct Sqrt { template <typename T> static T apply(T x, T, T) { return std::sqrt(x); } };
-struct Rsqrt { template <typename T> static T apply(T x, T, T) { return T(1) / std::sqrt(x); } };
-struct Square { template <typename T> static T apply(T x, T, T) { return x * x; } };
-struct Reciprocal { template <typename T> static T apply(T x, T, T) { return T(1) / x; } };
+struct Neg { template <typename T> FATHOM_HD static T apply(T x, T, T) { return -x; } };
+struct Abs { template <typename T> FATHOM_HD static T apply(T x, T, T) { return std::abs(x); } };
+struct Exp { template <typename T> FATHOM_HD static T apply(T x, T, T) { return std::exp(x); } };
+struct Log { template <typename T> FATHOM_HD static T apply(T x, T, T) { return std::log(x); } };
+struct Sqrt { template <typename T> FATHOM_HD static T apply(T x, T, T) { return std::sqrt(x); } };
+struct Rsqrt { template <typename T> FATHOM_HD static T apply(T x, T, T) { return T(1) / std::sqrt(x); } };
+struct Square { template <typename T> FATHOM_HD static T apply(T x, T, T) { return x * x; } };
+struct Reciprocal { template <typename T> FATHOM_HD static T apply(T x, T, T) { return T(1) / x; } };
 struct Sigmoid {
     template <typename T>
-    static T apply(T x, T, T) {
+    FATHOM_HD static T apply(T x, T, T) {
         // NOTE: each branch calls exp of a non-positive number only. e/(1+e)
         // alone is inf/inf = NaN for large x; 1/(1+exp(-x)) alone flushes to 0
         // for x < -88 (f32) where e/(1+e) still has a representable value.
@@ -74,58 +82,58 @@ struct Sigmoid {
         return e / (T(1) + e);
     }
 };
-struct Tanh { template <typename T> static T apply(T x, T, T) { return std::tanh(x); } };
+struct Tanh { template <typename T> FATHOM_HD static T apply(T x, T, T) { return std::tanh(x); } };
 // NOTE: written as x < 0 so that NaN fails the test and propagates.
-struct Relu { template <typename T> static T apply(T x, T, T) { return x < T(0) ? T(0) : x; } };
+struct Relu { template <typename T> FATHOM_HD static T apply(T x, T, T) { return x < T(0) ? T(0) : x; } };
 // sign(+-0) = +-0 and sign(NaN) = NaN: only the non-zero signs are replaced.
 struct Sign {
     template <typename T>
-    static T apply(T x, T, T) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : x); }
+    FATHOM_HD static T apply(T x, T, T) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : x); }
 };
-struct Sin { template <typename T> static T apply(T x, T, T) { return std::sin(x); } };
-struct Cos { template <typename T> static T apply(T x, T, T) { return std::cos(x); } };
-struct Log1p { template <typename T> static T apply(T x, T, T) { return std::log1p(x); } };
-struct Expm1 { template <typename T> static T apply(T x, T, T) { return std::expm1(x); } };
+struct Sin { template <typename T> FATHOM_HD static T apply(T x, T, T) { return std::sin(x); } };
+struct Cos { template <typename T> FATHOM_HD static T apply(T x, T, T) { return std::cos(x); } };
+struct Log1p { template <typename T> FATHOM_HD static T apply(T x, T, T) { return std::log1p(x); } };
+struct Expm1 { template <typename T> FATHOM_HD static T apply(T x, T, T) { return std::expm1(x); } };
 struct PowScalar {
-    template <typename T> static T apply(T x, T alpha, T) { return std::pow(x, alpha); }
+    template <typename T> FATHOM_HD static T apply(T x, T alpha, T) { return std::pow(x, alpha); }
 };
 struct Affine {
-    template <typename T> static T apply(T x, T alpha, T beta) { return alpha * x + beta; }
+    template <typename T> FATHOM_HD static T apply(T x, T alpha, T beta) { return alpha * x + beta; }
 };
 struct Clamp {
     template <typename T>
-    static T apply(T x, T alpha, T beta) {
+    FATHOM_HD static T apply(T x, T alpha, T beta) {
         const T lo = x < alpha ? alpha : x;  // NaN x stays NaN through both
         return beta < lo ? beta : lo;
     }
 };
 struct LeakyRelu {
-    template <typename T> static T apply(T x, T alpha, T) { return x > T(0) ? x : alpha * x; }
+    template <typename T> FATHOM_HD static T apply(T x, T alpha, T) { return x > T(0) ? x : alpha * x; }
 };
 struct Softplus {
     // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exp never overflows.
     template <typename T>
-    static T apply(T x, T, T) { return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::abs(x))); }
+    FATHOM_HD static T apply(T x, T, T) { return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::abs(x))); }
 };
 
 }  // namespace unary_kernels
 
 namespace binary_kernels {
 
-struct Add { template <typename T> static T apply(T a, T b) { return a + b; } };
-struct Sub { template <typename T> static T apply(T a, T b) { return a - b; } };
-struct Mul { template <typename T> static T apply(T a, T b) { return a * b; } };
-struct Div { template <typename T> static T apply(T a, T b) { return a / b; } };
-struct Pow { template <typename T> static T apply(T a, T b) { return std::pow(a, b); } };
+struct Add { template <typename T> FATHOM_HD static T apply(T a, T b) { return a + b; } };
+struct Sub { template <typename T> FATHOM_HD static T apply(T a, T b) { return a - b; } };
+struct Mul { template <typename T> FATHOM_HD static T apply(T a, T b) { return a * b; } };
+struct Div { template <typename T> FATHOM_HD static T apply(T a, T b) { return a / b; } };
+struct Pow { template <typename T> FATHOM_HD static T apply(T a, T b) { return std::pow(a, b); } };
 // NOTE: a NaN in either operand gives NaN (std::max would drop a NaN b).
-struct Max { template <typename T> static T apply(T a, T b) { return (a > b || a != a) ? a : b; } };
-struct Min { template <typename T> static T apply(T a, T b) { return (a < b || a != a) ? a : b; } };
-struct Eq { template <typename T> static bool apply(T a, T b) { return a == b; } };
-struct Ne { template <typename T> static bool apply(T a, T b) { return a != b; } };
-struct Lt { template <typename T> static bool apply(T a, T b) { return a < b; } };
-struct Le { template <typename T> static bool apply(T a, T b) { return a <= b; } };
-struct Gt { template <typename T> static bool apply(T a, T b) { return a > b; } };
-struct Ge { template <typename T> static bool apply(T a, T b) { return a >= b; } };
+struct Max { template <typename T> FATHOM_HD static T apply(T a, T b) { return (a > b || a != a) ? a : b; } };
+struct Min { template <typename T> FATHOM_HD static T apply(T a, T b) { return (a < b || a != a) ? a : b; } };
+struct Eq { template <typename T> FATHOM_HD static bool apply(T a, T b) { return a == b; } };
+struct Ne { template <typename T> FATHOM_HD static bool apply(T a, T b) { return a != b; } };
+struct Lt { template <typename T> FATHOM_HD static bool apply(T a, T b) { return a < b; } };
+struct Le { template <typename T> FATHOM_HD static bool apply(T a, T b) { return a <= b; } };
+struct Gt { template <typename T> FATHOM_HD static bool apply(T a, T b) { return a > b; } };
+struct Ge { template <typename T> FATHOM_HD static bool apply(T a, T b) { return a >= b; } };
 
 }  // namespace binary_kernels
 
@@ -146,7 +154,7 @@ constexpr bool is_scalar_map = !std::is_base_of_v<unary_kernels::NotAMap, K>;
 
 // dst = op(x) for the ops that read src (not COPY, FILL, RANGE).
 template <int Op, typename T>
-inline T unary_value(T x, T alpha, T beta) {
+FATHOM_HD inline T unary_value(T x, T alpha, T beta) {
     using K = typename UnaryKernelOf<Op>::type;
     static_assert(is_scalar_map<K>, "not an elementwise unary op");
     return K::apply(x, alpha, beta);
@@ -154,7 +162,7 @@ inline T unary_value(T x, T alpha, T beta) {
 
 // Arithmetic ops return T; comparisons return bool (written as 1/0).
 template <int Op, typename T>
-inline auto binary_value(T a, T b) {
+FATHOM_HD inline auto binary_value(T a, T b) {
     return BinaryKernelOf<Op>::type::apply(a, b);
 }
 
@@ -195,7 +203,10 @@ struct UnaryArgs {
 };
 // Same shape; COPY casts between any dtypes; FILL and RANGE ignore src (it may be
 // null) and write any dtype; every other op is F32/F64 with src.dtype == dst.dtype.
-UnaryArgs check_unary(int32_t op, const fathom_tensor_desc* src, const fathom_tensor_desc* dst);
+// `device` is the device code the call runs on (the output's); every operand
+// must be there.
+UnaryArgs check_unary(int32_t op, const fathom_tensor_desc* src, const fathom_tensor_desc* dst,
+                      int32_t device = FATHOM_DEVICE_CPU);
 
 struct BinaryArgs {
     std::string name;
@@ -203,7 +214,7 @@ struct BinaryArgs {
 };
 // a, b F32/F64 of one dtype; dst the same dtype, or BOOL for comparisons.
 BinaryArgs check_binary(int32_t op, const fathom_tensor_desc* a, const fathom_tensor_desc* b,
-                        const fathom_tensor_desc* dst);
+                        const fathom_tensor_desc* dst, int32_t device = FATHOM_DEVICE_CPU);
 
 struct WhereArgs {
     TensorView cond, a, b, dst;
@@ -223,6 +234,13 @@ void unary_forward(int32_t op, const TensorView& src, const TensorView& dst, dou
 void binary_forward_ref(int32_t op, const TensorView& a, const TensorView& b,
                         const TensorView& dst);
 void binary_forward(int32_t op, const TensorView& a, const TensorView& b, const TensorView& dst);
+// The same on a GPU (ops/cuda/elementwise_cuda.cu): operands in the memory of
+// the device of their views, any strides; every op of the tables (COPY casts,
+// FILL, RANGE included). A CPU build fails with FATHOM_UNSUPPORTED.
+void unary_forward_cuda(int32_t op, const TensorView& src, const TensorView& dst, double alpha,
+                        double beta);
+void binary_forward_cuda(int32_t op, const TensorView& a, const TensorView& b,
+                         const TensorView& dst);
 // cond (S), a (S), b (S) -> dst (S)
 void where_forward_ref(const TensorView& cond, const TensorView& a, const TensorView& b,
                        const TensorView& dst);

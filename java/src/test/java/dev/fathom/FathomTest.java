@@ -11,7 +11,7 @@ class FathomTest {
   @Test
   void runtimeInfoComesFromTheLoadedNativeCore() {
     RuntimeInfo info = Fathom.runtimeInfo();
-    assertEquals(8, info.abiVersion());
+    assertEquals(9, info.abiVersion());
     assertTrue(info.oneDnnVersion().startsWith("3."), info.toString());
     assertFalse(info.oneDnnIsa().isEmpty(), info.toString());
     assertTrue(info.openBlasConfig().startsWith("OpenBLAS"), info.toString());

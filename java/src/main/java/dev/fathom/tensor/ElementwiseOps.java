@@ -11,6 +11,7 @@ import static dev.fathom.tensor.Ops.flatOut;
 import static dev.fathom.tensor.Ops.name;
 import static dev.fathom.tensor.Ops.promoted;
 import static dev.fathom.tensor.Ops.requireFloat;
+import static dev.fathom.tensor.Ops.requireSameDevice;
 
 import dev.fathom.internal.nativ.BinaryOp;
 import dev.fathom.internal.nativ.TensorKernels;
@@ -56,6 +57,7 @@ final class ElementwiseOps {
   /** dst <- src (broadcast and cast); no autograd. */
   static Tensor copyInto(String op, Tensor src, Tensor dst) {
     checkInPlace(op, dst);
+    requireSameDevice(op, src, dst);
     Slots s = TensorKernels.slots();
     descAs(s, 0, src, dst.shape, op);
     desc(s, 1, dst);
@@ -64,7 +66,7 @@ final class ElementwiseOps {
   }
 
   static Tensor castCopy(Tensor x, DType type) {
-    Tensor out = Tensor.empty(type, x.shape);
+    Tensor out = Tensor.emptyOn(x.deviceCode(), type, x.shape);
     Slots s = TensorKernels.slots();
     if (type == DType.FLOAT32 && blockedElementwise(x.shape, x)) {
       flatDesc(s, 0, x, x.shape);
@@ -84,6 +86,26 @@ final class ElementwiseOps {
     if (type.isFloatingPoint() && x.dtype.isFloatingPoint() && Autograd.needed(x)) {
       DType from = x.dtype;
       Autograd.record(out, OpName.CAST, new Tensor[] {x}, g -> new Tensor[] {g.to(from)});
+    }
+    return out;
+  }
+
+  /** x copied into the memory of device `code` (contiguous there); see Tensor.to(Device). */
+  static Tensor toDevice(Tensor x, int code) {
+    Tensor src = x.isContiguous() ? x : castCopy(x, x.dtype);
+    Tensor out;
+    try {
+      out = Tensor.emptyOn(code, x.dtype, x.shape);
+      TensorKernels.deviceCopy(code, out.deviceAddress(), src.deviceCode(), src.deviceAddress(),
+          out.numel() * x.dtype.bytes);
+    } finally {
+      if (src != x) {
+        src.close();
+      }
+    }
+    if (x.dtype.isFloatingPoint() && Autograd.needed(x)) {
+      dev.fathom.Device from = x.device();
+      Autograd.record(out, OpName.TO_DEVICE, new Tensor[] {x}, g -> new Tensor[] {g.to(from)});
     }
     return out;
   }
@@ -109,7 +131,7 @@ final class ElementwiseOps {
   private static Tensor unaryForward(OpName op, Tensor x, double alpha, double beta) {
     x.ensureOpen(name(op));
     requireFloat(name(op), x);
-    Tensor out = Tensor.empty(x.dtype, x.shape);
+    Tensor out = Tensor.emptyOn(x.deviceCode(), x.dtype, x.shape);
     Slots s = TensorKernels.slots();
     if (blockedElementwise(x.shape, x)) {
       flatDesc(s, 0, x, x.shape);
@@ -286,6 +308,7 @@ final class ElementwiseOps {
 
   static Tensor binary(OpName op, Tensor a0, Tensor b0) {
     String opName = name(op);
+    requireSameDevice(opName, a0, b0);
     Tensor[] ab = promoted(opName, a0, b0);
     Tensor a = ab[0];
     Tensor b = ab[1];
@@ -293,7 +316,7 @@ final class ElementwiseOps {
     if (!a.dtype.isFloatingPoint()) {
       return integerBinary(op, ab, a0, b0);
     }
-    Tensor out = Tensor.empty(a.dtype, shape);
+    Tensor out = Tensor.emptyOn(a.deviceCode(), a.dtype, shape);
     Tensor partner = blockedPartner(shape, a, b);
     try {
       Tensor ka = partner != null && !a.isBlocked() ? partner : a;

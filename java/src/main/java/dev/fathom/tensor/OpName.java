@@ -30,7 +30,9 @@ public enum OpName {
   // linear algebra, CNN and RNN kernels
   MATMUL, CONV2D, MAX_POOL2D, AVG_POOL2D, BATCH_NORM, RNN,
   // shape and indexing
-  RESHAPE, PERMUTE, NARROW, EXPAND, CONTIGUOUS, CONCAT, INDEX_SELECT, GATHER, SCATTER_ADD;
+  RESHAPE, PERMUTE, NARROW, EXPAND, CONTIGUOUS, CONCAT, INDEX_SELECT, GATHER, SCATTER_ADD,
+  // a copy to another device (Tensor.to(Device))
+  TO_DEVICE;
 
   /** The native op of this node, or null where it is not one unary/binary/reduce op. */
   final UnaryOp unary;

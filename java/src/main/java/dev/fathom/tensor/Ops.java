@@ -20,13 +20,33 @@ final class Ops {
 
   // ------------------------------------------------------------------ helpers
 
+  // These state the operand's device: an entry point with a GPU kernel runs
+  // there, every other one refuses the operand by name.
   static Slots desc(Slots s, int slot, Tensor t) {
-    return s.set(slot, t.address(), t.dtype.code, t.shape, t.strides);
+    return s.set(slot, t.deviceAddress(), t.dtype.code, t.shape, t.strides,
+        CnnKernels.LAYOUT_NCHW, t.deviceCode());
   }
 
   static Slots descAs(Slots s, int slot, Tensor t, long[] target, String op) {
-    return s.set(slot, t.address(), t.dtype.code, target,
-        Shapes.broadcastStrides(op, t.shape, t.strides, target));
+    return s.set(slot, t.deviceAddress(), t.dtype.code, target,
+        Shapes.broadcastStrides(op, t.shape, t.strides, target), CnnKernels.LAYOUT_NCHW,
+        t.deviceCode());
+  }
+
+  /** "add: operands on cuda:0 and cpu; ..." unless every operand is on one device. */
+  static void requireSameDevice(String op, Tensor... operands) {
+    int device = operands[0].deviceCode();
+    for (Tensor t : operands) {
+      if (t.deviceCode() != device) {
+        StringBuilder where = new StringBuilder();
+        for (Tensor u : operands) {
+          where.append(where.length() == 0 ? "" : " and ").append(Shapes.str(u.shape)).append(" on ")
+              .append(u.device());
+        }
+        throw new IllegalArgumentException(op + ": operands " + where
+            + " are on different devices; move them to one with to(device)");
+      }
+    }
   }
 
   /**

@@ -32,6 +32,8 @@ final class Storage {
 
   volatile long address;
   final long bytes;
+  /** Native device code of the memory (0: host); GPU storages are never nChw16c. */
+  final int device;
   /** The (N, C, H, W) shape and dtype code of nChw16c contents; null when row-major. */
   private volatile long[] blockedShape;
   private int blockedDtype;
@@ -39,15 +41,25 @@ final class Storage {
   private final Freer freer;
   private final Cleaner.Cleanable cleanable;
 
-  private Storage(long address, long bytes) {
+  private Storage(long address, long bytes, int device) {
     this.address = address;
     this.bytes = bytes;
-    this.freer = new Freer(address, bytes, TRACK_SITES ? new Throwable("allocated here") : null);
+    this.device = device;
+    this.freer = new Freer(address, bytes, device,
+        TRACK_SITES ? new Throwable("allocated here") : null);
     this.cleanable = CLEANER.register(this, freer);
   }
 
   static Storage allocate(long bytes) {
-    return new Storage(TensorKernels.alloc(bytes), bytes);
+    return new Storage(TensorKernels.alloc(bytes), bytes, 0);
+  }
+
+  /** Storage in the memory of the device with native code `device`. */
+  static Storage allocate(int device, long bytes) {
+    if (device == 0) {
+      return allocate(bytes);
+    }
+    return new Storage(TensorKernels.deviceAlloc(device, bytes), bytes, device);
   }
 
   void markBlocked(long[] shape, int dtypeCode) {
@@ -118,12 +130,14 @@ final class Storage {
     /** The nChw16c block a conversion left behind (0 when none), freed with the storage. */
     volatile long blockedAddress;
     private final long bytes;
+    private final int device;
     private final Throwable site;
     volatile boolean explicit;
 
-    Freer(long address, long bytes, Throwable site) {
+    Freer(long address, long bytes, int device, Throwable site) {
       this.address = address;
       this.bytes = bytes;
+      this.device = device;
       this.site = site;
     }
 
@@ -135,6 +149,10 @@ final class Storage {
         } else {
           LOG.debug("Leaked tensor storage of {} bytes freed by the garbage collector", bytes);
         }
+      }
+      if (device != 0) {
+        TensorKernels.deviceFree(device, address);
+        return;
       }
       TensorKernels.free(address);
       if (blockedAddress != 0) {

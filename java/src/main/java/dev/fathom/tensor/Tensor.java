@@ -1,5 +1,6 @@
 package dev.fathom.tensor;
 
+import dev.fathom.Device;
 import dev.fathom.FathomException;
 import dev.fathom.internal.nativ.BinaryOp;
 import dev.fathom.internal.nativ.TensorKernels;
@@ -76,6 +77,32 @@ public final class Tensor implements AutoCloseable {
       }
       throw new FathomException(e.status(),
           "tensor " + dtype + " " + Arrays.toString(shape) + ": " + e.getMessage(), e);
+    }
+    return new Tensor(storage, dtype, shape.clone(), Shapes.contiguousStrides(shape), 0, true);
+  }
+
+  /**
+   * Uninitialised contiguous tensor in the memory of `device` ({@link
+   * Device#cpu()} is {@link #empty(DType, long...)}). A GPU that is not
+   * available fails here with a {@link FathomException} (UNSUPPORTED) naming it.
+   */
+  public static Tensor empty(Device device, DType dtype, long... shape) {
+    return emptyOn(device.code(), dtype, shape);
+  }
+
+  /** {@link #empty(Device, DType, long...)} by native device code. */
+  static Tensor emptyOn(int deviceCode, DType dtype, long... shape) {
+    if (deviceCode == 0) {
+      return empty(dtype, shape);
+    }
+    Shapes.checkShape("empty", shape);
+    long bytes = Math.multiplyExact(Shapes.numel(shape), (long) dtype.bytes);
+    Storage storage;
+    try {
+      storage = Storage.allocate(deviceCode, bytes);
+    } catch (FathomException e) {
+      throw new FathomException(e.status(), "tensor " + dtype + " " + Arrays.toString(shape)
+          + " on " + Device.ofCode(deviceCode) + ": " + e.getMessage(), e);
     }
     return new Tensor(storage, dtype, shape.clone(), Shapes.contiguousStrides(shape), 0, true);
   }
@@ -251,11 +278,6 @@ public final class Tensor implements AutoCloseable {
     return dtype;
   }
 
-  /** Always "cpu" for now; CUDA tensors come with the CUDA backend. */
-  public String device() {
-    return "cpu";
-  }
-
   public long[] strides() {
     return strides.clone();
   }
@@ -271,11 +293,59 @@ public final class Tensor implements AutoCloseable {
     return true;
   }
 
-  /** Native address of element (0, ..., 0), of row-major data (nChw16c storage is converted first). */
+  /**
+   * Native address of element (0, ..., 0), of row-major data (nChw16c storage
+   * is converted first), for the kernels that run on the host only: a tensor
+   * on a GPU is refused here, so that no host kernel is handed device memory.
+   */
   long address() {
     ensureOpen("address");
+    requireHost();
     storage.ensurePlain();
     return storage.address + offset * dtype.bytes;
+  }
+
+  /** The address of element (0, ..., 0) in its device's memory, for descriptors that state the device. */
+  long deviceAddress() {
+    ensureOpen("address");
+    if (storage.device == 0) {
+      storage.ensurePlain();
+    }
+    return storage.address + offset * dtype.bytes;
+  }
+
+  /** Native device code of this tensor's memory (0: the host). */
+  int deviceCode() {
+    return storage.device;
+  }
+
+  private void requireHost() {
+    if (storage.device != 0) {
+      throw new IllegalArgumentException("tensor " + dtype + " " + Shapes.str(shape) + " is on "
+          + Device.ofCode(storage.device) + ", and this op runs on the CPU only so far"
+          + " (on a GPU: elementwise ops and copies); move it with to(Device.cpu())");
+    }
+  }
+
+  /** Where this tensor's memory lives. */
+  public Device device() {
+    return Device.ofCode(storage.device);
+  }
+
+  /**
+   * This tensor in the memory of `device`: itself when it is already there,
+   * else a contiguous copy (differentiable: the gradient comes back to this
+   * tensor's device).
+   */
+  public Tensor to(Device device) {
+    ensureOpen("to");
+    if (device == null) {
+      throw new IllegalArgumentException("to: device is null");
+    }
+    if (device.code() == storage.device) {
+      return this;
+    }
+    return ElementwiseOps.toDevice(this, device.code());
   }
 
   /**
@@ -290,6 +360,7 @@ public final class Tensor implements AutoCloseable {
   /** The address without conversion, for kernels that take nChw16c operands. */
   long blockedAddress() {
     ensureOpen("address");
+    requireHost();
     return storage.address;
   }
 
@@ -353,6 +424,11 @@ public final class Tensor implements AutoCloseable {
     ensureOpen("read");
     try (GradMode.Guard g = GradMode.disable()) {
       Tensor c = ElementwiseOps.castCopy(this, type);
+      if (c.storage.device != 0) {  // values are read on the host: one copy back
+        try (Tensor onDevice = c) {
+          c = ElementwiseOps.toDevice(onDevice, 0);
+        }
+      }
       c.unscope();
       return c;
     }
@@ -401,8 +477,8 @@ public final class Tensor implements AutoCloseable {
           "backward: implicit seed needs a one-element tensor, got " + Shapes.str(shape)
               + "; pass a seed gradient");
     }
-    try (Tensor seed = Tensor.full(1.0, dtype, shape)) {
-      Autograd.backward(this, seed, false);
+    try (Tensor seed = Tensor.full(1.0, dtype, shape); Tensor placed = seed.to(device())) {
+      Autograd.backward(this, placed, false);
     }
   }
 

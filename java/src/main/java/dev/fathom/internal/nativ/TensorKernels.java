@@ -73,6 +73,14 @@ public final class TensorKernels {
       return this;
     }
 
+    /** The same, with the device code of the memory `address` points into. */
+    public Slots set(int slot, long address, int dtype, long[] shape, long[] strides, int layout,
+        int device) {
+      set(slot, address, dtype, shape, strides, layout);
+      view.putInt(slot * DESC_BYTES + LAYOUT_AT + 4, device);
+      return this;
+    }
+
     /** Sets the layout field of an already described slot. */
     public Slots setLayout(int slot, int layout) {
       view.putInt(slot * DESC_BYTES + LAYOUT_AT, layout);
@@ -125,6 +133,37 @@ public final class TensorKernels {
 
   public static void free(long address) {
     Kernels.check(fathom.fathom_free(address));
+  }
+
+  /** Devices of a fathom_device type (1 for the host; GPUs, possibly 0, for CUDA). */
+  public static int deviceCount(int type) {
+    int[] count = new int[1];
+    Kernels.check(fathom.fathom_device_count(type, count));
+    return count[0];
+  }
+
+  /** Tensor storage on the device with native code `device` (the host for 0). */
+  public static long deviceAlloc(int device, long bytes) {
+    long[] address = new long[1];
+    Kernels.check(fathom.fathom_device_alloc(device, bytes, address));
+    return address[0];
+  }
+
+  public static void deviceFree(int device, long address) {
+    Kernels.check(fathom.fathom_device_free(device, address));
+  }
+
+  /** Copies `bytes` contiguous bytes between any two devices; returns when done. */
+  public static void deviceCopy(int dstDevice, long dst, int srcDevice, long src, long bytes) {
+    Kernels.check(fathom.fathom_device_copy(dstDevice, dst, srcDevice, src, bytes));
+  }
+
+  /** {live, cached} bytes of one device's allocator. */
+  public static long[] deviceMemory(int device) {
+    long[] live = new long[1];
+    long[] cached = new long[1];
+    Kernels.check(fathom.fathom_device_memory(device, live, cached));
+    return new long[] {live[0], cached[0]};
   }
 
   public static long liveBytes() {

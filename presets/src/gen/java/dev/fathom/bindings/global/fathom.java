@@ -28,7 +28,8 @@ public class fathom extends dev.fathom.presets.fathom {
  *    params structs into the tensor descriptor and made convolution a plan;
  *    7 made pooling, batch normalization and recurrent layers plans too;
  *    8 added fathom_set_memory_limit and fathom_memory_limit, a cap on the
- *    native memory of tensor storage).
+ *    native memory of tensor storage; 9 added device memory, copies between
+ *    devices and device ordinals in the descriptor's device code).
  */
 // #ifndef FATHOM_FATHOM_H
 // #define FATHOM_FATHOM_H
@@ -46,7 +47,7 @@ public class fathom extends dev.fathom.presets.fathom {
 // #endif
 
 /* Bumped whenever an entry point, enum value or struct field is appended. */
-public static final int FATHOM_ABI_VERSION = 8;
+public static final int FATHOM_ABI_VERSION = 9;
 
 /** enum fathom_status */
 public static final int
@@ -162,12 +163,15 @@ public static final int FATHOM_MAX_DIMS = 8;
  * batch norm, fathom_convert_layout); every other one refuses it, so a layout
  * is changed at one boundary (fathom_convert_layout), never inside an op.
  * device (ABI 6): FATHOM_DEVICE_CPU, host memory; every entry point of a CPU
- * build refuses any other device with a message naming the operand.
+ * build refuses any other device with a message naming the operand. Since
+ * ABI 9 the field is a device code, fathom_device | ordinal << 8 (cuda:1 is
+ * 0x101); data is then an address in that device's memory. An entry point
+ * runs on the device of its output and refuses operands on any other.
  */
 /** enum fathom_device */
 public static final int
     FATHOM_DEVICE_CPU = 0,
-    FATHOM_DEVICE_CUDA = 1; /* reserved for the CUDA backend */
+    FATHOM_DEVICE_CUDA = 1; /* an NVIDIA GPU (builds with -DFATHOM_CUDA=ON) */
 // Targeting ../fathom_tensor_desc.java
 
 
@@ -206,6 +210,39 @@ public static native @Cast("fathom_status") int fathom_set_memory_limit(@Cast("i
 public static native @Cast("fathom_status") int fathom_memory_limit(@Cast("int64_t*") LongPointer out);
 public static native @Cast("fathom_status") int fathom_memory_limit(@Cast("int64_t*") LongBuffer out);
 public static native @Cast("fathom_status") int fathom_memory_limit(@Cast("int64_t*") long[] out);
+
+/*
+ * Devices (ABI 9). `device` is a device code as in fathom_tensor_desc.
+ * fathom_device_count: how many devices of a fathom_device type this process
+ * can use: 1 for FATHOM_DEVICE_CPU; for FATHOM_DEVICE_CUDA the visible GPUs,
+ * 0 in a CPU build or where no driver or GPU is found (not an error).
+ * fathom_device_alloc / fathom_device_free: tensor storage on a device, as
+ * fathom_alloc / fathom_free are on the host (which they are for the CPU code
+ * 0). Freed GPU blocks are cached per device for reuse under the host
+ * allocator's rules (bounded by the peak of live bytes, at least 256 MiB, at
+ * most a quarter of the GPU's memory; FATHOM_CUDA_CACHE_MB overrides, 0
+ * disables); a cudaMalloc that fails first releases the cache and retries,
+ * then fails with FATHOM_OUT_OF_MEMORY naming the device and the size. A CPU
+ * build refuses a CUDA code with FATHOM_UNSUPPORTED.
+ * fathom_device_copy: `bytes` contiguous bytes from src on src_device to dst
+ * on dst_device, any pair of host and GPU memory; it returns when the copy is
+ * complete. Every GPU entry point runs on a stream of the calling thread
+ * (one per thread and device) and returns after its work has finished, so a
+ * caller may free or read its buffers at once.
+ * fathom_device_memory: live and cached bytes of one device's allocator.
+ */
+public static native @Cast("fathom_status") int fathom_device_count(int type, IntPointer count);
+public static native @Cast("fathom_status") int fathom_device_count(int type, IntBuffer count);
+public static native @Cast("fathom_status") int fathom_device_count(int type, int[] count);
+public static native @Cast("fathom_status") int fathom_device_alloc(int device, @Cast("int64_t") long bytes, @Cast("int64_t*") LongPointer _address);
+public static native @Cast("fathom_status") int fathom_device_alloc(int device, @Cast("int64_t") long bytes, @Cast("int64_t*") LongBuffer _address);
+public static native @Cast("fathom_status") int fathom_device_alloc(int device, @Cast("int64_t") long bytes, @Cast("int64_t*") long[] _address);
+public static native @Cast("fathom_status") int fathom_device_free(int device, @Cast("int64_t") long _address);
+public static native @Cast("fathom_status") int fathom_device_copy(int dst_device, @Cast("int64_t") long dst, int src_device,
+                                            @Cast("int64_t") long src, @Cast("int64_t") long bytes);
+public static native @Cast("fathom_status") int fathom_device_memory(int device, @Cast("int64_t*") LongPointer live, @Cast("int64_t*") LongPointer cached);
+public static native @Cast("fathom_status") int fathom_device_memory(int device, @Cast("int64_t*") LongBuffer live, @Cast("int64_t*") LongBuffer cached);
+public static native @Cast("fathom_status") int fathom_device_memory(int device, @Cast("int64_t*") long[] live, @Cast("int64_t*") long[] cached);
 
 /** enum fathom_unary_op */
 public static final int

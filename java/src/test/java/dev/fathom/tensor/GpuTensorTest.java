@@ -1,0 +1,133 @@
+package dev.fathom.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.fathom.Device;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tensors on cuda:0 against the same ops on the host (tag gpu: run with
+ * -Dfathom.excludedGroups=none -Dgroups=gpu; skipped where there is no GPU).
+ */
+@Tag("gpu")
+class GpuTensorTest {
+  private static final Device GPU = Device.cuda(0);
+
+  @BeforeEach
+  void needsAGpu() {
+    assumeTrue(Device.cudaDeviceCount() > 0, "no CUDA device");
+  }
+
+  @Test
+  void copiesRoundTripExactlyAndStridedSourcesArriveContiguous() {
+    try (Scope s = Scope.open()) {
+      Tensor x = Tensor.randn(new Generator(1), 5, 7);
+      Tensor onGpu = x.to(GPU);
+      assertEquals(GPU, onGpu.device());
+      assertArrayEquals(x.toFloatArray(), onGpu.toFloatArray());
+      Tensor t = x.t().to(GPU);
+      assertTrue(t.isContiguous());
+      assertArrayEquals(x.t().contiguous().toFloatArray(), t.to(Device.cpu()).toFloatArray());
+      assertEquals(x.sum().item(), x.to(GPU).to(Device.cpu()).sum().item(), 0.0);
+    }
+  }
+
+  @Test
+  void elementwiseOpsMatchTheHost() {
+    Function<Tensor, Tensor>[] unary = unaryOps();
+    try (Scope s = Scope.open()) {
+      Tensor x = Tensor.rand(new Generator(2), 64, 33).add(0.1);
+      for (Function<Tensor, Tensor> f : unary) {
+        Tensor want = f.apply(x);
+        Tensor got = f.apply(x.to(GPU));
+        assertEquals(GPU, got.device());
+        assertClose(want.toFloatArray(), got.toFloatArray(), 1e-6);
+      }
+      Tensor a = Tensor.randn(new Generator(3), 8, 1, 5);
+      Tensor b = Tensor.randn(new Generator(4), 1, 6, 5);
+      BiFunction<Tensor, Tensor, Tensor>[] binary = binaryOps();
+      for (BiFunction<Tensor, Tensor, Tensor> f : binary) {
+        Tensor want = f.apply(a, b);
+        Tensor got = f.apply(a.to(GPU), b.to(GPU));
+        assertArrayEquals(want.shape(), got.shape());
+        assertClose(want.toFloatArray(), got.toFloatArray(), 1e-6);
+      }
+    }
+  }
+
+  @Test
+  void gradientsOfElementwiseOpsComeBackToTheHostLeaf() {
+    try (Scope s = Scope.open()) {
+      Tensor x = Tensor.randn(new Generator(5), 4, 3).requiresGrad(true);
+      Tensor y = x.to(GPU).tanh().mul(x.to(GPU)).to(Device.cpu()).sum();
+      y.backward();
+      Tensor expected;
+      try (GradMode.Guard g = GradMode.disable()) {
+        Tensor th = x.tanh();
+        expected = th.add(x.mul(Tensor.ones(4, 3).sub(th.square())));
+      }
+      assertClose(expected.toFloatArray(), x.grad().toFloatArray(), 1e-5);
+    }
+  }
+
+  @Test
+  void mixingDevicesAndHostOnlyOpsAreRefusedByName() {
+    try (Scope s = Scope.open()) {
+      Tensor host = Tensor.ones(2, 3);
+      Tensor gpu = Tensor.ones(2, 3).to(GPU);
+      IllegalArgumentException mix =
+          assertThrows(IllegalArgumentException.class, () -> host.add(gpu));
+      assertTrue(mix.getMessage().contains("cuda:0") && mix.getMessage().contains("cpu"),
+          mix.getMessage());
+      RuntimeException matmul = assertThrows(RuntimeException.class, () -> gpu.matmul(gpu.t()));
+      assertTrue(matmul.getMessage().contains("cuda:0"), matmul.getMessage());
+    }
+  }
+
+  @Test
+  void gpuMemoryReturnsToTheBaselineAfterAScope() {
+    long before = GPU.memory()[0];
+    try (Scope s = Scope.open()) {
+      Tensor x = Tensor.randn(new Generator(6), 256, 256).to(GPU);
+      for (int i = 0; i < 50; i++) {
+        x.exp().mul(x).sigmoid();
+      }
+    }
+    assertEquals(before, GPU.memory()[0]);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Function<Tensor, Tensor>[] unaryOps() {
+    return new Function[] {
+      (Function<Tensor, Tensor>) Tensor::exp, (Function<Tensor, Tensor>) Tensor::log,
+      (Function<Tensor, Tensor>) Tensor::sqrt, (Function<Tensor, Tensor>) Tensor::sigmoid,
+      (Function<Tensor, Tensor>) Tensor::tanh, (Function<Tensor, Tensor>) Tensor::relu,
+      (Function<Tensor, Tensor>) t -> t.mul(3.0).add(-1.0),
+      (Function<Tensor, Tensor>) t -> t.to(DType.FLOAT64).to(DType.FLOAT32)
+    };
+  }
+
+  @SuppressWarnings("unchecked")
+  private static BiFunction<Tensor, Tensor, Tensor>[] binaryOps() {
+    return new BiFunction[] {
+      (BiFunction<Tensor, Tensor, Tensor>) Tensor::add, (BiFunction<Tensor, Tensor, Tensor>) Tensor::sub,
+      (BiFunction<Tensor, Tensor, Tensor>) Tensor::mul, (BiFunction<Tensor, Tensor, Tensor>) Tensor::div,
+      (BiFunction<Tensor, Tensor, Tensor>) Tensor::maximum
+    };
+  }
+
+  private static void assertClose(float[] want, float[] got, double tol) {
+    assertEquals(want.length, got.length);
+    for (int i = 0; i < want.length; i++) {
+      assertEquals(want[i], got[i], tol * Math.max(1.0, Math.abs(want[i])), "element " + i);
+    }
+  }
+}
