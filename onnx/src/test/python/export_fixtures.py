@@ -8,7 +8,7 @@ mlp_opset17_external.onnx keeps its weights in an external data file;
 gru_lbr0_opset14 is a GRU node written directly (linear_before_reset=0, which
 PyTorch does not export) with a NumPy reference output.
 
-    python3 onnx/src/test/python/export_fixtures.py
+    python3 onnx/src/test/python/export_fixtures.py [NAME ...]   # all, or only the named models
 
 Needs torch (Debian: python3-torch) and, for the external-data variant, onnx
 (python3-onnx). Seeds are fixed; the committed files are what this writes.
@@ -118,6 +118,27 @@ class Recurrent(nn.Module):
         return self.fc(torch.flatten(y.transpose(0, 1), 1))
 
 
+class PreluNet(nn.Module):
+    """PReLU per channel after a Conv (exported as a [C, 1, 1] slope), per feature and shared after a Linear."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.act1 = nn.PReLU(4)
+        self.fc = nn.Linear(4 * 4 * 4, 6)
+        self.act2 = nn.PReLU(6)
+        self.out = nn.Linear(6, 3)
+        self.act3 = nn.PReLU()
+        with torch.no_grad():
+            # Distinct slopes (negative ones too), so that a slope on the wrong channel shows.
+            self.act1.weight.copy_(torch.linspace(-0.5, 0.9, 4))
+            self.act2.weight.copy_(torch.linspace(0.8, -0.2, 6))
+            self.act3.weight.fill_(0.4)
+
+    def forward(self, x):
+        x = self.act1(self.conv(x))
+        return self.act3(self.out(self.act2(self.fc(torch.flatten(x, 1)))))
+
+
 def save_safetensors(path, tensors):
     header, blobs, offset = {}, [], 0
     for name, t in tensors.items():
@@ -186,8 +207,11 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     specs = [("lenet", LeNet, (2, 1, 28, 28)), ("bn", BnNet, (4, 3, 16, 16)),
              ("resnet", ResNet, (2, 3, 12, 12)), ("mlp", Mlp, (5, 12)),
-             ("recurrent", Recurrent, (7, 2, 6))]
+             ("recurrent", Recurrent, (7, 2, 6)), ("prelu", PreluNet, (2, 3, 6, 6))]
+    only = set(sys.argv[1:])
     for name, cls, shape in specs:
+        if only and name not in only:
+            continue
         torch.manual_seed(0)
         model = cls()
         gen = torch.Generator().manual_seed(1)
@@ -210,7 +234,8 @@ def main():
                 onnx.save_model(m, stem + "_external.onnx", save_as_external_data=True,
                                 all_tensors_to_one_file=True, location="mlp_opset17_external.bin",
                                 size_threshold=0)
-    gru_without_linear_before_reset()
+    if not only or "gru_lbr0" in only:
+        gru_without_linear_before_reset()
     for f in sorted(os.listdir(OUT)):
         print("%8d %s" % (os.path.getsize(os.path.join(OUT, f)), f), file=sys.stderr)
 

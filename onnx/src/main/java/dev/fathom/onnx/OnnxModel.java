@@ -56,9 +56,9 @@ public final class OnnxModel extends Module {
   /** The largest tensor an op may create from sizes the file gives (Pad, Expand): 2^28 elements. */
   public static final long MAX_COMPUTED_ELEMENTS = 1L << 28;
 
-  static final Set<String> SUPPORTED = Set.of("Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid",
-      "Tanh", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm", "MatMul", "Add",
-      "Sub", "Mul", "Div", "Concat", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Dropout",
+  static final Set<String> SUPPORTED = Set.of("Conv", "BatchNormalization", "Relu", "LeakyRelu", "PRelu",
+      "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm", "MatMul",
+      "Add", "Sub", "Mul", "Div", "Concat", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Dropout",
       "Constant", "Identity", "Clip", "Pad", "Shape", "Gather", "Expand", "LSTM", "GRU", "RNN");
 
   private final int opset;

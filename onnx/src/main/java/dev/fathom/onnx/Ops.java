@@ -32,6 +32,7 @@ final class Ops {
       case "BatchNormalization" -> batchNorm(n, in);
       case "Relu" -> req(in, 0).relu();
       case "LeakyRelu" -> req(in, 0).leakyRelu(f(n, "alpha", 0.01f));
+      case "PRelu" -> prelu(in);
       case "Sigmoid" -> req(in, 0).sigmoid();
       case "Tanh" -> req(in, 0).tanh();
       case "Softmax" -> softmax(n, opset, in, false);
@@ -247,6 +248,25 @@ final class Ops {
     }
     return Functional.batchNorm(req(in, 0), req(in, 3), req(in, 4), req(in, 1), req(in, 2), false, 0.1,
         f(n, "epsilon", 1e-5f));
+  }
+
+  /** x where x >= 0, slope * x elsewhere; the slope broadcasts to x from the right (unidirectionally). */
+  static Tensor prelu(Tensor[] in) {
+    Tensor x = req(in, 0);
+    Tensor slope = req(in, 1);
+    long[] xs = x.shape();
+    long[] ss = slope.shape();
+    boolean fits = ss.length <= xs.length;
+    for (int k = 1; fits && k <= ss.length; k++) {
+      long s = ss[ss.length - k];
+      fits = s == 1 || s == xs[xs.length - k];
+    }
+    if (!fits) {
+      throw new IllegalArgumentException("PRelu: slope " + Arrays.toString(ss) + " does not broadcast to input "
+          + Arrays.toString(xs) + " (e.g. [C, 1, 1] for (N, C, H, W), or [1])");
+    }
+    // relu(x) - slope * relu(-x): differentiable in both x and the slope, like nn.PReLU.
+    return x.relu().sub(slope.mul(x.neg().relu()));
   }
 
   static Tensor softmax(NodeProto n, int opset, Tensor[] in, boolean log) {

@@ -1,5 +1,6 @@
 package dev.fathom.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,7 +43,8 @@ class OnnxModelTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"lenet_opset13", "lenet_opset17", "bn_opset13", "bn_opset17", "resnet_opset13",
-      "resnet_opset17", "mlp_opset11", "mlp_opset13", "mlp_opset17", "mlp_opset17_external", "recurrent_opset13", "recurrent_opset17", "gru_lbr0_opset14"})
+      "resnet_opset17", "mlp_opset11", "mlp_opset13", "mlp_opset17", "mlp_opset17_external", "recurrent_opset13",
+      "recurrent_opset17", "gru_lbr0_opset14", "prelu_opset13", "prelu_opset17"})
   void matchesPyTorch(String name) {
     String ref = name.replace("_external", "") + ".safetensors";
     Map<String, Tensor> io = SafeTensors.load(fixture(ref));
@@ -197,6 +199,22 @@ class OnnxModelTest {
       Tensor x = Tensor.ones(4, 5);
       String msg = assertThrows(IllegalArgumentException.class, () -> m.forward(x)).getMessage();
       assertTrue(msg.contains("proj") && msg.contains("[4, 5]") && msg.contains("[3, 2]"), msg);
+    }
+  }
+
+  @Test
+  void preluSlopeThatDoesNotBroadcastIsRefusedWithTheShapes() {
+    GraphProto.Builder g = GraphProto.newBuilder().addInput(value("x")).addOutput(value("y"))
+        .addInitializer(floats("slope", new long[] {4}, 0.1f, 0.2f, 0.3f, 0.4f))
+        .addNode(node("PRelu", "act", new String[] {"x", "slope"}, "y"));
+    try (OnnxModel m = OnnxModel.load(model(13, g).toByteArray(), null); Scope s = Scope.open()) {
+      // Per channel on (N, C, H, W) needs [C, 1, 1]; a bare [C] lines up with W instead.
+      Tensor x = Tensor.ones(2, 4, 3, 3);
+      String msg = assertThrows(IllegalArgumentException.class, () -> m.forward(x)).getMessage();
+      assertTrue(msg.contains("'act' (PRelu)") && msg.contains("[4]") && msg.contains("[2, 4, 3, 3]"), msg);
+      // Where [4] does line up (the last dimension), each column gets its own slope.
+      Tensor y = m.forward(Tensor.fromArray(new float[] {-1, -2, 3, -4}, 1, 4));
+      assertArrayEquals(new float[] {-0.1f, -0.4f, 3f, -1.6f}, y.toFloatArray(), 1e-6f);
     }
   }
 
