@@ -53,6 +53,7 @@ class PyTorchModelsTest {
   static void check(Path file) {
     Path dir = file.getParent();
     String name = stem(file);
+    long baseline = Tensor.liveNativeBytes();
     Map<String, Tensor> inputs = SafeTensors.load(dir.resolve(name + ".in.safetensors"));
     Map<String, Tensor> expected = SafeTensors.load(dir.resolve(name + ".out.safetensors"));
     try (OnnxModel m = OnnxModel.load(file); Scope s = Scope.open(); GradMode.Guard g = GradMode.disable()) {
@@ -80,5 +81,6 @@ class PyTorchModelsTest {
       inputs.values().forEach(Tensor::close);
       expected.values().forEach(Tensor::close);
     }
+    assertEquals(baseline, Tensor.liveNativeBytes(), name + ": native bytes left after close");
   }
 }
