@@ -143,10 +143,13 @@ class Tagger(nn.Module):
         return torch.log_softmax(self.out(y), -1), h.squeeze(0)
 
 
-def export_one(folder, name, net, inputs, input_names, output_names, opsets=OPSETS):
+def export_one(folder, name, net, inputs, input_names, output_names, opsets=OPSETS, dynamic_axes=None,
+               run_inputs=None):
+    """Traced on `inputs`; the .in/.out files hold `run_inputs` (default: the same) and PyTorch's outputs."""
     net.eval()
+    run_inputs = run_inputs or inputs
     with torch.no_grad():
-        outputs = net(*inputs)
+        outputs = net(*run_inputs)
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
     def flatten(values):  # (logits, (h, c)) -> logits, h, c, as the ONNX graph lists them
         flat = []
@@ -157,8 +160,8 @@ def export_one(folder, name, net, inputs, input_names, output_names, opsets=OPSE
     for opset in opsets:
         stem = os.path.join(folder, '%s_opset%d' % (name, opset))
         torch.onnx.export(net, tuple(inputs), stem + '.onnx', opset_version=opset, input_names=input_names,
-                          output_names=output_names, do_constant_folding=True)
-        save(dict(zip(input_names, flatten(inputs))), stem + '.in.safetensors')
+                          output_names=output_names, do_constant_folding=True, dynamic_axes=dynamic_axes)
+        save(dict(zip(input_names, flatten(run_inputs))), stem + '.in.safetensors')
         save(dict(zip(output_names, flat)), stem + '.out.safetensors')
         print('%-28s %9d bytes, outputs %s' % (os.path.basename(stem), os.path.getsize(stem + '.onnx'),
                                                [tuple(t.shape) for t in flat]), file=sys.stderr)
@@ -199,8 +202,11 @@ def export(out):
     gen = torch.Generator().manual_seed(120)
     vgg = VggBn()
     randomize_batchnorm(vgg, gen)
+    # A symbolic batch: x.view(x.size(0), -1) then exports as Shape/Gather/Unsqueeze/Concat/Reshape,
+    # traced at batch 3 and run at batch 5.
     export_one(unseen, 'vgg_bn', vgg, [torch.randn(3, 3, 32, 32, generator=gen)], ['images'], ['scores'],
-               opsets=(17,))
+               opsets=(17,), dynamic_axes={'images': {0: 'N'}, 'scores': {0: 'N'}},
+               run_inputs=[torch.randn(5, 3, 32, 32, generator=gen)])
     torch.manual_seed(21)
     export_one(unseen, 'tagger', Tagger(), [torch.randint(0, 50, (3, 9), generator=gen)], ['tokens'],
                ['log_probs', 'h'], opsets=(13,))
