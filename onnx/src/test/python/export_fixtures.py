@@ -8,7 +8,7 @@ mlp_opset17_external.onnx keeps its weights in an external data file;
 gru_lbr0_opset14 is a GRU node written directly (linear_before_reset=0, which
 PyTorch does not export) with a NumPy reference output.
 
-    python3 onnx/src/test/python/export_fixtures.py
+    python3 onnx/src/test/python/export_fixtures.py [NAME ...]   # all, or only the named models
 
 Needs torch (Debian: python3-torch) and, for the external-data variant, onnx
 (python3-onnx). Seeds are fixed; the committed files are what this writes.
@@ -118,11 +118,63 @@ class Recurrent(nn.Module):
         return self.fc(torch.flatten(y.transpose(0, 1), 1))
 
 
+class CharLm(nn.Module):
+    """train_charlm.py's RNNModel, small, on a first minibatch (state None): one-hot tokens
+    (Transpose, Cast, OneHot, Cast), a zero state from Shape/Gather/Concat/ConstantOfShape."""
+    VOCAB = 11
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(self.VOCAB, 8)
+        self.linear = nn.Linear(8, self.VOCAB)
+
+    def forward(self, tokens):
+        y, _ = self.rnn(nn.functional.one_hot(tokens.T.long(), self.VOCAB).to(torch.float32))
+        return self.linear(y.reshape(-1, y.shape[-1]))
+
+
+class EmbeddingNet(nn.Module):
+    """nn.Embedding exports as Gather with 2-D indices; a 2-layer batch-first GRU; the last step by index."""
+    VOCAB = 13
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(self.VOCAB, 6)
+        self.gru = nn.GRU(6, 5, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(5, 3)
+
+    def forward(self, tokens):
+        y, _ = self.gru(self.emb(tokens))
+        return self.fc(y[:, -1])
+
+
+class PreluNet(nn.Module):
+    """PReLU per channel after a Conv (exported as a [C, 1, 1] slope), per feature and shared after a Linear."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.act1 = nn.PReLU(4)
+        self.fc = nn.Linear(4 * 4 * 4, 6)
+        self.act2 = nn.PReLU(6)
+        self.out = nn.Linear(6, 3)
+        self.act3 = nn.PReLU()
+        with torch.no_grad():
+            # Distinct slopes (negative ones too), so that a slope on the wrong channel shows.
+            self.act1.weight.copy_(torch.linspace(-0.5, 0.9, 4))
+            self.act2.weight.copy_(torch.linspace(0.8, -0.2, 6))
+            self.act3.weight.fill_(0.4)
+
+    def forward(self, x):
+        x = self.act1(self.conv(x))
+        return self.act3(self.out(self.act2(self.fc(torch.flatten(x, 1)))))
+
+
 def save_safetensors(path, tensors):
     header, blobs, offset = {}, [], 0
     for name, t in tensors.items():
-        data = t.detach().contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        integer = t.dtype == torch.int64
+        data = t.detach().contiguous().numpy().astype("<i8" if integer else "<f4").tobytes()
+        header[name] = {"dtype": "I64" if integer else "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     h = json.dumps(header, separators=(",", ":")).encode()
@@ -134,8 +186,16 @@ def save_safetensors(path, tensors):
             f.write(b)
 
 
+def make_input(cls, shape, gen):
+    """Token ids for the nets that take them, else normal floats."""
+    vocab = getattr(cls, "VOCAB", None)
+    return torch.randint(0, vocab, shape, generator=gen) if vocab else torch.randn(*shape, generator=gen)
+
+
 def warm_up_batchnorm(model, shape, gen):
     """A few training-mode passes so running statistics are not the defaults."""
+    if getattr(model, "VOCAB", None):
+        return  # no batch norm in the token nets
     model.train()
     with torch.no_grad():
         for _ in range(3):
@@ -186,13 +246,17 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     specs = [("lenet", LeNet, (2, 1, 28, 28)), ("bn", BnNet, (4, 3, 16, 16)),
              ("resnet", ResNet, (2, 3, 12, 12)), ("mlp", Mlp, (5, 12)),
-             ("recurrent", Recurrent, (7, 2, 6))]
+             ("recurrent", Recurrent, (7, 2, 6)), ("prelu", PreluNet, (2, 3, 6, 6)),
+             ("charlm", CharLm, (3, 6)), ("embedding", EmbeddingNet, (4, 5))]
+    only = set(sys.argv[1:])
     for name, cls, shape in specs:
+        if only and name not in only:
+            continue
         torch.manual_seed(0)
         model = cls()
         gen = torch.Generator().manual_seed(1)
         warm_up_batchnorm(model, shape, gen)
-        x = torch.randn(*shape, generator=gen)
+        x = make_input(cls, shape, gen)
         with torch.no_grad():
             y = model(x)
         # Opset 11 as well for the MLP: Squeeze/Unsqueeze take axes as attributes there.
@@ -210,7 +274,8 @@ def main():
                 onnx.save_model(m, stem + "_external.onnx", save_as_external_data=True,
                                 all_tensors_to_one_file=True, location="mlp_opset17_external.bin",
                                 size_threshold=0)
-    gru_without_linear_before_reset()
+    if not only or "gru_lbr0" in only:
+        gru_without_linear_before_reset()
     for f in sorted(os.listdir(OUT)):
         print("%8d %s" % (os.path.getsize(os.path.join(OUT, f)), f), file=sys.stderr)
 

@@ -99,6 +99,12 @@ final class OnnxCommand implements Callable<Integer> {
       if (model == null) {
         throw new IllegalArgumentException("onnx summary: --model FILE is required");
       }
+      print(model);
+      return 0;
+    }
+
+    /** The summary of an ONNX file on stdout (also {@code fathom summary --onnx FILE}). */
+    static void print(Path model) {
       try (OnnxModel net = OnnxModel.load(model)) {
         Map<String, Integer> ops = net.opCounts();
         System.out.printf("%s: opset %d, %d nodes%n", model.getFileName(), net.opset(),
@@ -111,7 +117,6 @@ final class OnnxCommand implements Callable<Integer> {
         System.out.printf("  parameters: %d tensors, %d values%n", net.parameters().size(),
             net.parameters().stream().mapToLong(Tensor::numel).sum());
       }
-      return 0;
     }
   }
 }

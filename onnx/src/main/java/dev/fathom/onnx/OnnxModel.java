@@ -53,13 +53,14 @@ public final class OnnxModel extends Module {
   public static final long MAX_FILE_BYTES = 2_000_000_000L;
   /** The largest tensor, in elements (float32 arrays are indexed by int). */
   public static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;
-  /** The largest tensor an op may create from sizes the file gives (Pad, Expand): 2^28 elements. */
+  /** The largest tensor an op may create from sizes the graph gives (Pad, Expand, ConstantOfShape, OneHot): 2^28. */
   public static final long MAX_COMPUTED_ELEMENTS = 1L << 28;
 
-  static final Set<String> SUPPORTED = Set.of("Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid",
-      "Tanh", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm", "MatMul", "Add",
-      "Sub", "Mul", "Div", "Concat", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Dropout",
-      "Constant", "Identity", "Clip", "Pad", "Shape", "Gather", "Expand", "LSTM", "GRU", "RNN");
+  static final Set<String> SUPPORTED = Set.of("Conv", "BatchNormalization", "Relu", "LeakyRelu", "PRelu",
+      "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm", "MatMul",
+      "Add", "Sub", "Mul", "Div", "Concat", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Dropout",
+      "Constant", "Identity", "Clip", "Pad", "Shape", "Gather", "Expand", "Cast", "ConstantOfShape", "OneHot",
+      "LSTM", "GRU", "RNN");
 
   private final int opset;
   private final List<NodeProto> nodes;

@@ -32,6 +32,7 @@ final class Ops {
       case "BatchNormalization" -> batchNorm(n, in);
       case "Relu" -> req(in, 0).relu();
       case "LeakyRelu" -> req(in, 0).leakyRelu(f(n, "alpha", 0.01f));
+      case "PRelu" -> prelu(in);
       case "Sigmoid" -> req(in, 0).sigmoid();
       case "Tanh" -> req(in, 0).tanh();
       case "Softmax" -> softmax(n, opset, in, false);
@@ -58,6 +59,9 @@ final class Ops {
       case "Shape" -> shape(n, in);
       case "Gather" -> gather(n, in);
       case "Expand" -> expand(in);
+      case "Cast" -> cast(n, in);
+      case "ConstantOfShape" -> constantOfShape(n, in);
+      case "OneHot" -> oneHot(n, in);
       default -> throw new IllegalArgumentException("unsupported op " + n.getOpType());
     };
     return new Tensor[] {y};
@@ -247,6 +251,25 @@ final class Ops {
     }
     return Functional.batchNorm(req(in, 0), req(in, 3), req(in, 4), req(in, 1), req(in, 2), false, 0.1,
         f(n, "epsilon", 1e-5f));
+  }
+
+  /** x where x >= 0, slope * x elsewhere; the slope broadcasts to x from the right (unidirectionally). */
+  static Tensor prelu(Tensor[] in) {
+    Tensor x = req(in, 0);
+    Tensor slope = req(in, 1);
+    long[] xs = x.shape();
+    long[] ss = slope.shape();
+    boolean fits = ss.length <= xs.length;
+    for (int k = 1; fits && k <= ss.length; k++) {
+      long s = ss[ss.length - k];
+      fits = s == 1 || s == xs[xs.length - k];
+    }
+    if (!fits) {
+      throw new IllegalArgumentException("PRelu: slope " + Arrays.toString(ss) + " does not broadcast to input "
+          + Arrays.toString(xs) + " (e.g. [C, 1, 1] for (N, C, H, W), or [1])");
+    }
+    // relu(x) - slope * relu(-x): differentiable in both x and the slope, like nn.PReLU.
+    return x.relu().sub(slope.mul(x.neg().relu()));
   }
 
   static Tensor softmax(NodeProto n, int opset, Tensor[] in, boolean log) {
@@ -554,12 +577,20 @@ final class Ops {
     return Tensor.fromArray(v, v.length);
   }
 
+  /**
+   * x (d0, ..., da, ..., dr) and indices of any shape I -> (d0, ..., I..., ..., dr): a scalar index
+   * selects (drops axis a), a 1-D one picks rows, higher ranks look up a table (nn.Embedding exports
+   * Gather(weight, tokens (N, T)) -> (N, T, E)). Negative indices count from the end.
+   */
   static Tensor gather(NodeProto n, Tensor[] in) {
     Tensor x = req(in, 0);
     Tensor idx = req(in, 1);
     int a = axis(i(n, "axis", 0), x.dim(), "axis");
+    if (idx.dtype() != DType.INT64 && idx.dtype() != DType.INT32) {
+      throw new IllegalArgumentException("Gather indices must be int64 or int32, got " + idx.dtype());
+    }
     long size = x.size(a);
-    long[] v = longs(idx.dim() == 0 ? idx.reshape(1) : idx, "the indices input");
+    long[] v = idx.toLongArray();
     for (int k = 0; k < v.length; k++) {
       if (v[k] < -size || v[k] >= size) {
         throw new IllegalArgumentException("index " + v[k] + " is out of range for axis " + a + " of size " + size);
@@ -569,8 +600,137 @@ final class Ops {
     if (idx.dim() == 0) {
       return x.select(a, v[0]);
     }
-    Tensor index = Tensor.fromArray(v, v.length);
-    return x.indexSelect(a, index);
+    long[] xs = x.shape();
+    long[] is = idx.shape();
+    long[] out = new long[xs.length - 1 + is.length];
+    System.arraycopy(xs, 0, out, 0, a);
+    System.arraycopy(is, 0, out, a, is.length);
+    System.arraycopy(xs, a + 1, out, a + is.length, xs.length - a - 1);
+    checkSize(out);
+    Tensor picked = x.indexSelect(a, Tensor.fromArray(v, v.length));
+    return idx.dim() == 1 ? picked : picked.reshape(out);
+  }
+
+  /** ONNX TensorProto data types that Fathom has a dtype for. */
+  static DType dtypeOf(long onnxType, String what) {
+    if (onnxType == TensorProto.DataType.FLOAT_VALUE) {
+      return DType.FLOAT32;
+    } else if (onnxType == TensorProto.DataType.DOUBLE_VALUE) {
+      return DType.FLOAT64;
+    } else if (onnxType == TensorProto.DataType.INT64_VALUE) {
+      return DType.INT64;
+    } else if (onnxType == TensorProto.DataType.INT32_VALUE) {
+      return DType.INT32;
+    } else if (onnxType == TensorProto.DataType.BOOL_VALUE) {
+      return DType.BOOL;
+    }
+    throw new IllegalArgumentException(what + " " + Tensors.typeName((int) onnxType)
+        + " is not supported (FLOAT, DOUBLE, INT64, INT32, BOOL)");
+  }
+
+  static Tensor cast(NodeProto n, Tensor[] in) {
+    AttributeProto to = attr(n, "to");
+    if (to == null) {
+      throw new IllegalArgumentException("Cast needs a 'to' attribute");
+    }
+    return req(in, 0).to(dtypeOf(to.getI(), "Cast to"));
+  }
+
+  /** shape (1-D int64) -> a tensor of that shape filled with `value` (one element; default float 0). */
+  static Tensor constantOfShape(NodeProto n, Tensor[] in) {
+    long[] shape = longs(req(in, 0), "the shape input");
+    for (long d : shape) {
+      if (d < 0) {
+        throw new IllegalArgumentException("negative size in shape " + Arrays.toString(shape));
+      }
+    }
+    checkSize(shape);
+    AttributeProto a = attr(n, "value");
+    if (a == null) {
+      return Tensor.zeros(DType.FLOAT32, shape);
+    }
+    TensorProto t = a.getT();
+    long numel = 1;
+    for (long d : t.getDimsList()) {
+      numel *= d;
+    }
+    if (numel != 1) {
+      throw new IllegalArgumentException("ConstantOfShape value must have one element, has shape " + t.getDimsList());
+    }
+    try (Tensor v = Tensors.decode(t, null)) {
+      return Tensor.full(v.item(), v.dtype(), shape);
+    }
+  }
+
+  /**
+   * indices I, depth d, values [off, on] -> I with a new axis of size d (at `axis`, default last):
+   * on where the position equals the index, off elsewhere. Negative indices count from the end
+   * (-d to -1); an index outside [-d, d) gives a row of off values, as the ONNX definition says.
+   */
+  static Tensor oneHot(NodeProto n, Tensor[] in) {
+    Tensor idx = req(in, 0);
+    Tensor values = req(in, 2);
+    double d = scalar(req(in, 1), "depth");
+    if (!(d >= 1) || d > OnnxModel.MAX_COMPUTED_ELEMENTS) {
+      throw new IllegalArgumentException("OneHot depth " + d + " must be in [1, " + OnnxModel.MAX_COMPUTED_ELEMENTS
+          + "]");
+    }
+    long depth = (long) d;
+    if (values.numel() != 2) {
+      throw new IllegalArgumentException("OneHot values must be [off, on], got shape "
+          + Arrays.toString(values.shape()));
+    }
+    if (idx.dtype() == DType.BOOL) {
+      throw new IllegalArgumentException("OneHot indices must be numeric, got " + idx.dtype());
+    }
+    int rank = idx.dim() + 1;
+    int ax = axis(i(n, "axis", -1), rank, "axis");
+    long[] shape = Arrays.copyOf(idx.shape(), rank);
+    shape[rank - 1] = depth;
+    checkSize(shape);
+    // Built with the new axis last, then moved to `ax`.
+    long[] ix = idx.to(DType.INT64).toLongArray();
+    int cells = Math.toIntExact(ix.length * depth);
+    int[] hot = new int[ix.length];
+    for (int k = 0; k < ix.length; k++) {
+      long j = ix[k] < 0 ? ix[k] + depth : ix[k];
+      hot[k] = j >= 0 && j < depth ? (int) (k * depth + j) : -1;
+    }
+    Tensor y;
+    switch (values.dtype()) {
+      case FLOAT32 -> {
+        float[] v = values.toFloatArray();
+        float[] o = new float[cells];
+        Arrays.fill(o, v[0]);
+        for (int h : hot) {
+          if (h >= 0) {
+            o[h] = v[1];
+          }
+        }
+        y = Tensor.fromArray(o, shape);
+      }
+      case INT64 -> {
+        long[] v = values.toLongArray();
+        long[] o = new long[cells];
+        Arrays.fill(o, v[0]);
+        for (int h : hot) {
+          if (h >= 0) {
+            o[h] = v[1];
+          }
+        }
+        y = Tensor.fromArray(o, shape);
+      }
+      default -> throw new IllegalArgumentException("OneHot values of type " + values.dtype()
+          + " are not supported (float32 or int64)");
+    }
+    if (ax == rank - 1) {
+      return y;
+    }
+    int[] perm = new int[rank];
+    for (int k = 0, src = 0; k < rank; k++) {
+      perm[k] = k == ax ? rank - 1 : src++;
+    }
+    return y.permute(perm);
   }
 
   static Tensor expand(Tensor[] in) {

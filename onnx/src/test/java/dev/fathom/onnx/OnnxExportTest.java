@@ -239,12 +239,17 @@ class OnnxExportTest {
   }
 
   @Test
-  void preluRunsInOnnxRuntime() throws Exception {
-    // The importer has no PRelu; ONNX Runtime checks the export.
+  void preluRoundTrips() throws Exception {
+    // A per-channel slope on (N, C, H, W) (stored as [C, 1, 1]), a per-feature one on (N, F), a single one.
     Generator gen = new Generator(9);
     try (Sequential m = new Sequential(new Conv2d(2, 3, 3), new PReLU(3, -0.3), new Flatten(), new Linear(12, 4),
-        new PReLU()); Tensor x = input(gen, 2, 2, 4, 4)) {
-      check("prelu", m, new long[] {2, 2, 4, 4}, x, false);
+        new PReLU(4, 0.6), new Linear(4, 5), new PReLU()); Tensor x = input(gen, 2, 2, 4, 4)) {
+      try (GradMode.Guard g = GradMode.disable()) {
+        // Distinct slopes per channel, so that a slope applied to the wrong channel shows.
+        ((PReLU) m.get(1)).slope().copy_(Tensor.fromArray(new float[] {-0.3f, 0.2f, 0.7f}, 3));
+      }
+      double[] diffs = check("prelu", m, new long[] {2, 2, 4, 4}, x, true);
+      assertTrue(diffs[0] <= 1e-6, "importer differs by " + diffs[0]);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.fathom.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,7 +43,9 @@ class OnnxModelTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"lenet_opset13", "lenet_opset17", "bn_opset13", "bn_opset17", "resnet_opset13",
-      "resnet_opset17", "mlp_opset11", "mlp_opset13", "mlp_opset17", "mlp_opset17_external", "recurrent_opset13", "recurrent_opset17", "gru_lbr0_opset14"})
+      "resnet_opset17", "mlp_opset11", "mlp_opset13", "mlp_opset17", "mlp_opset17_external", "recurrent_opset13",
+      "recurrent_opset17", "gru_lbr0_opset14", "prelu_opset13", "prelu_opset17", "charlm_opset13", "charlm_opset17",
+      "embedding_opset13", "embedding_opset17"})
   void matchesPyTorch(String name) {
     String ref = name.replace("_external", "") + ".safetensors";
     Map<String, Tensor> io = SafeTensors.load(fixture(ref));
@@ -197,6 +200,94 @@ class OnnxModelTest {
       Tensor x = Tensor.ones(4, 5);
       String msg = assertThrows(IllegalArgumentException.class, () -> m.forward(x)).getMessage();
       assertTrue(msg.contains("proj") && msg.contains("[4, 5]") && msg.contains("[3, 2]"), msg);
+    }
+  }
+
+  @Test
+  void preluSlopeThatDoesNotBroadcastIsRefusedWithTheShapes() {
+    GraphProto.Builder g = GraphProto.newBuilder().addInput(value("x")).addOutput(value("y"))
+        .addInitializer(floats("slope", new long[] {4}, 0.1f, 0.2f, 0.3f, 0.4f))
+        .addNode(node("PRelu", "act", new String[] {"x", "slope"}, "y"));
+    try (OnnxModel m = OnnxModel.load(model(13, g).toByteArray(), null); Scope s = Scope.open()) {
+      // Per channel on (N, C, H, W) needs [C, 1, 1]; a bare [C] lines up with W instead.
+      Tensor x = Tensor.ones(2, 4, 3, 3);
+      String msg = assertThrows(IllegalArgumentException.class, () -> m.forward(x)).getMessage();
+      assertTrue(msg.contains("'act' (PRelu)") && msg.contains("[4]") && msg.contains("[2, 4, 3, 3]"), msg);
+      // Where [4] does line up (the last dimension), each column gets its own slope.
+      Tensor y = m.forward(Tensor.fromArray(new float[] {-1, -2, 3, -4}, 1, 4));
+      assertArrayEquals(new float[] {-0.1f, -0.4f, 3f, -1.6f}, y.toFloatArray(), 1e-6f);
+    }
+  }
+
+  static TensorProto longs(String name, long[] dims, long... v) {
+    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE);
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    for (long x : v) {
+      t.addInt64Data(x);
+    }
+    return t.build();
+  }
+
+  static AttributeProto intAttr(String name, long v) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
+  }
+
+  @Test
+  void oneHotFollowsTheOnnxDefinition() {
+    // axis 0: the class axis comes first. -1 counts from the end (class 3); 5 is out of range: all off.
+    GraphProto.Builder g = GraphProto.newBuilder().addInput(value("x")).addOutput(value("y"))
+        .addInitializer(longs("depth", new long[0], 4)).addInitializer(floats("values", new long[] {2}, 0.5f, 2f))
+        .addNode(node("OneHot", "hot", new String[] {"x", "depth", "values"}, "y").toBuilder()
+            .addAttribute(intAttr("axis", 0)).build());
+    try (OnnxModel m = OnnxModel.load(model(13, g).toByteArray(), null); Scope s = Scope.open()) {
+      Tensor y = m.forward(Tensor.fromArray(new long[] {0, -1, 3, 5}, 2, 2));
+      assertEquals("[4, 2, 2]", Arrays.toString(y.shape()));
+      assertArrayEquals(new float[] {2, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, 2, 2, .5f},
+          y.contiguous().toFloatArray());
+    }
+  }
+
+  @Test
+  void gatherWithMatrixIndicesLooksUpATable() {
+    GraphProto.Builder g = GraphProto.newBuilder().addInput(value("x")).addOutput(value("y"))
+        .addInitializer(longs("idx", new long[] {2, 2}, 2, 0, -1, 1))
+        .addNode(node("Gather", "lookup", new String[] {"x", "idx"}, "y").toBuilder()
+            .addAttribute(intAttr("axis", 1)).build());
+    try (OnnxModel m = OnnxModel.load(model(13, g).toByteArray(), null); Scope s = Scope.open()) {
+      // out[i][a][b] = x[i][idx[a][b]]
+      Tensor y = m.forward(Tensor.fromArray(new float[] {1, 2, 3, 4, 5, 6}, 2, 3));
+      assertEquals("[2, 2, 2]", Arrays.toString(y.shape()));
+      assertArrayEquals(new float[] {3, 1, 3, 2, 6, 4, 6, 5}, y.contiguous().toFloatArray());
+      Tensor x = Tensor.ones(2, 2);
+      String msg = assertThrows(IllegalArgumentException.class, () -> m.forward(x)).getMessage();
+      assertTrue(msg.contains("'lookup' (Gather)") && msg.contains("index 2 is out of range"), msg);
+    }
+  }
+
+  @Test
+  void constantOfShapeAndCast() {
+    TensorProto seven = longs("value", new long[] {1}, 7);
+    GraphProto.Builder g = GraphProto.newBuilder().addInput(value("x")).addOutput(value("y"))
+        .addNode(node("Shape", "shape", new String[] {"x"}, "s"))
+        .addNode(node("ConstantOfShape", "fill", new String[] {"s"}, "c").toBuilder()
+            .addAttribute(AttributeProto.newBuilder().setName("value").setT(seven)).build())
+        .addNode(node("Cast", "cast", new String[] {"c"}, "f").toBuilder()
+            .addAttribute(intAttr("to", TensorProto.DataType.FLOAT_VALUE)).build())
+        .addNode(node("Add", "add", new String[] {"x", "f"}, "y"));
+    try (OnnxModel m = OnnxModel.load(model(13, g).toByteArray(), null); Scope s = Scope.open()) {
+      Tensor y = m.forward(Tensor.fromArray(new float[] {1, 2, 3}, 1, 3));
+      assertEquals(dev.fathom.tensor.DType.FLOAT32, y.dtype());
+      assertArrayEquals(new float[] {8, 9, 10}, y.toFloatArray());
+    }
+    GraphProto.Builder half = GraphProto.newBuilder().addInput(value("x")).addOutput(value("y"))
+        .addNode(node("Cast", "to_half", new String[] {"x"}, "y").toBuilder()
+            .addAttribute(intAttr("to", TensorProto.DataType.FLOAT16_VALUE)).build());
+    try (OnnxModel m = OnnxModel.load(model(13, half).toByteArray(), null); Scope s = Scope.open()) {
+      Tensor x = Tensor.ones(2);
+      String msg = assertThrows(IllegalArgumentException.class, () -> m.forward(x)).getMessage();
+      assertTrue(msg.contains("'to_half' (Cast)") && msg.contains("FLOAT16"), msg);
     }
   }
 
