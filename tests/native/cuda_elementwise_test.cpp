@@ -1,4 +1,4 @@
-// fathom_unary / fathom_binary on cuda:0 against the reference kernels, and
+// fathom_unary / fathom_binary / fathom_reduce on cuda:0 against the reference kernels, and
 // the GPU allocator and copies (label "gpu"). Built only with
 // -DFATHOM_CUDA=ON; every test skips cleanly on a machine without a GPU.
 // Operands keep their layouts (transposed, padded, broadcast, flipped): the
@@ -13,6 +13,7 @@
 #include "fathom/fathom.h"
 #include "ops/elementwise.h"
 #include "ops/op_table.h"
+#include "ops/reduce.h"
 #include "runtime_info_util.h"
 #include "tensor_util.h"
 
@@ -158,6 +159,44 @@ TEST_F(CudaElementwise, fillAndRangeWriteEveryDtype) {
                 << fathom_last_error();
             gdst.read_into(got);
             EXPECT_EQ("", storage_mismatch(got, want, 0)) << op << " dtype " << d;
+        }
+    }
+}
+
+TEST_F(CudaElementwise, everyReductionMatchesTheReference) {
+    struct Case { std::vector<int64_t> src, dst; };
+    const Case cases[] = {{{4, 5, 6}, {4, 1, 6}}, {{4, 5, 6}, {1, 1, 1}}, {{4, 5, 6}, {4, 5, 1}},
+                          {{7, 300}, {1, 300}}, {{3, 4}, {3, 4}}};
+    for (int32_t op = 0; fathom::reduce_op_name(op) != nullptr; ++op) {
+        for (fathom_dtype dtype : {FATHOM_F32, FATHOM_F64}) {
+            for (const Case& c : cases) {
+                TestTensor src = make_tensor(dtype, c.src, Layout::Transposed);
+                src.randomize(41 + op, 0.5, 1.5);  // products of positive numbers near 1
+                TestTensor want = make_tensor(dtype, c.dst, Layout::Padded);
+                want.randomize(9);
+                TestTensor got = want;
+                int reduced = 0;
+                for (size_t d = 0; d < c.src.size(); ++d) reduced += c.dst[d] != c.src[d];
+                const bool with_indices = fathom::reduce_writes_indices(op) && reduced == 1;
+                TestTensor want_idx = make_tensor(FATHOM_I64, c.dst), got_idx = want_idx;
+                fathom::TensorView idx_view = want_idx.view();
+                fathom::reduce_forward_ref(op, src.view(), want.view(),
+                                           with_indices ? &idx_view : nullptr);
+                OnGpu gsrc(src), gdst(got), gidx(got_idx);
+                ASSERT_EQ(FATHOM_OK, fathom_reduce(op, gsrc.desc(), gdst.desc(),
+                                                   with_indices ? gidx.desc() : nullptr))
+                    << fathom_last_error();
+                gdst.read_into(got);
+                // The same additions in the same order, in double: equal up to rounding of
+                // the one final conversion.
+                EXPECT_EQ("", storage_mismatch(got, want, eps_of(dtype)))
+                    << "reduce(" << fathom::reduce_op_name(op) << ") " << src.str() << " -> "
+                    << want.str();
+                if (with_indices) {
+                    gidx.read_into(got_idx);
+                    EXPECT_EQ("", storage_mismatch(got_idx, want_idx, 0));
+                }
+            }
         }
     }
 }

@@ -115,6 +115,14 @@ TEST(Device, elementwiseOpsRefuseOperandsOnAnotherDevice) {
     EXPECT_NE(last_error().find("binary(add): a [2,3] is on cpu but this call runs on cuda:0"),
               std::string::npos)
         << last_error();
+    TestTensor summed = make_tensor(FATHOM_F32, {2, 1});
+    fathom_tensor_desc summed_gpu = *summed.desc();
+    summed_gpu.device = kCuda0;
+    EXPECT_EQ(FATHOM_INVALID_ARGUMENT,
+              fathom_reduce(FATHOM_REDUCE_SUM, a.desc(), &summed_gpu, nullptr));
+    EXPECT_NE(last_error().find("reduce(sum): src [2,3] is on cpu but this call runs on cuda:0"),
+              std::string::npos)
+        << last_error();
     fathom_tensor_desc bad = *dst.desc();
     bad.device = 0x305;
     EXPECT_EQ(FATHOM_INVALID_ARGUMENT, fathom_unary(FATHOM_UNARY_FILL, nullptr, &bad, 1, 0));

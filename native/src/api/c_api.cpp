@@ -242,6 +242,15 @@ fathom_status fathom_where(const fathom_tensor_desc* cond, const fathom_tensor_d
 fathom_status fathom_reduce(int32_t op, const fathom_tensor_desc* src,
                             const fathom_tensor_desc* dst, const fathom_tensor_desc* indices) {
     return guarded("reduce", [&] {
+        const int32_t device = call_device(dst);
+        if (device != FATHOM_DEVICE_CPU) {
+            fathom::require_known_device("reduce", device);
+            const auto args = fathom::check_reduce(op, src, dst, indices, device);
+            fathom::require_cuda_device(args.name.c_str(), device);
+            fathom::reduce_forward_cuda(op, args.src, args.dst,
+                                        args.has_indices ? &args.indices : nullptr);
+            return;
+        }
         const auto args = fathom::check_reduce(op, src, dst, indices);
         fathom::reduce_forward(op, args.src, args.dst,
                                args.has_indices ? &args.indices : nullptr);

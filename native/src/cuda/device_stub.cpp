@@ -4,6 +4,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "ops/elementwise.h"
+#include "ops/reduce.h"
 
 namespace fathom {
 
@@ -24,6 +25,9 @@ void unary_forward_cuda(int32_t, const TensorView&, const TensorView&, double, d
 }
 void binary_forward_cuda(int32_t, const TensorView&, const TensorView&, const TensorView&) {
     no_cuda("binary");
+}
+void reduce_forward_cuda(int32_t, const TensorView&, const TensorView&, const TensorView*) {
+    no_cuda("reduce");
 }
 
 }  // namespace fathom

@@ -172,13 +172,13 @@ typename R::Acc reduce_runs(const T* base, const ReducedDims& r) {
 }  // namespace
 
 ReduceArgs check_reduce(int32_t op, const fathom_tensor_desc* src, const fathom_tensor_desc* dst,
-                        const fathom_tensor_desc* indices) {
+                        const fathom_tensor_desc* indices, int32_t device) {
     if (!reduce_op_name(op)) fail(FATHOM_INVALID_ARGUMENT, "reduce: unknown op ", op);
     ReduceArgs args;
     args.name = std::string("reduce(") + reduce_op_name(op) + ")";
     const char* name = args.name.c_str();
-    args.src = input_view(name, "src", src);
-    args.dst = output_view(name, "dst", dst);
+    args.src = input_view(name, "src", src, device);
+    args.dst = output_view(name, "dst", dst, device);
     require_float(name, args.src, "src");
     require_same_dtype(name, args.dst, "dst", args.src, "src");
     const TensorView& s = args.src;
@@ -207,7 +207,7 @@ ReduceArgs check_reduce(int32_t op, const fathom_tensor_desc* src, const fathom_
             fail(FATHOM_INVALID_ARGUMENT, name,
                  ": indices need exactly one reduced dimension, src ", shape_str(s), " -> dst ",
                  shape_str(d), " reduces ", reduced);
-        args.indices = output_view(name, "indices", indices);
+        args.indices = output_view(name, "indices", indices, device);
         args.has_indices = true;
         require_dtype(name, args.indices, "indices", FATHOM_I64);
         require_same_shape(name, args.indices, "indices", d, "dst");

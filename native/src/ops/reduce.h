@@ -33,13 +33,17 @@ struct ReduceArgs {
 };
 // src, dst F32/F64 of one dtype and ndim; dst.shape[d] is src.shape[d] or 1;
 // indices (nullable) only for MAX/MIN with exactly one reduced dimension.
+// `device`: the device code the call runs on (dst's); every operand must be there.
 ReduceArgs check_reduce(int32_t op, const fathom_tensor_desc* src, const fathom_tensor_desc* dst,
-                        const fathom_tensor_desc* indices);
+                        const fathom_tensor_desc* indices, int32_t device = FATHOM_DEVICE_CPU);
 
 // src (S) -> dst (S with reduced dims 1), indices (dst's shape) or nullptr.
 void reduce_forward_ref(int32_t op, const TensorView& src, const TensorView& dst,
                         const TensorView* indices);
 void reduce_forward(int32_t op, const TensorView& src, const TensorView& dst,
                     const TensorView* indices);
+// The same on a GPU (ops/cuda/reduce_cuda.cu); a CPU build fails with FATHOM_UNSUPPORTED.
+void reduce_forward_cuda(int32_t op, const TensorView& src, const TensorView& dst,
+                         const TensorView* indices);
 
 }  // namespace fathom

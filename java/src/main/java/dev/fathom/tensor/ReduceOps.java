@@ -90,7 +90,7 @@ final class ReduceOps {
       requireFloat(opName, x);
     }
     long[] kept = keptShape(x.shape, dims);
-    Tensor out = Tensor.empty(x.dtype, kept);
+    Tensor out = Tensor.emptyOn(x.deviceCode(), x.dtype, kept);
     Slots s = TensorKernels.slots();
     desc(s, 0, x);
     desc(s, 1, out);
@@ -126,10 +126,11 @@ final class ReduceOps {
     if (x.shape[dim] == 1) {
       // Nothing to reduce: the kernel wants exactly one reduced dimension.
       values = ElementwiseOps.castCopy(x, x.dtype);
-      indices = Tensor.zeros(DType.INT64, kept);
+      indices = Tensor.emptyOn(x.deviceCode(), DType.INT64, kept);
+      ElementwiseOps.fill(indices, 0);
     } else {
-      values = Tensor.empty(x.dtype, kept);
-      indices = Tensor.empty(DType.INT64, kept);
+      values = Tensor.emptyOn(x.deviceCode(), x.dtype, kept);
+      indices = Tensor.emptyOn(x.deviceCode(), DType.INT64, kept);
       Slots s = TensorKernels.slots();
       desc(s, 0, x);
       desc(s, 1, values);

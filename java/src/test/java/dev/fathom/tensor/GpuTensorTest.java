@@ -79,6 +79,56 @@ class GpuTensorTest {
   }
 
   @Test
+  void reductionsMatchTheHost() {
+    try (Scope s = Scope.open()) {
+      Tensor x = Tensor.randn(new Generator(7), 6, 5, 4);
+      Tensor g = x.to(GPU);
+      assertClose(x.sum(1, false).toFloatArray(), g.sum(1, false).toFloatArray(), 1e-6);
+      assertClose(x.mean(new int[] {0, 2}, true).toFloatArray(),
+          g.mean(new int[] {0, 2}, true).toFloatArray(), 1e-6);
+      Tensor.ValuesIndices want = x.max(2, false);
+      Tensor.ValuesIndices got = g.max(2, false);
+      assertArrayEquals(want.values().toFloatArray(), got.values().toFloatArray());
+      assertArrayEquals(want.indices().toLongArray(), got.indices().toLongArray());
+      assertEquals(x.sum().item(), g.sum().item(), 1e-5);
+    }
+  }
+
+  /** Squared-loss linear regression by minibatch SGD: elementwise ops and reductions only. */
+  @Test
+  void linearRegressionTrainsOnTheGpuAsOnTheHost() {
+    double[] host = fitLine(Device.cpu());
+    double[] gpu = fitLine(GPU);
+    assertEquals(host[0], gpu[0], 1e-5);
+    assertEquals(host[1], gpu[1], 1e-5);
+    assertEquals(2.0, gpu[0], 0.05);
+    assertEquals(-1.0, gpu[1], 0.05);
+  }
+
+  private static double[] fitLine(Device device) {
+    try (Scope s = Scope.open()) {
+      Tensor x = Tensor.randn(new Generator(8), 256).to(device);
+      Tensor y = x.mul(2.0).add(-1.0).add(Tensor.randn(new Generator(9), 256).mul(0.01).to(device));
+      Tensor w = Tensor.zeros(1).to(device).requiresGrad(true);
+      Tensor b = Tensor.zeros(1).to(device).requiresGrad(true);
+      for (int step = 0; step < 200; step++) {
+        try (Scope stepScope = Scope.open()) {
+          Tensor loss = x.mul(w).add(b).sub(y).square().mean();
+          w.zeroGrad();
+          b.zeroGrad();
+          loss.backward();
+          try (GradMode.Guard g = GradMode.disable()) {
+            w.addScaled_(w.grad(), -0.1);
+            b.addScaled_(b.grad(), -0.1);
+          }
+        }
+      }
+      assertEquals(device, w.device());
+      return new double[] {w.item(), b.item()};
+    }
+  }
+
+  @Test
   void mixingDevicesAndHostOnlyOpsAreRefusedByName() {
     try (Scope s = Scope.open()) {
       Tensor host = Tensor.ones(2, 3);
