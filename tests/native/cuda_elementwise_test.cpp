@@ -1,4 +1,4 @@
-// fathom_unary / fathom_binary / fathom_reduce on cuda:0 against the reference kernels, and
+// fathom_unary / fathom_binary / fathom_reduce / fathom_matmul on cuda:0 against the reference kernels, and
 // the GPU allocator and copies (label "gpu"). Built only with
 // -DFATHOM_CUDA=ON; every test skips cleanly on a machine without a GPU.
 // Operands keep their layouts (transposed, padded, broadcast, flipped): the
@@ -12,6 +12,7 @@
 
 #include "fathom/fathom.h"
 #include "ops/elementwise.h"
+#include "ops/matmul.h"
 #include "ops/op_table.h"
 #include "ops/reduce.h"
 #include "runtime_info_util.h"
@@ -197,6 +198,38 @@ TEST_F(CudaElementwise, everyReductionMatchesTheReference) {
                     EXPECT_EQ("", storage_mismatch(got_idx, want_idx, 0));
                 }
             }
+        }
+    }
+}
+
+TEST_F(CudaElementwise, matmulMatchesTheReferenceOverStridedAndBroadcastOperands) {
+    struct Case { std::vector<int64_t> a, b; Layout la, lb; };
+    const Case cases[] = {
+        {{1, 1}, {1, 1}, Layout::Dense, Layout::Dense},
+        {{33, 17}, {17, 65}, Layout::Dense, Layout::Transposed},  // b^T as in the backward
+        {{3, 20, 31}, {3, 31, 9}, Layout::Transposed, Layout::Padded},
+        {{4, 16, 16}, {4, 16, 16}, Layout::Dense, Layout::RowBcast},  // one b for every batch
+        {{256, 784}, {784, 128}, Layout::Dense, Layout::Dense}};
+    for (fathom_dtype dtype : {FATHOM_F32, FATHOM_F64}) {
+        for (const Case& c : cases) {
+            TestTensor a = make_tensor(dtype, c.a, c.la), b = make_tensor(dtype, c.b, c.lb);
+            a.randomize(51);
+            b.randomize(52);
+            std::vector<int64_t> out = c.a;
+            out.back() = c.b.back();
+            TestTensor want = make_tensor(dtype, out, Layout::Padded);
+            want.randomize(53);
+            TestTensor got = want;
+            fathom::MatmulArgs ref{a.view(), b.view(), want.view()};
+            fathom::matmul_forward_ref(ref);
+            OnGpu ga(a), gb(b), gdst(got);
+            ASSERT_EQ(FATHOM_OK, fathom_matmul(ga.desc(), gb.desc(), gdst.desc()))
+                << fathom_last_error();
+            gdst.read_into(got);
+            // float accumulation over k terms of size <= 1: k ulps is a generous bound.
+            const double k = static_cast<double>(c.a.back());
+            EXPECT_EQ("", storage_mismatch(got, want, 2 * k * eps_of(dtype), 1.0))
+                << a.str() << " @ " << b.str();
         }
     }
 }

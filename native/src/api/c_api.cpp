@@ -307,7 +307,17 @@ fathom_status fathom_random(int32_t op, int64_t seed, int64_t offset,
 
 fathom_status fathom_matmul(const fathom_tensor_desc* a, const fathom_tensor_desc* b,
                             const fathom_tensor_desc* dst) {
-    return guarded("matmul", [&] { fathom::matmul_forward(fathom::check_matmul(a, b, dst)); });
+    return guarded("matmul", [&] {
+        const int32_t device = call_device(dst);
+        if (device != FATHOM_DEVICE_CPU) {
+            fathom::require_known_device("matmul", device);
+            const auto args = fathom::check_matmul(a, b, dst, device);
+            fathom::require_cuda_device("matmul", device);
+            fathom::matmul_forward_cuda(args);
+            return;
+        }
+        fathom::matmul_forward(fathom::check_matmul(a, b, dst));
+    });
 }
 
 fathom_status fathom_bench_plain_loop(int32_t unary, int32_t op, int64_t a, int64_t b,

@@ -4,6 +4,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "ops/elementwise.h"
+#include "ops/matmul.h"
 #include "ops/reduce.h"
 
 namespace fathom {
@@ -29,5 +30,6 @@ void binary_forward_cuda(int32_t, const TensorView&, const TensorView&, const Te
 void reduce_forward_cuda(int32_t, const TensorView&, const TensorView&, const TensorView*) {
     no_cuda("reduce");
 }
+void matmul_forward_cuda(const MatmulArgs&) { no_cuda("matmul"); }
 
 }  // namespace fathom

@@ -187,12 +187,12 @@ void matmul_impl(const MatmulArgs& args) {
 }  // namespace
 
 MatmulArgs check_matmul(const fathom_tensor_desc* a, const fathom_tensor_desc* b,
-                        const fathom_tensor_desc* dst) {
+                        const fathom_tensor_desc* dst, int32_t device) {
     const char* op = "matmul";
     MatmulArgs args;
-    args.a = input_view(op, "a", a);
-    args.b = input_view(op, "b", b);
-    args.dst = output_view(op, "dst", dst);
+    args.a = input_view(op, "a", a, device);
+    args.b = input_view(op, "b", b, device);
+    args.dst = output_view(op, "dst", dst, device);
     const TensorView &va = args.a, &vb = args.b, &vd = args.dst;
     require_float(op, va, "a");
     require_same_dtype(op, vb, "b", va, "a");

@@ -14,11 +14,14 @@ namespace fathom {
 struct MatmulArgs {
     TensorView a, b, dst;
 };
+// `device`: the device code the call runs on (dst's); every operand must be there.
 MatmulArgs check_matmul(const fathom_tensor_desc* a, const fathom_tensor_desc* b,
-                        const fathom_tensor_desc* dst);
+                        const fathom_tensor_desc* dst, int32_t device = FATHOM_DEVICE_CPU);
 
 // Naive triple loop over the strided views, accumulating in double.
 void matmul_forward_ref(const MatmulArgs& args);
 void matmul_forward(const MatmulArgs& args);
+// The same on a GPU (ops/cuda/matmul_cuda.cu); a CPU build fails with FATHOM_UNSUPPORTED.
+void matmul_forward_cuda(const MatmulArgs& args);
 
 }  // namespace fathom

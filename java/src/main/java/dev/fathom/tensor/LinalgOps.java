@@ -5,6 +5,7 @@ import static dev.fathom.tensor.Ops.desc;
 import static dev.fathom.tensor.Ops.descAs;
 import static dev.fathom.tensor.Ops.promoted;
 import static dev.fathom.tensor.Ops.requireFloat;
+import static dev.fathom.tensor.Ops.requireSameDevice;
 import static dev.fathom.tensor.Ops.viewAs;
 
 import dev.fathom.internal.nativ.TensorKernels;
@@ -18,6 +19,7 @@ final class LinalgOps {
   // ------------------------------------------------------------------ matmul
 
   static Tensor matmul(Tensor a0, Tensor b0) {
+    requireSameDevice("matmul", a0, b0);
     Tensor[] ab = promoted("matmul", a0, b0);
     Tensor a = ab[0];
     Tensor b = ab[1];
@@ -49,7 +51,7 @@ final class LinalgOps {
     long[] bTarget = Arrays.copyOf(batch, batch.length + 2);
     bTarget[batch.length] = k;
     bTarget[batch.length + 1] = n;
-    Tensor out = Tensor.empty(a.dtype, outShape);
+    Tensor out = Tensor.emptyOn(a.deviceCode(), a.dtype, outShape);
     Slots s = TensorKernels.slots();
     descAs(s, 0, am, aTarget, "matmul");
     descAs(s, 1, bm, bTarget, "matmul");

@@ -94,6 +94,26 @@ class GpuTensorTest {
     }
   }
 
+  @Test
+  void matmulAndItsGradientsMatchTheHost() {
+    try (Scope s = Scope.open()) {
+      Tensor a = Tensor.randn(new Generator(10), 32, 20).requiresGrad(true);
+      Tensor b = Tensor.randn(new Generator(11), 20, 12).requiresGrad(true);
+      Tensor want = a.matmul(b);
+      want.square().sum().backward();
+      float[] ga = a.grad().toFloatArray();
+      float[] gb = b.grad().toFloatArray();
+      a.zeroGrad();
+      b.zeroGrad();
+      Tensor got = a.to(GPU).matmul(b.to(GPU));
+      assertEquals(GPU, got.device());
+      assertClose(want.toFloatArray(), got.toFloatArray(), 1e-5);
+      got.square().sum().backward();
+      assertClose(ga, a.grad().toFloatArray(), 1e-4);
+      assertClose(gb, b.grad().toFloatArray(), 1e-4);
+    }
+  }
+
   /** Squared-loss linear regression by minibatch SGD: elementwise ops and reductions only. */
   @Test
   void linearRegressionTrainsOnTheGpuAsOnTheHost() {
@@ -137,8 +157,11 @@ class GpuTensorTest {
           assertThrows(IllegalArgumentException.class, () -> host.add(gpu));
       assertTrue(mix.getMessage().contains("cuda:0") && mix.getMessage().contains("cpu"),
           mix.getMessage());
-      RuntimeException matmul = assertThrows(RuntimeException.class, () -> gpu.matmul(gpu.t()));
-      assertTrue(matmul.getMessage().contains("cuda:0"), matmul.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> host.matmul(gpu.t()));
+      Tensor index = Tensor.zeros(DType.INT64, 2);
+      RuntimeException hostOnly =
+          assertThrows(RuntimeException.class, () -> gpu.indexSelect(0, index));
+      assertTrue(hostOnly.getMessage().contains("cuda:0"), hostOnly.getMessage());
     }
   }
 
