@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.fathom.nn.Linear;
+import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -60,5 +62,19 @@ class DeviceTest {
       assertTrue(empty.getMessage().contains("cuda:1"), empty.getMessage());
     }
     assertEquals(live, Device.cpu().memory()[0], "a refused move allocates nothing");
+  }
+
+  @Test
+  void modulesMoveOnlyToDevicesThatExist() {
+    try (Linear fc = new Linear(4, 3, true, new Generator(0))) {
+      Tensor weight = fc.weight();
+      assertSame(fc, fc.to(Device.cpu()));
+      assertSame(weight, fc.weight(), "moving to where it is keeps the parameters");
+      if (Device.cudaDeviceCount() == 0) {
+        assertThrows(FathomException.class, () -> fc.to(Device.cuda(0)));
+        assertSame(weight, fc.weight(), "a refused move leaves the module as it was");
+        assertEquals(Device.cpu(), fc.bias().device());
+      }
+    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.fathom.nn;
 
+import dev.fathom.Device;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.GradMode;
 import dev.fathom.tensor.Tensor;
@@ -120,6 +121,47 @@ public abstract class Module implements AutoCloseable {
       child.to(type);
     }
     return this;
+  }
+
+  /**
+   * Moves every parameter and buffer to `device` (e.g. {@code Device.cuda(0)}),
+   * in this module and its descendants. As with {@link #to(DType)}, moved
+   * parameters are new tensors: build the optimizer after moving the model, and
+   * its state is created where the parameters are. A device that is not
+   * available fails before anything moves.
+   */
+  public Module to(Device device) {
+    if (device == null) {
+      throw new IllegalArgumentException(getClass().getSimpleName() + ".to: device is null");
+    }
+    if (!device.isAvailable()) {
+      Tensor.empty(device, DType.FLOAT32, 0).close();  // throws, naming the device and why
+    }
+    moveTo(device);
+    return this;
+  }
+
+  private void moveTo(Device device) {
+    for (Map<String, Tensor> members : List.of(parameters, buffers)) {
+      for (Map.Entry<String, Tensor> e : members.entrySet()) {
+        Tensor old = e.getValue();
+        if (old.device().equals(device)) {
+          continue;
+        }
+        Tensor moved;
+        try (GradMode.Guard g = GradMode.disable()) {
+          moved = old.to(device).unscope();
+        }
+        if (old.requiresGrad()) {
+          moved.requiresGrad(true);
+        }
+        e.setValue(moved);
+        old.close();
+      }
+    }
+    for (Module child : children.values()) {
+      child.moveTo(device);
+    }
   }
 
   private void checkName(String name) {

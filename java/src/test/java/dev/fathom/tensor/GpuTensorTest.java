@@ -7,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.fathom.Device;
+import dev.fathom.loss.MSELoss;
+import dev.fathom.nn.Linear;
+import dev.fathom.nn.ReLU;
+import dev.fathom.nn.Sequential;
+import dev.fathom.optim.SGD;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
@@ -111,6 +116,37 @@ class GpuTensorTest {
       got.square().sum().backward();
       assertClose(ga, a.grad().toFloatArray(), 1e-4);
       assertClose(gb, b.grad().toFloatArray(), 1e-4);
+    }
+  }
+
+  /** An MLP moved with Module.to, trained with SGD and momentum on a squared loss. */
+  @Test
+  void mlpTrainsOnTheGpuAsOnTheHost() {
+    float[] host = trainMlp(Device.cpu());
+    float[] gpu = trainMlp(GPU);
+    assertClose(host, gpu, 1e-4);
+  }
+
+  private static float[] trainMlp(Device device) {
+    try (Scope s = Scope.open();
+        Sequential net = new Sequential(new Linear(8, 16, true, new Generator(12)), new ReLU(),
+            new Linear(16, 1, true, new Generator(13)))) {
+      net.to(device);
+      SGD sgd = SGD.builder(net.parameters(), 0.05).momentum(0.9).build();
+      Tensor x = Tensor.randn(new Generator(14), 64, 8).to(device);
+      Tensor y = x.sum(1, true).tanh();
+      MSELoss loss = new MSELoss();
+      for (int step = 0; step < 30; step++) {
+        try (Scope stepScope = Scope.open()) {
+          sgd.zeroGrad();
+          loss.apply(net.forward(x), y).backward();
+          sgd.step();
+        }
+      }
+      for (Tensor p : net.parameters()) {
+        assertEquals(device, p.device());
+      }
+      return net.parameters().get(0).toFloatArray();
     }
   }
 
