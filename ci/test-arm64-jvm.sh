@@ -38,6 +38,9 @@ platform_version=1.${junit#5.}
 need=()
 [[ -x $jdk/bin/java ]] || need+=(openjdk-17-jdk-headless:arm64)
 if ((${#need[@]})); then
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    dpkg --add-architecture arm64
+  fi
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
