@@ -15,7 +15,10 @@
 #    (ci/javacpp-linux-arm64-cross.properties). Its own build and native
 #    folders (target/cmake-linux-arm64, target/native-linux-arm64) keep it
 #    apart from an x86 build in the same tree. Result:
-#    presets/target/fathom-presets-<version>-linux-arm64.jar.
+#    presets/target/fathom-presets-<version>-linux-arm64.jar, installed in the
+#    local Maven repository next to the linux-x86_64 one (with the parent pom
+#    and the platform-independent fathom-presets jar), where
+#    ci/test-arm64-jvm.sh and the fathom-platform module resolve it.
 # 3. Checks that every shared library in that jar is AArch64.
 # 4. Runs ctest under qemu-aarch64 (CMAKE_CROSSCOMPILING_EMULATOR of the
 #    toolchain file), all of them (about 5.5 minutes on 2 cores).
@@ -52,7 +55,7 @@ native_root=$target/native-linux-arm64
 # A jar of an earlier run must not carry stale libraries.
 rm -rf "$native_root"
 CMAKE_TOOLCHAIN_FILE=$root/ci/toolchain-aarch64.cmake \
-  mvn -B -ntp "$@" -pl presets -am package -DskipTests \
+  mvn -B -ntp "$@" -pl presets -am install -DskipTests \
   -Djavacpp.platform=linux-arm64 \
   -Djavacpp.propertyFile="$root/ci/javacpp-linux-arm64-cross.properties" \
   -Dfathom.cmake.dir="$cmake_dir" \

@@ -16,8 +16,16 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 
-# qemu-aarch64 runs the test binaries; -L points its loader at the cross
-# sysroot (ld-linux-aarch64.so.1, libc, libstdc++). The bytedeco libraries are
-# found through the binaries' build RPATH.
+# qemu-aarch64 runs the test binaries; the bytedeco libraries are found
+# through the binaries' build RPATH. The loader and libc must come from one
+# glibc build: with libc6:arm64 installed (multiarch; libgtest-dev:arm64 and
+# the arm64 JDK bring it), the host's ld.so.cache lists /lib/aarch64-linux-gnu,
+# so the cross sysroot's loader (-L) would load that libc, of another Debian
+# revision, and the binaries hang at start. There qemu runs without -L and the
+# multiarch loader is used; otherwise -L points it at the cross sysroot.
 find_program(FATHOM_QEMU_AARCH64 NAMES qemu-aarch64-static qemu-aarch64 REQUIRED)
-set(CMAKE_CROSSCOMPILING_EMULATOR "${FATHOM_QEMU_AARCH64};-L;/usr/aarch64-linux-gnu")
+if(EXISTS /lib/ld-linux-aarch64.so.1)
+  set(CMAKE_CROSSCOMPILING_EMULATOR "${FATHOM_QEMU_AARCH64}")
+else()
+  set(CMAKE_CROSSCOMPILING_EMULATOR "${FATHOM_QEMU_AARCH64};-L;/usr/aarch64-linux-gnu")
+endif()
