@@ -58,6 +58,7 @@ final class Ops {
       case "Shape" -> shape(n, in);
       case "Gather" -> gather(n, in);
       case "Expand" -> expand(in);
+      case "OneHot" -> oneHot(n, in);
       default -> throw new IllegalArgumentException("unsupported op " + n.getOpType());
     };
     return new Tensor[] {y};
@@ -559,7 +560,10 @@ final class Ops {
     Tensor idx = req(in, 1);
     int a = axis(i(n, "axis", 0), x.dim(), "axis");
     long size = x.size(a);
-    long[] v = longs(idx.dim() == 0 ? idx.reshape(1) : idx, "the indices input");
+    if (idx.dtype() != DType.INT64 && idx.dtype() != DType.INT32) {
+      throw new IllegalArgumentException("the indices input must be int64, got " + idx.dtype());
+    }
+    long[] v = idx.toLongArray();
     for (int k = 0; k < v.length; k++) {
       if (v[k] < -size || v[k] >= size) {
         throw new IllegalArgumentException("index " + v[k] + " is out of range for axis " + a + " of size " + size);
@@ -569,8 +573,55 @@ final class Ops {
     if (idx.dim() == 0) {
       return x.select(a, v[0]);
     }
-    Tensor index = Tensor.fromArray(v, v.length);
-    return x.indexSelect(a, index);
+    Tensor rows = x.indexSelect(a, Tensor.fromArray(v, v.length));
+    if (idx.dim() == 1) {
+      return rows;
+    }
+    // N-D indices (an embedding lookup): x.shape[:a] + indices.shape + x.shape[a+1:].
+    long[] shape = new long[x.dim() - 1 + idx.dim()];
+    System.arraycopy(x.shape(), 0, shape, 0, a);
+    System.arraycopy(idx.shape(), 0, shape, a, idx.dim());
+    System.arraycopy(x.shape(), a + 1, shape, a + idx.dim(), x.dim() - a - 1);
+    return rows.reshape(shape);
+  }
+
+  /**
+   * OneHot: indices of any shape -> float rows of `depth` along `axis` (only the last), values[1]
+   * at the index and values[0] elsewhere. Indices in [-depth, 0) count from the end; others give
+   * rows of values[0] only, as ONNX defines.
+   */
+  static Tensor oneHot(NodeProto n, Tensor[] in) {
+    Tensor idx = req(in, 0);
+    if (idx.dtype() != DType.INT64 && idx.dtype() != DType.INT32) {
+      throw new IllegalArgumentException("OneHot indices must be int64 or int32, got " + idx.dtype());
+    }
+    long depth = (long) scalar(req(in, 1), "depth");
+    Tensor values = req(in, 2);
+    if (values.numel() != 2 || !values.dtype().isFloatingPoint()) {
+      throw new IllegalArgumentException("OneHot values must be two floats [off, on], got " + values.dtype() + " "
+          + Arrays.toString(values.shape()));
+    }
+    long ax = i(n, "axis", -1);
+    if (ax != -1 && ax != idx.dim()) {
+      throw new IllegalArgumentException("OneHot axis " + ax + " is not supported (only the last, -1)");
+    }
+    if (depth < 1) {
+      throw new IllegalArgumentException("OneHot depth " + depth + " must be positive");
+    }
+    long[] shape = Arrays.copyOf(idx.shape(), idx.dim() + 1);
+    shape[idx.dim()] = depth;
+    checkSize(shape);
+    double[] offOn = values.toDoubleArray();
+    long[] v = idx.toLongArray();
+    float[] out = new float[Math.toIntExact(v.length * depth)];
+    Arrays.fill(out, (float) offOn[0]);
+    for (int k = 0; k < v.length; k++) {
+      long c = v[k] < 0 ? v[k] + depth : v[k];
+      if (c >= 0 && c < depth) {
+        out[(int) (k * depth + c)] = (float) offOn[1];
+      }
+    }
+    return Tensor.fromArray(out, shape).to(values.dtype());
   }
 
   static Tensor expand(Tensor[] in) {
