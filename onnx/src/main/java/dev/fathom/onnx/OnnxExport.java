@@ -91,7 +91,19 @@ public final class OnnxExport {
 
   /** Writes `module` for inputs shaped like `exampleInputShape` (batch first) at `opset` (11 to 18). */
   public static void write(Module module, long[] exampleInputShape, Path out, int opset) {
-    byte[] bytes = toBytes(module, exampleInputShape, opset);
+    write(module, exampleInputShape, out, opset, Map.of());
+  }
+
+  /**
+   * As {@link #write(Module, long[], Path, int)}, with `metadata` as the model's metadata_props
+   * (e.g. a language model's vocabulary, which its token inputs need).
+   */
+  public static void write(Module module, long[] exampleInputShape, Path out, int opset,
+      Map<String, String> metadata) {
+    ModelProto.Builder model = toProto(module, exampleInputShape, opset).toBuilder();
+    new java.util.TreeMap<>(metadata).forEach((k, v) -> model.addMetadataProps(
+        dev.fathom.onnx.proto.Onnx.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+    byte[] bytes = model.build().toByteArray();
     try {
       AtomicFiles.write(out, ch -> AtomicFiles.writeFully(ch, java.nio.ByteBuffer.wrap(bytes)));
     } catch (IOException e) {
