@@ -111,7 +111,7 @@ final class OnnxCommand implements Callable<Integer> {
       if (model == null || input == null || output == null) {
         throw new IllegalArgumentException("onnx run: --model, --input and --output are required");
       }
-      try (OnnxModel net = OnnxModel.load(model); SafeTensors.Contents in = SafeTensors.read(input);
+      try (OnnxModel net = OnnxModel.loadForInference(model); SafeTensors.Contents in = SafeTensors.read(input);
           Scope s = Scope.open(); GradMode.Guard g = GradMode.disable()) {
         net.eval();
         Map<String, Tensor> outputs = new LinkedHashMap<>(net.run(in.tensors()));
