@@ -267,12 +267,14 @@ public final class OnnxExport {
           .setF((float) v).build();
     }
 
-    private static AttributeProto stringAttr(String name, String... v) {
-      AttributeProto.Builder a = AttributeProto.newBuilder().setName(name);
-      if (v.length == 1 && !name.equals("activations")) {
-        return a.setType(AttributeProto.AttributeType.STRING).setS(ByteString.copyFromUtf8(v[0])).build();
-      }
-      a.setType(AttributeProto.AttributeType.STRINGS);
+    private static AttributeProto stringAttr(String name, String v) {
+      return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
+          .setS(ByteString.copyFromUtf8(v)).build();
+    }
+
+    private static AttributeProto stringsAttr(String name, String... v) {
+      AttributeProto.Builder a = AttributeProto.newBuilder().setName(name)
+          .setType(AttributeProto.AttributeType.STRINGS);
       for (String s : v) {
         a.addStrings(ByteString.copyFromUtf8(s));
       }
@@ -563,7 +565,7 @@ public final class OnnxExport {
           attrs.add(intAttr("linear_before_reset", mode == RnnMode.GRU_PYTORCH ? 1 : 0));
         } else if (opType.equals("RNN")) {
           String act = mode == RnnMode.RNN_RELU ? "Relu" : "Tanh";
-          attrs.add(dirs == 2 ? stringAttr("activations", act, act) : stringAttr("activations", act));
+          attrs.add(dirs == 2 ? stringsAttr("activations", act, act) : stringsAttr("activations", act));
         }
         nodeNamed(opType, lp, inputs, outputs, attrs.toArray(new AttributeProto[0]));
         // Y is (T, D, N, H): the next layer (and the caller) reads (T, N, D*H).

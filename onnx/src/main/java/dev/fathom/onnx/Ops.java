@@ -579,16 +579,14 @@ final class Ops {
     if (idx.dim() == 0) {
       return x.select(a, v[0]);
     }
-    Tensor rows = x.indexSelect(a, Tensor.fromArray(v, v.length));
-    if (idx.dim() == 1) {
-      return rows;
-    }
-    // N-D indices (an embedding lookup): x.shape[:a] + indices.shape + x.shape[a+1:].
+    // x.shape[:a] + indices.shape + x.shape[a+1:]; N-D indices are an embedding lookup.
     long[] shape = new long[x.dim() - 1 + idx.dim()];
     System.arraycopy(x.shape(), 0, shape, 0, a);
     System.arraycopy(idx.shape(), 0, shape, a, idx.dim());
     System.arraycopy(x.shape(), a + 1, shape, a + idx.dim(), x.dim() - a - 1);
-    return rows.reshape(shape);
+    checkSize(shape);   // the indices come from the file: so may the result's size
+    Tensor rows = x.indexSelect(a, Tensor.fromArray(v, v.length));
+    return idx.dim() == 1 ? rows : rows.reshape(shape);
   }
 
   /**

@@ -75,7 +75,8 @@ class OnnxInferenceGraphTest {
       }
       try (OnnxModel plain = OnnxModel.load(bytes, null); OnnxModel fast = OnnxModel.loadForInference(bytes, null);
           Tensor x = Tensor.uniform(gen, -1, 1, DType.FLOAT32, 3, 1, 28, 28).unscope()) {
-        double d = maxAbsDiff(run(plain, Map.of("input", x)).get("output"), run(fast, Map.of("input", x)).get("output"));
+        double d = maxAbsDiff(run(plain, Map.of("input", x)).get("output"),
+            run(fast, Map.of("input", x)).get("output"));
         SortedMap<String, Integer> before = plain.opCounts();
         SortedMap<String, Integer> after = fast.opCounts();
         System.out.printf("%s: %s -> %s, max|diff| %.3g%n", name, before, after, d);
