@@ -9,7 +9,9 @@ import dev.fathom.tensor.GradMode;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
+import dev.fathom.text.LanguageModelCheckpoint;
 import dev.fathom.zoo.ModelSpec;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -30,7 +32,8 @@ final class OnnxCommand implements Callable<Integer> {
   }
 
   @Command(name = "export", mixinStandardHelpOptions = true,
-      description = "Write a train --out checkpoint (or zoo weights) as an ONNX model, opset 17 by default.")
+      description = "Write a train --out checkpoint (an image model, zoo weights or a character language model) "
+          + "as an ONNX model, opset 17 by default.")
   static final class Export implements Callable<Integer> {
     @Mixin ModelSource source;
 
@@ -46,6 +49,9 @@ final class OnnxCommand implements Callable<Integer> {
       if (out == null) {
         throw new IllegalArgumentException("onnx export: --out FILE is required");
       }
+      if (source.model == null && isLanguageModel(source.checkpoint)) {
+        return exportLanguageModel();
+      }
       ModelSpec spec = source.spec("onnx export");
       try (Module net = spec.create(new Generator(0))) {
         Checkpoints.load(net, source.weights("onnx export"));
@@ -54,6 +60,34 @@ final class OnnxCommand implements Callable<Integer> {
         OnnxExport.write(net, shape, out, opset);
         System.out.printf("%s -> %s (opset %d, input %s, %d parameters)%n", spec.name(), out, opset,
             Arrays.toString(shape), net.parameters().stream().mapToLong(Tensor::numel).sum());
+      }
+      return 0;
+    }
+
+    /** A train --model char-* folder or file (its metadata names the architecture), new or legacy layout. */
+    private static boolean isLanguageModel(Path checkpoint) {
+      if (checkpoint == null) {
+        return false;
+      }
+      if (Files.isDirectory(checkpoint) && Files.isRegularFile(checkpoint.resolve(LanguageModelCheckpoint.CONFIG))) {
+        return true;
+      }
+      Path file = LanguageModelCheckpoint.file(checkpoint);
+      return Files.isRegularFile(file)
+          && SafeTensors.readMetadata(file).containsKey(LanguageModelCheckpoint.CONFIG_KEY);
+    }
+
+    private int exportLanguageModel() {
+      try (LanguageModelCheckpoint.Loaded lm = LanguageModelCheckpoint.load(source.checkpoint)) {
+        // The graph's N and T are symbolic; the vocabulary travels in the metadata, for the token inputs.
+        OnnxExport.write(lm.model(), new long[] {1, 1}, out, opset, Map.of(LanguageModelCheckpoint.VOCAB_KEY,
+            lm.vocab().toJson(), "fathom.tokenizer", lm.tokenizer().id()));
+        var c = lm.model().config();
+        System.out.printf("char-%s -> %s (opset %d, tokens (N, T) int64, vocabulary %d, %d layer(s) of %d; inputs"
+            + " input, h0%s; outputs output, hn%s; %d parameters)%n", c.cell().id(), out, opset, c.vocabSize(),
+            c.layers(), c.hidden(), c.cell().id().equals("lstm") ? ", c0" : "",
+            c.cell().id().equals("lstm") ? ", cn" : "",
+            lm.model().parameters().stream().mapToLong(Tensor::numel).sum());
       }
       return 0;
     }
@@ -77,7 +111,7 @@ final class OnnxCommand implements Callable<Integer> {
       if (model == null || input == null || output == null) {
         throw new IllegalArgumentException("onnx run: --model, --input and --output are required");
       }
-      try (OnnxModel net = OnnxModel.load(model); SafeTensors.Contents in = SafeTensors.read(input);
+      try (OnnxModel net = OnnxModel.loadForInference(model); SafeTensors.Contents in = SafeTensors.read(input);
           Scope s = Scope.open(); GradMode.Guard g = GradMode.disable()) {
         net.eval();
         Map<String, Tensor> outputs = new LinkedHashMap<>(net.run(in.tensors()));

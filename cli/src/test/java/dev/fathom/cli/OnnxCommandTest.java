@@ -68,6 +68,41 @@ class OnnxCommandTest {
   }
 
   @Test
+  void exportsACharLanguageModelCheckpointWithItsVocabulary() throws Exception {
+    long baseline = Tensor.liveNativeBytes();
+    Path run = dir.resolve("char-lstm");
+    Path onnx = dir.resolve("char-lstm.onnx");
+    dev.fathom.text.Vocab vocab = dev.fathom.text.Vocab.of(java.util.List.of("<unk>", " ", "a", "e", "h", "t"));
+    float[] expected;
+    long[] tokens = {5, 4, 3, 1, 2};
+    try (dev.fathom.text.CharLanguageModel lm = new dev.fathom.text.CharLanguageModel(
+        new dev.fathom.text.CharLanguageModel.Config(dev.fathom.text.CharLanguageModel.Cell.LSTM, vocab.size(), 6, 2,
+            0, false), new Generator(5))) {
+      dev.fathom.text.LanguageModelCheckpoint.save(run, lm, vocab, dev.fathom.text.Tokenizer.CHAR);
+      lm.eval();
+      try (GradMode.Guard g = GradMode.disable(); Scope s = Scope.open()) {
+        expected = lm.forward(Tensor.fromArray(tokens, 1, 5)).toFloatArray();
+      }
+    }
+    Console.Result r = Console.run("onnx", "export", "--checkpoint", run.toString(), "--out", onnx.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().startsWith("char-lstm -> " + onnx + " (opset 17, tokens (N, T) int64, vocabulary 6, 2 layer"),
+        r.out());
+    var proto = dev.fathom.onnx.proto.Onnx.ModelProto.parseFrom(java.nio.file.Files.readAllBytes(onnx));
+    assertEquals(vocab.toJson(), proto.getMetadataPropsList().stream()
+        .filter(e -> e.getKey().equals(dev.fathom.text.LanguageModelCheckpoint.VOCAB_KEY)).findFirst().orElseThrow()
+        .getValue());
+    try (dev.fathom.onnx.OnnxModel m = dev.fathom.onnx.OnnxModel.load(onnx); Scope s = Scope.open();
+        GradMode.Guard g = GradMode.disable()) {
+      assertEquals(java.util.List.of("input", "h0", "c0"), m.inputNames());
+      Tensor zeros = Tensor.zeros(2, 1, 6);
+      Map<String, Tensor> out = m.run(Map.of("input", Tensor.fromArray(tokens, 1, 5), "h0", zeros, "c0", zeros));
+      assertArrayEquals(expected, out.get("output").toFloatArray(), 1e-5f);
+    }
+    assertEquals(baseline, Tensor.liveNativeBytes(), "char-LM export left native bytes");
+  }
+
+  @Test
   void badArgumentsAreRefused() {
     assertEquals(2, Console.run("onnx", "export", "--model", "lenet").code());
     Console.Result r = Console.run("onnx", "summary", "--model", dir.resolve("absent.onnx").toString());

@@ -28,7 +28,8 @@ final class Ops {
         break;
     }
     Tensor y = switch (n.getOpType()) {
-      case "Conv" -> conv(n, in);
+      case "Conv" -> conv(n, in, false);
+      case InferenceGraph.FUSED_CONV -> conv(n, in, true);
       case "BatchNormalization" -> batchNorm(n, in);
       case "Relu" -> req(in, 0).relu();
       case "LeakyRelu" -> req(in, 0).leakyRelu(f(n, "alpha", 0.01f));
@@ -212,7 +213,8 @@ final class Ops {
     return v;
   }
 
-  static Tensor conv(NodeProto n, Tensor[] in) {
+  /** Conv, with relu: InferenceGraph's FusedConv (relu(conv) as one primitive when no grad is recorded). */
+  static Tensor conv(NodeProto n, Tensor[] in, boolean relu) {
     Tensor x = req(in, 0);
     Tensor w = req(in, 1);
     Tensor b = opt(in, 2);
@@ -234,6 +236,10 @@ final class Ops {
     long[] st = pair(n, "strides", 1);
     long[] dl = pair(n, "dilations", 1);
     int groups = toInt(i(n, "group", 1), "group");
+    if (relu) {
+      return Functional.conv2dRelu(x, w, b, toInt(st[0], "stride"), toInt(st[1], "stride"), p[0], p[1],
+          toInt(dl[0], "dilation"), toInt(dl[1], "dilation"), groups);
+    }
     return Functional.conv2d(x, w, b, toInt(st[0], "stride"), toInt(st[1], "stride"), p[0], p[1],
         toInt(dl[0], "dilation"), toInt(dl[1], "dilation"), groups);
   }
