@@ -16,12 +16,10 @@ For each model NAME: NAME.onnx, NAME.in.safetensors (inputs under their ONNX inp
 NAME.out.safetensors (PyTorch's outputs under their ONNX output names). Random weights (fixed
 seeds), batch-norm statistics moved away from their defaults, eval mode. The files are large
 (ResNet-18 is 45 MB) and are not committed.
-Needs torch (Debian: python3-torch); safetensors are read and written with json and struct only.
+Needs torch (Debian: python3-torch); safetensors go through tests/pytorch/compat.py (json and struct only).
 """
 import argparse
-import json
 import os
-import struct
 import sys
 
 import torch
@@ -32,38 +30,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.environ.get('FATHOM_PYTORCH_BENCH',
                        os.path.join(HERE, '..', '..', '..', '..', '..', 'shared', 'bench', 'pytorch'))
 OPSETS = (13, 17)  # torch 1.13 exports up to opset 17
-DTYPES = {'F32': torch.float32, 'F64': torch.float64, 'I32': torch.int32, 'I64': torch.int64}
-CODES = {v: k for k, v in DTYPES.items()}
-
-
-def save(tensors, path):
-    header, chunks, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().numpy().tobytes()  # little-endian on x86 and arm
-        header[name] = {'dtype': CODES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * (-len(h) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h)
-        for c in chunks:
-            f.write(c)
+# safetensors with json and struct only: the reader and writer of the PyTorch compatibility checks.
+sys.path.insert(0, os.path.join(HERE, '..', '..', '..', '..', 'tests', 'pytorch'))
+os.environ.setdefault('FATHOM_PYTORCH_BENCH', BENCH)
+from compat import save, load as load_with_metadata  # noqa: E402
 
 
 def load(path):
-    with open(path, 'rb') as f:
-        raw = f.read()
-    n = struct.unpack('<Q', raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    header.pop('__metadata__', None)
-    out = {}
-    for name, e in header.items():
-        b, end = e['data_offsets']
-        buf = bytearray(raw[8 + n + b:8 + n + end])
-        t = torch.frombuffer(buf, dtype=DTYPES[e['dtype']]) if buf else torch.empty(0, dtype=DTYPES[e['dtype']])
-        out[name] = t.reshape(e['shape']).clone()
-    return out
+    return load_with_metadata(path)[0]
 
 
 def randomize_batchnorm(net, gen):
