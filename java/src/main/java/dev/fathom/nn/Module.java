@@ -128,16 +128,13 @@ public abstract class Module implements AutoCloseable {
    * in this module and its descendants. As with {@link #to(DType)}, moved
    * parameters are new tensors: build the optimizer after moving the model, and
    * its state is created where the parameters are. A device that is not
-   * available fails before anything moves.
+   * available fails before anything moves (a FathomException naming it).
    */
   public Module to(Device device) {
     if (device == null) {
       throw new IllegalArgumentException(getClass().getSimpleName() + ".to: device is null");
     }
-    if (!device.isAvailable()) {
-      Tensor.empty(device, DType.FLOAT32, 0).close();  // throws, naming the device and why
-    }
-    moveTo(device);
+    moveTo(device);  // a missing device fails at the first copy, before any member is replaced
     return this;
   }
 

@@ -66,19 +66,7 @@ public final class Tensor implements AutoCloseable {
    * {@link FathomException} (OUT_OF_MEMORY) that names the dtype and shape.
    */
   public static Tensor empty(DType dtype, long... shape) {
-    Shapes.checkShape("empty", shape);
-    long bytes = Math.multiplyExact(Shapes.numel(shape), (long) dtype.bytes);
-    Storage storage;
-    try {
-      storage = Storage.allocate(bytes);
-    } catch (FathomException e) {
-      if (e.status() != FathomException.Status.OUT_OF_MEMORY) {
-        throw e;
-      }
-      throw new FathomException(e.status(),
-          "tensor " + dtype + " " + Arrays.toString(shape) + ": " + e.getMessage(), e);
-    }
-    return new Tensor(storage, dtype, shape.clone(), Shapes.contiguousStrides(shape), 0, true);
+    return emptyOn(0, dtype, shape);
   }
 
   /**
@@ -90,19 +78,23 @@ public final class Tensor implements AutoCloseable {
     return emptyOn(device.code(), dtype, shape);
   }
 
-  /** {@link #empty(Device, DType, long...)} by native device code. */
+  /**
+   * {@link #empty(Device, DType, long...)} by native device code. Allocation
+   * failures name the dtype and shape (and a GPU); on the host only running out
+   * of memory is reworded, anything else is a bug and passes through as is.
+   */
   static Tensor emptyOn(int deviceCode, DType dtype, long... shape) {
-    if (deviceCode == 0) {
-      return empty(dtype, shape);
-    }
     Shapes.checkShape("empty", shape);
     long bytes = Math.multiplyExact(Shapes.numel(shape), (long) dtype.bytes);
     Storage storage;
     try {
       storage = Storage.allocate(deviceCode, bytes);
     } catch (FathomException e) {
+      if (deviceCode == 0 && e.status() != FathomException.Status.OUT_OF_MEMORY) {
+        throw e;
+      }
       throw new FathomException(e.status(), "tensor " + dtype + " " + Arrays.toString(shape)
-          + " on " + Device.ofCode(deviceCode) + ": " + e.getMessage(), e);
+          + (deviceCode == 0 ? "" : " on " + Device.ofCode(deviceCode)) + ": " + e.getMessage(), e);
     }
     return new Tensor(storage, dtype, shape.clone(), Shapes.contiguousStrides(shape), 0, true);
   }
