@@ -192,9 +192,12 @@ fathom_status fathom_device_memory(int32_t device, int64_t* live, int64_t* cache
 namespace {
 
 // The device a tensor call runs on: its output's (the checks then require
-// every other operand there too).
-int32_t call_device(const fathom_tensor_desc* dst) {
-    return dst ? dst->device : FATHOM_DEVICE_CPU;
+// every other operand there too); a code of no known device is refused here,
+// before the operand checks would word it as a mismatch.
+int32_t call_device(const char* family, const fathom_tensor_desc* dst) {
+    const int32_t device = dst ? dst->device : FATHOM_DEVICE_CPU;
+    fathom::require_known_device(family, device);
+    return device;
 }
 
 }  // namespace
@@ -202,9 +205,8 @@ int32_t call_device(const fathom_tensor_desc* dst) {
 fathom_status fathom_unary(int32_t op, const fathom_tensor_desc* src,
                            const fathom_tensor_desc* dst, double alpha, double beta) {
     return guarded("unary", [&] {
-        const int32_t device = call_device(dst);
+        const int32_t device = call_device("unary", dst);
         if (device != FATHOM_DEVICE_CPU) {
-            fathom::require_known_device("unary", device);
             const auto args = fathom::check_unary(op, src, dst, device);
             fathom::require_cuda_device(args.name.c_str(), device);
             fathom::unary_forward_cuda(op, args.src, args.dst, alpha, beta);
@@ -218,9 +220,8 @@ fathom_status fathom_unary(int32_t op, const fathom_tensor_desc* src,
 fathom_status fathom_binary(int32_t op, const fathom_tensor_desc* a, const fathom_tensor_desc* b,
                             const fathom_tensor_desc* dst) {
     return guarded("binary", [&] {
-        const int32_t device = call_device(dst);
+        const int32_t device = call_device("binary", dst);
         if (device != FATHOM_DEVICE_CPU) {
-            fathom::require_known_device("binary", device);
             const auto args = fathom::check_binary(op, a, b, dst, device);
             fathom::require_cuda_device(args.name.c_str(), device);
             fathom::binary_forward_cuda(op, args.a, args.b, args.dst);
@@ -242,9 +243,8 @@ fathom_status fathom_where(const fathom_tensor_desc* cond, const fathom_tensor_d
 fathom_status fathom_reduce(int32_t op, const fathom_tensor_desc* src,
                             const fathom_tensor_desc* dst, const fathom_tensor_desc* indices) {
     return guarded("reduce", [&] {
-        const int32_t device = call_device(dst);
+        const int32_t device = call_device("reduce", dst);
         if (device != FATHOM_DEVICE_CPU) {
-            fathom::require_known_device("reduce", device);
             const auto args = fathom::check_reduce(op, src, dst, indices, device);
             fathom::require_cuda_device(args.name.c_str(), device);
             fathom::reduce_forward_cuda(op, args.src, args.dst,
@@ -308,9 +308,8 @@ fathom_status fathom_random(int32_t op, int64_t seed, int64_t offset,
 fathom_status fathom_matmul(const fathom_tensor_desc* a, const fathom_tensor_desc* b,
                             const fathom_tensor_desc* dst) {
     return guarded("matmul", [&] {
-        const int32_t device = call_device(dst);
+        const int32_t device = call_device("matmul", dst);
         if (device != FATHOM_DEVICE_CPU) {
-            fathom::require_known_device("matmul", device);
             const auto args = fathom::check_matmul(a, b, dst, device);
             fathom::require_cuda_device("matmul", device);
             fathom::matmul_forward_cuda(args);
