@@ -109,15 +109,6 @@ class OnnxExportRecurrentTest {
     return Tensor.fromArray(v, n, t).unscope();
   }
 
-  private static double maxAbsDiff(float[] a, float[] b) {
-    assertEquals(a.length, b.length, "output sizes");
-    double d = 0;
-    for (int i = 0; i < a.length; i++) {
-      d = Math.max(d, Math.abs(a[i] - b[i]));
-    }
-    return d;
-  }
-
   /** Exports for (1, 4) tokens, runs on (3, 6) tokens and a random state; both runs within 1e-4. */
   private void check(String name, CharLanguageModel.Config config) throws Exception {
     long baseline = Tensor.liveNativeBytes();
@@ -137,8 +128,8 @@ class OnnxExportRecurrentTest {
       assertEquals(want.keySet(), imp.keySet(), name + ": importer outputs");
       assertEquals(want.keySet(), ort.keySet(), name + ": ONNX Runtime outputs");
       for (String out : want.keySet()) {
-        double di = maxAbsDiff(want.get(out), imp.get(out));
-        double dr = maxAbsDiff(want.get(out), ort.get(out));
+        double di = OnnxTestSupport.maxAbsDiff(want.get(out), imp.get(out));
+        double dr = OnnxTestSupport.maxAbsDiff(want.get(out), ort.get(out));
         System.out.printf("export %-14s %-6s importer max|diff| %.3g, onnxruntime max|diff| %.3g%n", name, out, di,
             dr);
         assertTrue(di <= 1e-4, name + " " + out + ": importer differs by " + di);
@@ -238,8 +229,8 @@ class OnnxExportRecurrentTest {
         try (GradMode.Guard g = GradMode.disable(); Scope s = Scope.open()) {
           want = m.forward(x).toFloatArray();
         }
-        double di = maxAbsDiff(want, imported(file, Map.of("input", x)).get("output"));
-        double dr = maxAbsDiff(want, onnxRuntime(file, Map.of("input", x)).get("output"));
+        double di = OnnxTestSupport.maxAbsDiff(want, imported(file, Map.of("input", x)).get("output"));
+        double dr = OnnxTestSupport.maxAbsDiff(want, onnxRuntime(file, Map.of("input", x)).get("output"));
         System.out.printf("export %-14s importer max|diff| %.3g, onnxruntime max|diff| %.3g%n", names[i], di, dr);
         assertTrue(di <= 1e-4 && dr <= 1e-4, names[i] + ": " + di + ", " + dr);
       }

@@ -10,7 +10,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.fathom.nn.AvgPool2d;
-import dev.fathom.nn.BatchNorm;
 import dev.fathom.nn.BatchNorm1d;
 import dev.fathom.nn.BatchNorm2d;
 import dev.fathom.nn.Conv2d;
@@ -80,30 +79,6 @@ class OnnxExportTest {
     }
   }
 
-  private static double maxAbsDiff(float[] a, float[] b) {
-    assertEquals(a.length, b.length, "output sizes");
-    double d = 0;
-    for (int i = 0; i < a.length; i++) {
-      d = Math.max(d, Math.abs(a[i] - b[i]));
-    }
-    return d;
-  }
-
-  /** Non-trivial running statistics and affine parameters, so that eval-mode BN is really tested. */
-  private static void randomizeBatchNorm(Module m, Generator gen) {
-    try (GradMode.Guard g = GradMode.disable(); Scope s = Scope.open()) {
-      m.apply(k -> {
-        if (k instanceof BatchNorm bn) {
-          long c = bn.numFeatures();
-          bn.runningMean().copy_(Tensor.uniform(gen, -0.5, 0.5, DType.FLOAT32, c));
-          bn.runningVar().copy_(Tensor.uniform(gen, 0.5, 2.0, DType.FLOAT32, c));
-          bn.weight().copy_(Tensor.uniform(gen, 0.5, 1.5, DType.FLOAT32, c));
-          bn.bias().copy_(Tensor.uniform(gen, -0.2, 0.2, DType.FLOAT32, c));
-        }
-      });
-    }
-  }
-
   private static Tensor input(Generator gen, long... shape) {
     return Tensor.uniform(gen, -1, 1, DType.FLOAT32, shape).unscope();
   }
@@ -113,8 +88,8 @@ class OnnxExportTest {
     Path file = dir.resolve(name + ".onnx");
     OnnxExport.write(m, shape, file);
     float[] want = fathom(m, x);
-    double imp = importable ? maxAbsDiff(want, imported(file, x)) : Double.NaN;
-    double ort = maxAbsDiff(want, onnxRuntime(file, x));
+    double imp = importable ? OnnxTestSupport.maxAbsDiff(want, imported(file, x)) : Double.NaN;
+    double ort = OnnxTestSupport.maxAbsDiff(want, onnxRuntime(file, x));
     double scale = 0;
     for (float v : want) {
       scale = Math.max(scale, Math.abs(v));
@@ -160,7 +135,7 @@ class OnnxExportTest {
   void lenetBatchNormInEval() throws Exception {
     Generator gen = new Generator(3);
     try (Module m = Models.create("lenet-bn", 10, gen); Tensor x = input(gen, 2, 1, 28, 28)) {
-      randomizeBatchNorm(m, gen);
+      OnnxTestSupport.randomizeBatchNorm(m, gen);
       check("lenet-bn", m, new long[] {2, 1, 28, 28}, x, true);
       assertTrue(m.isTraining() == false);
       // The state dict's buffers (but not the step counter) become initializers.
@@ -185,7 +160,7 @@ class OnnxExportTest {
   void resnet18() throws Exception {
     Generator gen = new Generator(5);
     try (Module m = Models.create("resnet18", 10, gen); Tensor x = input(gen, 1, 1, 28, 28)) {
-      randomizeBatchNorm(m, gen);
+      OnnxTestSupport.randomizeBatchNorm(m, gen);
       check("resnet18", m, new long[] {1, 1, 28, 28}, x, true);
     }
   }
@@ -197,7 +172,7 @@ class OnnxExportTest {
       check("googlenet", g, new long[] {1, 1, 32, 32}, x, true);
     }
     try (Module d = Models.create("densenet", 10, gen); Tensor x = input(gen, 1, 1, 32, 32)) {
-      randomizeBatchNorm(d, gen);
+      OnnxTestSupport.randomizeBatchNorm(d, gen);
       check("densenet", d, new long[] {1, 1, 32, 32}, x, true);
     }
   }
@@ -229,7 +204,7 @@ class OnnxExportTest {
         new Sigmoid(), new MaxPool2d(3, 2, 1), new Identity(), new Dropout(0.5, gen), new Flatten(),
         new Linear(4 * 3 * 3, 8, true, gen), new BatchNorm1d(8), new ReLU(), new Linear(8, 5, false, gen),
         new Softmax()); Tensor x = input(gen, 2, 3, 10, 10)) {
-      randomizeBatchNorm(m, gen);
+      OnnxTestSupport.randomizeBatchNorm(m, gen);
       check("mixed", m, new long[] {2, 3, 10, 10}, x, true);
     }
     try (Sequential m = new Sequential(new AvgPool2d(2), new GlobalAvgPool2d(), new Flatten(), new Linear(3, 6),
@@ -266,12 +241,12 @@ class OnnxExportTest {
   void olderOpsetRunsInOnnxRuntime() throws Exception {
     Generator gen = new Generator(11);
     try (Module m = Models.create("lenet-bn", 10, gen); Tensor x = input(gen, 2, 1, 28, 28)) {
-      randomizeBatchNorm(m, gen);
+      OnnxTestSupport.randomizeBatchNorm(m, gen);
       Path file = dir.resolve("lenet-bn-11.onnx");
       OnnxExport.write(m, new long[] {2, 1, 28, 28}, file, 11);
       float[] want = fathom(m, x);
-      assertTrue(maxAbsDiff(want, imported(file, x)) <= 1e-5);
-      assertTrue(maxAbsDiff(want, onnxRuntime(file, x)) <= 1e-4);
+      assertTrue(OnnxTestSupport.maxAbsDiff(want, imported(file, x)) <= 1e-5);
+      assertTrue(OnnxTestSupport.maxAbsDiff(want, onnxRuntime(file, x)) <= 1e-4);
     }
     try (Sequential m = new Sequential(new Linear(4, 3), new Softmax(0))) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

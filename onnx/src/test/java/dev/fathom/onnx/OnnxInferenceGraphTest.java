@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import dev.fathom.nn.BatchNorm;
 import dev.fathom.nn.Module;
 import dev.fathom.onnx.proto.Onnx.AttributeProto;
 import dev.fathom.onnx.proto.Onnx.GraphProto;
@@ -32,34 +31,11 @@ import org.junit.jupiter.api.Test;
  * unrewritten graph of OnnxModel.load, the reference: same outputs within 1e-4.
  */
 class OnnxInferenceGraphTest {
-  private static double maxAbsDiff(float[] a, float[] b) {
-    assertEquals(a.length, b.length, "output sizes");
-    double d = 0;
-    for (int i = 0; i < a.length; i++) {
-      d = Math.max(d, Math.abs(a[i] - b[i]));
-    }
-    return d;
-  }
-
   private static Map<String, float[]> run(OnnxModel m, Map<String, Tensor> inputs) {
     try (GradMode.Guard g = GradMode.disable(); Scope s = Scope.open()) {
       Map<String, float[]> out = new java.util.LinkedHashMap<>();
       m.run(inputs).forEach((k, v) -> out.put(k, v.toFloatArray()));
       return out;
-    }
-  }
-
-  private static void randomizeBatchNorm(Module m, Generator gen) {
-    try (GradMode.Guard g = GradMode.disable(); Scope s = Scope.open()) {
-      m.apply(k -> {
-        if (k instanceof BatchNorm bn) {
-          long c = bn.numFeatures();
-          bn.runningMean().copy_(Tensor.uniform(gen, -0.5, 0.5, DType.FLOAT32, c));
-          bn.runningVar().copy_(Tensor.uniform(gen, 0.5, 2.0, DType.FLOAT32, c));
-          bn.weight().copy_(Tensor.uniform(gen, 0.5, 1.5, DType.FLOAT32, c));
-          bn.bias().copy_(Tensor.uniform(gen, -0.2, 0.2, DType.FLOAT32, c));
-        }
-      });
     }
   }
 
@@ -70,12 +46,12 @@ class OnnxInferenceGraphTest {
     for (String name : List.of("resnet18", "lenet-bn")) {
       byte[] bytes;
       try (Module net = Models.create(name, 10, gen)) {
-        randomizeBatchNorm(net, gen);
+        OnnxTestSupport.randomizeBatchNorm(net, gen);
         bytes = OnnxExport.toBytes(net, new long[] {1, 1, 28, 28}, 17);
       }
       try (OnnxModel plain = OnnxModel.load(bytes, null); OnnxModel fast = OnnxModel.loadForInference(bytes, null);
           Tensor x = Tensor.uniform(gen, -1, 1, DType.FLOAT32, 3, 1, 28, 28).unscope()) {
-        double d = maxAbsDiff(run(plain, Map.of("input", x)).get("output"),
+        double d = OnnxTestSupport.maxAbsDiff(run(plain, Map.of("input", x)).get("output"),
             run(fast, Map.of("input", x)).get("output"));
         SortedMap<String, Integer> before = plain.opCounts();
         SortedMap<String, Integer> after = fast.opCounts();
@@ -149,7 +125,7 @@ class OnnxInferenceGraphTest {
           Map<String, float[]> got = run(fast, Map.of("x", x));
           assertEquals(want.keySet(), got.keySet());
           for (String k : want.keySet()) {
-            assertTrue(maxAbsDiff(want.get(k), got.get(k)) <= 1e-5, k);
+            assertTrue(OnnxTestSupport.maxAbsDiff(want.get(k), got.get(k)) <= 1e-5, k);
           }
           // The BN output feeds Relu and Add: Relu stays separate. A Conv output that the graph returns
           // keeps its BatchNormalization.
